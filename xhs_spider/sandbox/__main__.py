@@ -1,0 +1,117 @@
+"""Command line: ``python -m xhs_spider.sandbox --port 0 [options]``.
+
+Prints the base URL as the first stdout line, then serves on 127.0.0.1 until
+SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from xhs_spider.sandbox.server import ConfigError, SandboxConfig, build_site
+
+TOKEN_ENV = "XHS_SANDBOX_TOKEN"
+DEFAULT_TOKEN = "sandbox-token"
+LOOPBACK = "127.0.0.1"
+
+logger = logging.getLogger("xhs_spider.sandbox")
+
+
+def parse_fault_shares(text: str) -> dict[str, float]:
+    """Parse ``301=0.2,500=0.1`` into {"301": 0.2, "500": 0.1}."""
+    shares: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        code, separator, share = item.partition("=")
+        if not separator:
+            raise argparse.ArgumentTypeError("expected CODE=SHARE, got %r" % item)
+        try:
+            shares[str(int(code))] = float(share)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError("expected CODE=SHARE, got %r" % item) from error
+    return shares
+
+
+def optional_number(text: str) -> float | None:
+    return None if text.lower() in ("", "none", "off") else float(text)
+
+
+def optional_count(text: str) -> int | None:
+    return None if text.lower() in ("", "none", "off") else int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m xhs_spider.sandbox", description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument("--token", default=None, help="accepted token (default: $%s or %s)" % (TOKEN_ENV, DEFAULT_TOKEN))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pages", type=int, default=8, help="pages each channel has")
+    parser.add_argument("--faults", type=parse_fault_shares, default={}, help="e.g. 301=0.2,500=0.1")
+    parser.add_argument("--malformed-rate", type=float, default=0.0)
+    parser.add_argument("--truncated-rate", type=float, default=0.0)
+    parser.add_argument("--html-error-rate", type=float, default=0.0)
+    parser.add_argument("--max-consecutive-faults", type=int, default=2)
+    parser.add_argument("--quota", type=optional_count, default=None, help="billed calls allowed (default unlimited)")
+    parser.add_argument("--rate-limit", type=optional_number, default=None, help="API requests per second")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
+    parser.add_argument("--latency-jitter", type=float, default=0.0, help="uniform extra seconds")
+    parser.add_argument("--unavailable-rate", type=float, default=0.03, help="share of note ids answering 201")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    return parser
+
+
+def runtime_settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "faults": args.faults,
+        "malformed_rate": args.malformed_rate,
+        "truncated_rate": args.truncated_rate,
+        "html_error_rate": args.html_error_rate,
+        "max_consecutive_faults": args.max_consecutive_faults,
+        "quota": args.quota,
+        "rate_limit": args.rate_limit,
+        "latency": args.latency,
+        "latency_jitter": args.latency_jitter,
+        "unavailable_rate": args.unavailable_rate,
+    }
+
+
+def build_config(args: argparse.Namespace) -> SandboxConfig:
+    token = args.token or os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
+    config = SandboxConfig(token=token, seed=args.seed, pages=args.pages)
+    config.apply_update(runtime_settings(args))
+    return config
+
+
+def configure_logging(level: str) -> None:
+    from twisted.logger import STDLibLogObserver, globalLogBeginner
+
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    globalLogBeginner.beginLoggingTo([STDLibLogObserver(name="twisted")], redirectStandardIO=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = build_config(args)
+    except ConfigError as error:
+        parser.error(str(error))
+    configure_logging(args.log_level)
+
+    from twisted.internet import reactor
+
+    port = reactor.listenTCP(args.port, build_site(config, reactor), interface=LOOPBACK)
+    url = "http://%s:%d" % (LOOPBACK, port.getHost().port)
+    sys.stdout.write(url + "\n")
+    sys.stdout.flush()
+    logger.info("sandbox serving on %s (seed=%d, pages=%d)", url, config.seed, config.pages)
+    reactor.run()
+    logger.info("sandbox stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
