@@ -1,0 +1,25 @@
+"""Item classes, built from the JSON Schemas in :mod:`xhs_spider.schemas`."""
+
+from __future__ import annotations
+
+import warnings
+
+from xhs_spider.schemas import load_schema
+
+with warnings.catch_warnings():
+    # scrapy-jsonschema 0.5 reads jsonschema's deprecated draftN_format_checker
+    # attributes at import; nothing for our users to act on.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from scrapy_jsonschema.item import JsonSchemaItem
+
+
+class NoteItem(JsonSchemaItem):
+    """A note with its full detail (``schemas/note.json``)."""
+
+    jsonschema = load_schema("note")
+
+
+class FeedAppearanceItem(JsonSchemaItem):
+    """A note card seen in a channel's feed (``schemas/feed_appearance.json``)."""
+
+    jsonschema = load_schema("feed_appearance")
