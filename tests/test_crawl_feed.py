@@ -1,0 +1,110 @@
+"""Whole ``feed`` crawls against the sandbox, as a user runs them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.conftest import feed_note_ids
+
+TWO_CHANNELS = "oid=homefeed_food_v3,homefeed_travel_v3"
+
+
+def test_one_note_per_distinct_note_and_one_appearance_per_card(crawl, api):
+    result = crawl("feed", TWO_CHANNELS, "pages=3")
+
+    assert result.returncode == 0, result.stdout
+    assert result.finish_reason == "finished"
+    appearances, notes = result.appearances, result.notes
+    assert appearances and notes
+    places = Counter((a["channel"], a["page"], a["position"]) for a in appearances)
+    assert max(places.values()) == 1
+    assert {a["channel"] for a in appearances} == {"homefeed_food_v3", "homefeed_travel_v3"}
+    assert {a["page"] for a in appearances} <= {1, 2, 3}
+
+    distinct = {a["note_id"] for a in appearances}
+    served = api.stats()
+    detail_calls = served["detail_billed_by_note"]
+    # Every distinct note was asked for exactly once, and nothing else was.
+    assert set(detail_calls) == distinct
+    assert set(detail_calls.values()) == {1}
+    assert served["calls_by_endpoint"]["detail"] == len(distinct)
+    # One note item per note the API did not answer 201 (unavailable) for.
+    note_ids = [n["note_id"] for n in notes]
+    assert len(note_ids) == len(set(note_ids))
+    unavailable = result.stats.get("justoneapi/notes/unavailable", 0)
+    assert len(note_ids) + unavailable == len(distinct)
+    assert result.stats["justoneapi/billed"] == served["billed"]
+    assert result.stats["justoneapi/requests"] == served["calls"]
+
+
+def test_card_counts_match_what_the_sandbox_served(crawl, api):
+    result = crawl("feed", "oid=homefeed_food_v3", "pages=2", "details=false")
+
+    assert result.finish_reason == "finished"
+    served = api.stats()
+    assert served["calls_by_endpoint"].get("detail", 0) == 0
+    assert result.notes == []
+    expected = []
+    for page in (1, 2):
+        expected += [(page, note_id) for note_id in feed_note_ids(api, "homefeed_food_v3", page)]
+    assert [(a["page"], a["note_id"]) for a in result.appearances] == expected
+    skipped = sum(v for k, v in result.stats.items() if k.startswith("justoneapi/feed/cards_skipped/"))
+    assert result.stats["justoneapi/feed/cards"] == len(expected) + skipped
+
+
+def test_flaky_api_loses_no_note(crawl, api):
+    clean = crawl("feed", TWO_CHANNELS, "pages=3")
+    clean_notes = {n["note_id"] for n in clean.notes}
+
+    api.reset()
+    api.configure(
+        faults={"301": 0.1, "500": 0.1, "302": 0.1},
+        malformed_rate=0.04, truncated_rate=0.03, html_error_rate=0.03,
+    )
+    flaky = crawl("feed", TWO_CHANNELS, "pages=3")
+
+    assert flaky.finish_reason == "finished"
+    assert {n["note_id"] for n in flaky.notes} == clean_notes
+    assert len(flaky.appearances) == len(clean.appearances)
+    stats = flaky.stats
+    assert stats["justoneapi/retry/count"] > 0
+    assert stats["justoneapi/rate_limited"] > 0
+    assert stats["justoneapi/invalid_body"] > 0
+    assert "justoneapi/give_up" not in stats
+    # Scrapy's RetryMiddleware never retried what BusinessCodeMiddleware handled.
+    assert "retry/count" not in stats
+    served = api.stats()
+    assert set(served["detail_billed_by_note"].values()) == {1}
+    assert stats["justoneapi/billed"] == served["billed"]
+
+
+def test_quota_stops_the_crawl_within_the_concurrency(crawl, api):
+    quota = 12
+    api.configure(quota=quota)
+    result = crawl("feed", TWO_CHANNELS, "pages=3", settings={"CONCURRENT_REQUESTS": 4})
+
+    assert result.finish_reason == "justoneapi_daily_quota_exceeded"
+    served = api.stats()
+    assert served["billed"] == quota
+    assert served["calls"] <= quota + 4
+    assert "Daily Quota Exceeded" in result.log
+
+
+def test_wrong_token_stops_after_the_first_answer(crawl, api):
+    result = crawl("feed", "oid=homefeed_food_v3", "pages=3", token="not-the-token")
+
+    assert result.finish_reason == "justoneapi_invalid_token"
+    assert api.stats()["calls"] == 1
+    assert result.notes == [] and result.appearances == []
+
+
+def test_unavailable_notes_are_paid_once_and_not_retried(crawl, api):
+    api.configure(unavailable_rate=0.5)
+    result = crawl("feed", "oid=homefeed_food_v3", "pages=2")
+
+    served = api.stats()
+    unavailable = result.stats["justoneapi/notes/unavailable"]
+    assert unavailable > 0
+    assert served["codes"]["201"] == unavailable
+    assert set(served["detail_billed_by_note"].values()) == {1}
+    assert result.finish_reason == "finished"

@@ -1,0 +1,80 @@
+"""The token never leaks, and bad input stops before any API call."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TOKEN, run_scrapy
+
+
+def all_files_text(directory):
+    texts = []
+    for path in directory.rglob("*"):
+        if path.is_file():
+            texts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+def test_token_leaves_no_trace(crawl, api, tmp_path):
+    api.configure(faults={"500": 0.2, "400": 0.05, "302": 0.05}, malformed_rate=0.05)
+    jobdir = tmp_path / "job"
+    result = crawl(
+        "feed", "oid=homefeed_food_v3", "pages=2",
+        settings={"JOBDIR": str(jobdir), "LOG_LEVEL": "DEBUG"},
+    )
+
+    assert result.finish_reason == "finished"
+    assert result.notes
+    assert "Gave up on" in result.log  # the 400 give-ups log their request
+    everything = "\n".join([result.log, result.stdout, all_files_text(tmp_path)])
+    assert TOKEN not in everything
+    assert "token=" + TOKEN[:6] not in everything
+
+
+def test_token_stays_out_of_download_errors(crawl, api):
+    # Timeouts quote the URL they failed on; the token must be masked there too.
+    api.configure(latency=2.0)
+    result = crawl(
+        "feed", "oid=homefeed_food_v3", "pages=1", "details=false",
+        settings={"DOWNLOAD_TIMEOUT": "0.5", "RETRY_TIMES": "1"},
+    )
+
+    assert "took longer than" in result.log
+    assert TOKEN not in result.log + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        ("oid=homefeed_fod_v3", "Did you mean 'homefeed_food_v3'?"),
+        ("pages=zero", "-a pages='zero': expected a whole number"),
+        ("pages=0", "-a pages='0': expected a whole number"),
+        ("details=maybe", "-a details='maybe': expected true or false"),
+    ],
+)
+def test_bad_argument_gives_one_line_and_no_call(api, argument, expected, tmp_path):
+    done = run_scrapy(
+        ["crawl", "feed", "-a", argument, "-s", f"JUSTONEAPI_BASE_URL={api.url}"],
+        env={"JUSTONEAPI_TOKEN": TOKEN},
+    )
+
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert api.stats()["calls"] == 0
+
+
+def test_missing_token_gives_one_line_saying_how_to_set_it(api):
+    done = run_scrapy(
+        ["crawl", "feed", "-a", "oid=homefeed_food_v3", "-s", f"JUSTONEAPI_BASE_URL={api.url}"],
+        env={},
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Error: No Just One API token: set the JUSTONEAPI_TOKEN environment variable "
+        "(export JUSTONEAPI_TOKEN=...) or the JUSTONEAPI_TOKEN setting."
+    ]
+    assert api.stats()["calls"] == 0

@@ -1,0 +1,36 @@
+import logging
+
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
+from xhs_spider.extensions.log_masking import TokenLogMasking, TokenMaskingFilter
+
+TOKEN = "mask-me-Q1w2E3r4T5y6"
+
+
+def test_filter_masks_messages_arguments_and_tracebacks():
+    record_filter = TokenMaskingFilter(TOKEN)
+    try:
+        raise RuntimeError(f"failed https://h/x?page=1&token={TOKEN}")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "GET %s", (f"https://h/?token={TOKEN}&a=1",), sys.exc_info()
+        )
+    assert record_filter.filter(record)
+    text = logging.Formatter().format(record)
+    assert TOKEN not in text
+    assert "token=***&a=1" in text
+    assert "token=***" in record.exc_text
+
+
+def test_extension_masks_what_any_logger_writes(caplog):
+    crawler = get_crawler(Spider, {"JUSTONEAPI_TOKEN": TOKEN})
+    extension = TokenLogMasking.from_crawler(crawler)
+    logging.getLogger().addHandler(caplog.handler)
+    caplog.handler.addFilter(extension.filter)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("third.party").info("calling with %s", TOKEN)
+    assert TOKEN not in caplog.text
+    assert "calling with ***" in caplog.text

@@ -1,0 +1,162 @@
+import asyncio
+import json
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.core.downloader import Slot
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, JsonResponse
+from scrapy.utils.test import get_crawler
+
+from xhs_spider.api import JustOneApi
+from xhs_spider.backoff import SlotBackoff
+from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
+
+
+def build(**settings):
+    crawler = get_crawler(
+        Spider,
+        {
+            "ADDONS": {"xhs_spider.addon.XhsSpiderAddon": 0},
+            "JUSTONEAPI_RETRY_BACKOFF_BASE": "0",
+            "JUSTONEAPI_RETRY_TIMES": "2",
+            **settings,
+        },
+    )
+    crawler.spider = crawler._create_spider("unit")
+    return crawler, BusinessCodeMiddleware.from_crawler(crawler), JustOneApi.from_crawler(crawler)
+
+
+def answer(request, code, status=200, data=None):
+    body = json.dumps({"code": code, "data": data, "message": None, "recordTime": None, "requestId": "r"})
+    return JsonResponse(request.url, status=status, body=body.encode(), request=request)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_success_passes_and_is_billed():
+    crawler, mw, api = build()
+    request = api.feed_request("homefeed_food_v3", 1)
+    mw.process_request(request)
+    response = answer(request, 0, data=[])
+
+    assert run(mw.process_response(request, response)) is response
+    stats = crawler.stats.get_stats()
+    assert stats["justoneapi/requests"] == 1
+    assert stats["justoneapi/requests/feed"] == 1
+    assert stats["justoneapi/billed"] == 1
+    assert stats["justoneapi/code/0"] == 1
+
+
+@pytest.mark.parametrize(("code", "status"), [(301, 200), (500, 500), (503, 503), (999, 200)])
+def test_transient_codes_are_retried_whatever_the_http_status(code, status):
+    crawler, mw, api = build()
+    request = api.detail_request("67f32a94000000001d02eb4a")
+    retry = run(mw.process_response(request, answer(request, code, status)))
+
+    assert isinstance(retry, Request)
+    assert retry.meta["retry_times"] == 1
+    assert retry.dont_filter
+    stats = crawler.stats.get_stats()
+    assert stats[f"justoneapi/retry/reason_count/code_{code}"] == 1
+    assert "justoneapi/billed" not in stats
+
+
+def test_retries_are_bounded_then_given_up():
+    crawler, mw, api = build()
+    request = api.detail_request("67f32a94000000001d02eb4a")
+    for _ in range(2):
+        request = run(mw.process_response(request, answer(request, 301)))
+    with pytest.raises(IgnoreRequest):
+        run(mw.process_response(request, answer(request, 301)))
+    stats = crawler.stats.get_stats()
+    assert stats["justoneapi/retry/count"] == 2
+    assert stats["justoneapi/give_up/code_301"] == 1
+
+
+def test_bodies_that_are_not_json_are_retried():
+    crawler, mw, api = build()
+    request = api.feed_request("homefeed_food_v3", 1)
+    html = HtmlResponse(request.url, status=502, body=b"<html>Bad Gateway</html>", request=request)
+    cut = JsonResponse(request.url, body=b'{"code": 0, "data": [{"id"', request=request)
+
+    assert isinstance(run(mw.process_response(request, html)), Request)
+    assert isinstance(run(mw.process_response(request, cut)), Request)
+    assert crawler.stats.get_value("justoneapi/invalid_body") == 2
+
+
+@pytest.mark.parametrize("code", [400, 404])
+def test_bad_requests_are_given_up_at_once(code, caplog):
+    crawler, mw, api = build()
+    request = api.detail_request("67f32a94000000001d02eb4a")
+    with pytest.raises(IgnoreRequest):
+        run(mw.process_response(request, answer(request, code)))
+    assert crawler.stats.get_value(f"justoneapi/give_up/code_{code}") == 1
+    assert "noteId=67f32a94000000001d02eb4a" in caplog.text
+
+
+def test_no_content_is_billed_and_passed_without_retry():
+    crawler, mw, api = build()
+    request = api.detail_request("67f32a94000000001d02eb4a")
+    response = answer(request, 201)
+    assert run(mw.process_response(request, response)) is response
+    assert crawler.stats.get_value("justoneapi/billed") == 1
+    assert crawler.stats.get_value("justoneapi/retry/count") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (100, "justoneapi_invalid_token"),
+        (303, "justoneapi_daily_quota_exceeded"),
+        (600, "justoneapi_permission_denied"),
+        (601, "justoneapi_insufficient_balance"),
+        (602, "justoneapi_account_suspended"),
+    ],
+)
+def test_account_codes_stop_the_crawl_and_refuse_further_calls(code, reason):
+    _, mw, api = build()
+    request = api.feed_request("homefeed_food_v3", 1)
+    with pytest.raises(IgnoreRequest):
+        run(mw.process_response(request, answer(request, code, 401 if code == 100 else 200)))
+    assert mw.stop_reason == reason
+    with pytest.raises(IgnoreRequest):
+        mw.process_request(api.feed_request("homefeed_food_v3", 2))
+
+
+def test_rate_limit_retries_without_spending_the_retry_budget():
+    crawler, mw, api = build(JUSTONEAPI_RATE_LIMIT_RETRY_TIMES="3")
+    request = api.feed_request("homefeed_food_v3", 1)
+    for _ in range(3):
+        request = run(mw.process_response(request, answer(request, 302)))
+        assert "retry_times" not in request.meta
+    with pytest.raises(IgnoreRequest):
+        run(mw.process_response(request, answer(request, 302)))
+    assert crawler.stats.get_value("justoneapi/rate_limited") == 4
+    assert crawler.stats.get_value("justoneapi/give_up/rate_limited") == 1
+
+
+def test_slot_backoff_doubles_then_recovers_gradually():
+    backoff = SlotBackoff(start=1.0, maximum=5.0, recovery=0.5, base_delay=0.0)
+    slot = Slot(concurrency=8, delay=0.0, jitter=0)
+    delays = [backoff.rate_limited("api", slot) for _ in range(4)]
+    assert delays == [1.0, 2.0, 4.0, 5.0]
+    assert slot.delay == 5.0
+    backoff.succeeded("api", slot)
+    assert slot.delay == 2.5
+    backoff.succeeded("api", slot)
+    assert slot.delay == 1.25
+    backoff.succeeded("api", slot)
+    assert slot.delay == 0.0
+    assert backoff.penalty("api") == 0.0
+
+
+@pytest.mark.parametrize("setting", ["JUSTONEAPI_RATE_LIMIT_RECOVERY", "JUSTONEAPI_RATE_LIMIT_START_DELAY"])
+def test_bad_backoff_settings_are_refused(setting):
+    from scrapy.exceptions import NotConfigured
+
+    crawler = get_crawler(Spider, {"ADDONS": {"xhs_spider.addon.XhsSpiderAddon": 0}, setting: "0"})
+    with pytest.raises(NotConfigured, match="JUSTONEAPI_RATE_LIMIT"):
+        BusinessCodeMiddleware.from_crawler(crawler)

@@ -1,0 +1,29 @@
+"""Wires the project's components and defaults into any Scrapy crawl."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.utils.misc import load_object
+
+from xhs_spider import defaults
+from xhs_spider.environment import apply_environment
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+
+class XhsSpiderAddon:
+    def update_settings(self, settings: BaseSettings) -> None:
+        settings.setdict(defaults.OWN_SETTINGS, priority="addon")
+        settings.setdict(defaults.SCRAPY_SETTINGS, priority="addon")
+        for setting, components in (
+            ("DOWNLOADER_MIDDLEWARES", defaults.DOWNLOADER_MIDDLEWARES),
+            ("ITEM_PIPELINES", defaults.ITEM_PIPELINES),
+            ("EXTENSIONS", defaults.EXTENSIONS),
+        ):
+            for component, order in components.items():
+                settings.setdefault_in_component_priority_dict(
+                    setting, load_object(component), order
+                )
+        apply_environment(settings)

@@ -1,0 +1,68 @@
+"""What each Just One API business code means for the crawl.
+
+The body's ``code`` decides, whatever the HTTP status. Anything not listed
+here is treated as a failure of that one request (retried), never as success.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Action(enum.Enum):
+    PASS = "pass"  # success: hand the response to the spider
+    NO_CONTENT = "no_content"  # billed, nothing to parse, never retried
+    RETRY = "retry"  # transient: retry with backoff, bounded
+    RATE_LIMITED = "rate_limited"  # back off the download slot, then retry
+    GIVE_UP = "give_up"  # this request can never succeed as asked
+    STOP = "stop"  # the account cannot make calls: stop the whole crawl
+
+
+SUCCESS = 0
+NO_CONTENT = 201
+RATE_LIMITED = 302
+
+BILLED_CODES = frozenset({SUCCESS, NO_CONTENT})
+
+#: Codes that end the crawl, and the finish reason each one gives.
+FINISH_REASONS: dict[int, str] = {
+    100: "justoneapi_invalid_token",
+    101: "justoneapi_invalid_token",
+    303: "justoneapi_daily_quota_exceeded",
+    600: "justoneapi_permission_denied",
+    601: "justoneapi_insufficient_balance",
+    602: "justoneapi_account_suspended",
+}
+
+GIVE_UP_CODES = frozenset({400, 404})
+
+MESSAGES: dict[int, str] = {
+    0: "Success",
+    100: "Invalid or Inactive Token",
+    101: "Token Expired",
+    201: "No Content",
+    301: "Collection Failed. Please Retry.",
+    302: "Rate Limit Exceeded",
+    303: "Daily Quota Exceeded",
+    400: "Invalid Parameters",
+    404: "Not Found",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    600: "Permission Denied",
+    601: "Insufficient Balance",
+    602: "Account Suspended",
+}
+
+
+def action_for(code: int) -> Action:
+    if code == SUCCESS:
+        return Action.PASS
+    if code == NO_CONTENT:
+        return Action.NO_CONTENT
+    if code == RATE_LIMITED:
+        return Action.RATE_LIMITED
+    if code in FINISH_REASONS:
+        return Action.STOP
+    if code in GIVE_UP_CODES:
+        return Action.GIVE_UP
+    return Action.RETRY

@@ -1,0 +1,74 @@
+"""Every default of the project, in one place.
+
+:class:`xhs_spider.addon.XhsSpiderAddon` applies these at ``addon`` priority, so
+``settings.py``, ``-s`` and Scrapyd's settings override them, and environment
+variables of the same name override those (see :mod:`xhs_spider.environment`).
+"""
+
+from __future__ import annotations
+
+PROD_GLOBAL_URL = "https://api.justoneapi.com"
+PROD_CN_URL = "http://47.117.133.51:30015"
+
+OWN_SETTINGS: dict[str, object] = {
+    # Just One API
+    "JUSTONEAPI_TOKEN": None,
+    "JUSTONEAPI_BASE_URL": PROD_GLOBAL_URL,
+    # The vendor is retiring both paths (see README): they are settings so a
+    # move is a configuration change, not a code change.
+    "JUSTONEAPI_FEED_PATH": "/api/xiaohongshu/get-note-feed/v1",
+    "JUSTONEAPI_DETAIL_PATH": "/api/xiaohongshu-pgy/get-note-detail/v1",
+    "JUSTONEAPI_ACCEPT_CACHE": False,
+    "JUSTONEAPI_RETRY_TIMES": 5,
+    "JUSTONEAPI_RETRY_BACKOFF_BASE": 1.0,
+    "JUSTONEAPI_RETRY_BACKOFF_MAX": 30.0,
+    "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES": 10,
+    "JUSTONEAPI_RATE_LIMIT_START_DELAY": 1.0,
+    "JUSTONEAPI_RATE_LIMIT_MAX_DELAY": 60.0,
+    "JUSTONEAPI_RATE_LIMIT_RECOVERY": 0.8,
+    # Spiders and extensions
+    "XHS_FEED_PAGES": 5,
+    "XHS_STATS_FILE": None,
+}
+
+SCRAPY_SETTINGS: dict[str, object] = {
+    # One paid host: a small, steady concurrency beats Scrapy's template
+    # defaults (16 requests), which would mostly buy 302 rate-limit answers.
+    "CONCURRENT_REQUESTS": 8,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "DOWNLOAD_DELAY": 0.0,
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 0.5,
+    "AUTOTHROTTLE_MAX_DELAY": 60.0,
+    # The API takes seconds to collect a note; keep about four in flight.
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 4.0,
+    # The vendor recommends at least 60 s.
+    "DOWNLOAD_TIMEOUT": 60,
+    # Network errors only: HTTP answers of the API are judged by their body
+    # code in BusinessCodeMiddleware, which runs before RetryMiddleware.
+    "RETRY_TIMES": 5,
+    "ROBOTSTXT_OBEY": False,
+    "COOKIES_ENABLED": False,
+    # Both consoles run code inside the crawl, where the settings hold the
+    # API token; a user who needs one turns it on knowingly.
+    "TELNETCONSOLE_ENABLED": False,
+    "REMOTE_CONTROL_ENABLED": False,
+    "FEED_EXPORT_ENCODING": "utf-8",
+}
+
+DOWNLOADER_MIDDLEWARES: dict[str, int] = {
+    # After HttpCompressionMiddleware (590) has decoded the body, before
+    # RetryMiddleware (550) could retry an HTTP 5xx the API answered.
+    "xhs_spider.middlewares.business_codes.BusinessCodeMiddleware": 585,
+    # Innermost, so only the downloader ever sees the token.
+    "xhs_spider.middlewares.token.TokenMiddleware": 990,
+}
+
+ITEM_PIPELINES: dict[str, int] = {
+    "xhs_spider.pipelines.validation.SchemaValidationPipeline": 100,
+}
+
+EXTENSIONS: dict[str, int] = {
+    "xhs_spider.extensions.log_masking.TokenLogMasking": 0,
+    "xhs_spider.extensions.stats_file.StatsFile": 900,
+}

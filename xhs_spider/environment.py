@@ -1,0 +1,21 @@
+"""Environment variables that override project settings of the same name."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from xhs_spider.defaults import OWN_SETTINGS
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+#: Above settings.py and spider settings, below ``-s`` on the command line.
+ENVIRONMENT_PRIORITY = 35
+
+
+def apply_environment(settings: BaseSettings) -> None:
+    for name in OWN_SETTINGS:
+        value = os.environ.get(name)
+        if value:
+            settings.set(name, value, priority=ENVIRONMENT_PRIORITY)

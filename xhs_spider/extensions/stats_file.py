@@ -1,0 +1,46 @@
+"""Writes the crawl's final stats as JSON, for schedulers and monitoring."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import run_in_thread
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class StatsFile:
+    def __init__(self, crawler: Crawler):
+        path = crawler.settings.get("XHS_STATS_FILE")
+        if not path:
+            raise NotConfigured  # off unless asked for
+        self.path = Path(path)
+        self.crawler = crawler
+        # After the stats collector has set finish_reason and finish_time.
+        crawler.signals.connect(self._engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def _engine_stopped(self) -> None:
+        stats = dict(self.crawler.stats.get_stats())
+        await run_in_thread(self._write, stats)
+        logger.info("Stats written to %(path)s", {"path": str(self.path)})
+
+    def _write(self, stats: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(
+            json.dumps(stats, default=str, ensure_ascii=False, indent=1, sort_keys=True),
+            encoding="utf-8",
+        )

@@ -1,0 +1,201 @@
+"""Judges every Just One API answer by the ``code`` in its body.
+
+The API may answer a failure with HTTP 200 and a success with nothing but
+``code: 0``; it may also answer 401/429/5xx with the same JSON envelope, or a
+proxy may answer with an HTML page. This middleware reads the body whatever
+the HTTP status and decides: pass, retry with backoff, back the slot off,
+give up on the request, or stop the whole crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, NoReturn
+
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
+from xhs_spider import codes
+from xhs_spider.api import InvalidBody, endpoint_of, parse_envelope
+from xhs_spider.backoff import SlotBackoff
+from xhs_spider.closing import close_crawl
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy import Request
+    from scrapy.core.downloader import Slot
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+STATS = "justoneapi"
+RATE_LIMIT_META = "justoneapi_rate_limited_times"
+
+
+class BusinessCodeMiddleware:
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.retry_times = settings.getint("JUSTONEAPI_RETRY_TIMES")
+        self.backoff_base = settings.getfloat("JUSTONEAPI_RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("JUSTONEAPI_RETRY_BACKOFF_MAX")
+        self.rate_limit_retry_times = settings.getint(
+            "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES"
+        )
+        if self.retry_times < 0 or self.rate_limit_retry_times < 0:
+            raise NotConfigured(
+                "JUSTONEAPI_RETRY_TIMES and JUSTONEAPI_RATE_LIMIT_RETRY_TIMES "
+                "must be 0 or more."
+            )
+        try:
+            self.slot_backoff = SlotBackoff(
+                start=settings.getfloat("JUSTONEAPI_RATE_LIMIT_START_DELAY"),
+                maximum=settings.getfloat("JUSTONEAPI_RATE_LIMIT_MAX_DELAY"),
+                recovery=settings.getfloat("JUSTONEAPI_RATE_LIMIT_RECOVERY"),
+                base_delay=settings.getfloat("DOWNLOAD_DELAY"),
+            )
+        except ValueError as exc:
+            raise NotConfigured(f"JUSTONEAPI_RATE_LIMIT_*: {exc}") from exc
+        #: Set once the API says the account can make no more calls.
+        self.stop_reason: str | None = None
+        self._sleeps: dict[Deferred[None], object] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        endpoint = endpoint_of(request)
+        if endpoint is None:
+            return
+        if self.stop_reason is not None:
+            raise IgnoreRequest(f"crawl stopping ({self.stop_reason})")
+        self.stats.inc_value(f"{STATS}/requests")
+        self.stats.inc_value(f"{STATS}/requests/{endpoint}")
+
+    async def process_response(
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        endpoint = endpoint_of(request)
+        if endpoint is None:
+            return response
+        try:
+            envelope = parse_envelope(response)
+        except InvalidBody as exc:
+            self.stats.inc_value(f"{STATS}/invalid_body")
+            return await self._retry(
+                request, "invalid_body", f"HTTP {response.status}, {exc}"
+            )
+        code = envelope.code
+        self.stats.inc_value(f"{STATS}/code/{code}")
+        action = codes.action_for(code)
+        if code in codes.BILLED_CODES:
+            self.stats.inc_value(f"{STATS}/billed")
+            self.stats.inc_value(f"{STATS}/billed/{endpoint}")
+        if action is codes.Action.PASS or action is codes.Action.NO_CONTENT:
+            self._slot_succeeded(request)
+            return response
+        detail = f"code {code}: {envelope.message or codes.MESSAGES.get(code, '?')}"
+        if action is codes.Action.RATE_LIMITED:
+            return self._rate_limited(request, detail)
+        if action is codes.Action.STOP:
+            self._stop(codes.FINISH_REASONS[code], detail)
+            raise IgnoreRequest(detail)
+        if action is codes.Action.GIVE_UP:
+            self._give_up(request, f"code_{code}", detail)
+        return await self._retry(request, f"code_{code}", detail)
+
+    async def _retry(self, request: Request, reason: str, detail: str) -> Request:
+        assert self.crawler.spider is not None
+        retry = get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=self.retry_times,
+            stats_base_key=f"{STATS}/retry",
+            logger=logger,
+            give_up_log_level="DEBUG",  # _give_up logs it, with the reason
+        )
+        if retry is None:
+            self._give_up(request, reason, detail)
+        await self._sleep(self._retry_delay(retry.meta["retry_times"]))
+        if self.stop_reason is not None:
+            raise IgnoreRequest(f"crawl stopping ({self.stop_reason})")
+        return retry
+
+    def _retry_delay(self, attempt: int) -> float:
+        return min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+
+    def _rate_limited(self, request: Request, detail: str) -> Request:
+        self.stats.inc_value(f"{STATS}/rate_limited")
+        key, slot = self._slot(request)
+        if slot is not None:
+            penalty = self.slot_backoff.rate_limited(key, slot)
+            self.stats.set_value(f"{STATS}/rate_limit/delay", penalty)
+            self.stats.max_value(f"{STATS}/rate_limit/delay_max", penalty)
+        times = request.meta.get(RATE_LIMIT_META, 0) + 1
+        if times > self.rate_limit_retry_times:
+            self._give_up(request, "rate_limited", detail)
+        retry = request.copy()
+        retry.meta[RATE_LIMIT_META] = times
+        retry.dont_filter = True
+        self.stats.inc_value(f"{STATS}/retry/count")
+        self.stats.inc_value(f"{STATS}/retry/reason_count/rate_limited")
+        return retry
+
+    def _slot_succeeded(self, request: Request) -> None:
+        key, slot = self._slot(request)
+        if slot is not None:
+            self.slot_backoff.succeeded(key, slot)
+            self.stats.set_value(
+                f"{STATS}/rate_limit/delay", self.slot_backoff.penalty(key)
+            )
+
+    def _slot(self, request: Request) -> tuple[str, Slot | None]:
+        key = request.meta.get("download_slot")
+        if key is None:  # not through the downloader (unit tests)
+            return "", None
+        return key, self.crawler.engine.downloader.slots.get(key)
+
+    def _give_up(self, request: Request, reason: str, detail: str) -> NoReturn:
+        self.stats.inc_value(f"{STATS}/give_up")
+        self.stats.inc_value(f"{STATS}/give_up/{reason}")
+        logger.error(
+            "Gave up on %(request)s (%(endpoint)s): %(detail)s",
+            {"request": request, "endpoint": endpoint_of(request), "detail": detail},
+        )
+        raise IgnoreRequest(detail)
+
+    def _stop(self, reason: str, detail: str) -> None:
+        if self.stop_reason is not None:
+            return
+        self.stop_reason = reason
+        logger.error(
+            "Just One API answered %(detail)s; stopping the crawl (%(reason)s).",
+            {"detail": detail, "reason": reason},
+        )
+        self._wake_sleepers()
+        close_crawl(self.crawler, reason)
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        woken: Deferred[None] = Deferred()
+        self._sleeps[woken] = call_later(seconds, woken.callback, None)
+        try:
+            await maybe_deferred_to_future(woken)
+        finally:
+            self._sleeps.pop(woken, None)
+
+    def _wake_sleepers(self) -> None:
+        """A stopping crawl must not wait out retry backoffs."""
+        for woken, timer in list(self._sleeps.items()):
+            timer.cancel()
+            if not woken.called:
+                woken.callback(None)

@@ -1,0 +1,114 @@
+"""Adds the API token to a request only for the moment it is downloaded.
+
+Requests are built, scheduled, deduplicated, persisted in JOBDIR, logged and
+retried without the token. This middleware sits innermost (next to the
+download handler): it puts the token into the URL as the request leaves for
+the network and takes it out again before any other component sees the
+response, the exception or the request once more.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
+from weakref import WeakKeyDictionary
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+
+from xhs_spider.api import endpoint_of, mask_token
+from xhs_spider.closing import close_crawl
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+MISSING_TOKEN_MESSAGE = (
+    "No Just One API token: set the JUSTONEAPI_TOKEN environment variable "
+    "(export JUSTONEAPI_TOKEN=...) or the JUSTONEAPI_TOKEN setting."
+)
+MISSING_TOKEN_REASON = "justoneapi_missing_token"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TokenMiddleware:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.token: str | None = settings.get("JUSTONEAPI_TOKEN") or None
+        base = urlsplit(settings.get("JUSTONEAPI_BASE_URL"))
+        # Like HttpAuthMiddleware: credentials go to one known host only.
+        self.netloc = base.netloc
+        if base.scheme == "http" and not is_loopback(base.hostname or ""):
+            logger.warning(
+                "JUSTONEAPI_BASE_URL %(url)s is plain HTTP: the API token will "
+                "cross the network unencrypted.",
+                {"url": f"{base.scheme}://{base.netloc}"},
+            )
+        self._original_urls: WeakKeyDictionary[Request, str] = WeakKeyDictionary()
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def _spider_opened(self) -> None:
+        if self.token is None:
+            logger.error(MISSING_TOKEN_MESSAGE)
+            close_crawl(self.crawler, MISSING_TOKEN_REASON)
+
+    def process_request(self, request: Request) -> None:
+        if endpoint_of(request) is None or request in self._original_urls:
+            return
+        if urlsplit(request.url).netloc != self.netloc:
+            raise IgnoreRequest(
+                f"API request to a host other than JUSTONEAPI_BASE_URL: {request}"
+            )
+        if self.token is None:
+            raise IgnoreRequest(MISSING_TOKEN_MESSAGE)
+        self._original_urls[request] = request.url
+        separator = "&" if "?" in request.url else "?"
+        # Request has no public way to change its URL in place, and a copy
+        # would go back through the scheduler (and JOBDIR) with the token.
+        request._set_url(
+            request.url + separator + urlencode({"token": self.token})
+        )
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        original = self._restore(request)
+        if original is None:
+            return response
+        return response.replace(url=original)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if self._restore(request) is None:
+            return
+        # Download errors quote the URL they failed on (timeouts, DNS, TLS),
+        # in their args or, for Twisted's, in attributes such as osError.
+        exception.args = tuple(self._mask(arg) for arg in exception.args)
+        for name, value in vars(exception).items():
+            setattr(exception, name, self._mask(value))
+
+    def _mask(self, value: object) -> object:
+        return mask_token(value, self.token) if isinstance(value, str) else value
+
+    def _restore(self, request: Request) -> str | None:
+        original = self._original_urls.pop(request, None)
+        if original is not None:
+            request._set_url(original)
+        return original

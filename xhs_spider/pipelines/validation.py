@@ -1,0 +1,68 @@
+"""Drops items that do not match their JSON Schema, saying which field failed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+with warnings.catch_warnings():
+    # See xhs_spider.items: a deprecated jsonschema attribute read at import.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from scrapy_jsonschema import JsonSchemaItem, JsonSchemaValidatePipeline
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+_INDEX = re.compile(r"\.\d+(?=\.|$)")
+
+
+def field_path(error: Any) -> str:
+    """Where a jsonschema error points, with list indexes folded (images[])."""
+    path = ".".join(str(part) for part in error.absolute_path)
+    required = JsonSchemaValidatePipeline.REQUIRED_RE.search(error.message)
+    if required:
+        path = f"{path}.{required.group(1)}" if path else required.group(1)
+    return _INDEX.sub("[]", path) or "(item)"
+
+
+class SchemaValidationPipeline(JsonSchemaValidatePipeline):
+    """scrapy-jsonschema's pipeline with Scrapy ≥ 2.14 signatures.
+
+    The upstream ``process_item(item, spider)`` signature is deprecated by
+    Scrapy; this subclass keeps its validation and stats vocabulary but puts
+    the counts under ``justoneapi/validation/`` and logs the failing fields.
+    """
+
+    STAT_FMT = "justoneapi/validation/{item_type}/{field}"
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler.stats)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, JsonSchemaItem):
+            return item
+        item_type = type(item).__name__
+        errors = list(item.validator.iter_errors(ItemAdapter(item).asdict()))
+        if not errors:
+            return item
+        fields = sorted({field_path(error) for error in errors})
+        for field in fields:
+            self.stats.inc_value(self.STAT_FMT.format(item_type=item_type, field=field))
+        self.stats.inc_value(f"justoneapi/validation/{item_type}/dropped")
+        raise DropItem(
+            f"{item_type} {ItemAdapter(item).get('note_id')} fails its schema at "
+            f"{', '.join(fields)}: {errors[0].message[:200]}"
+        )
