@@ -31,6 +31,24 @@ def test_token_leaves_no_trace(crawl, api, tmp_path):
     assert "token=" + TOKEN[:6] not in everything
 
 
+def test_token_stays_out_of_a_paused_jobdir(crawl, api, tmp_path):
+    # A crawl stopped by the quota leaves its pending requests in JOBDIR.
+    api.configure(quota=5)
+    jobdir = tmp_path / "paused-job"
+    result = crawl(
+        "feed", "oid=homefeed_food_v3,homefeed_travel_v3", "pages=3",
+        settings={"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "2"},
+    )
+
+    assert result.finish_reason == "justoneapi_daily_quota_exceeded"
+    queued = [p for p in (jobdir / "requests.queue").rglob("*") if p.is_file() and p.stat().st_size]
+    assert queued, "expected pending requests persisted in JOBDIR"
+    persisted = b"".join(p.read_bytes() for p in jobdir.rglob("*") if p.is_file())
+    assert b"noteId=" in persisted or b"get-note-feed" in persisted
+    assert TOKEN.encode() not in persisted
+    assert b"token=" not in persisted
+
+
 def test_token_stays_out_of_download_errors(crawl, api):
     # Timeouts quote the URL they failed on; the token must be masked there too.
     api.configure(latency=2.0)
