@@ -149,9 +149,8 @@ def test_feed_carries_ads_live_blank_cards_and_display_counters(sandbox):
 
 
 def test_detail_shape_matches_the_docs(sandbox):
-    note_ids = control(sandbox, "notes", oid="homefeed_food_v3", page=1)["note_ids"]
-    available = [note_id for note_id in note_ids if note_id not in control(
-        sandbox, "notes", oid="homefeed_food_v3", page=1)["unavailable_note_ids"]]
+    preview = control(sandbox, "notes", oid="homefeed_food_v3", page=1)
+    available = [note_id for note_id in preview["note_ids"] if note_id not in preview["unavailable_note_ids"]]
     status, envelope = call(sandbox, DETAIL, noteId=available[0], acceptCache="true")
     assert status == 200 and set(envelope) == ENVELOPE_KEYS and envelope["code"] == 0
     detail = envelope["data"]
@@ -199,6 +198,7 @@ def test_same_seed_gives_same_data_and_another_seed_differs(sandbox):
         assert call(twin, DETAIL, noteId=note_id)[1]["data"] == detail["data"]
     with SandboxProcess("--seed", "8", "--pages", str(PAGES), token=TOKEN) as other:
         assert call(other, FEED, oid="homefeed_pets_v3", page=2)[1]["data"] != feed
+    assert twin.returncode == other.returncode == 0
 
 
 def test_notes_overlap_across_channels_and_preview_matches_feed(sandbox):
@@ -286,6 +286,13 @@ def test_faults_never_exceed_max_consecutive(sandbox):
     assert outcomes["ok"] == stats["billed"] == stats["codes"]["0"]
     assert sum(stats["http_faults"].values()) == outcomes["html"] + outcomes["broken"]
     assert outcomes["code"] and outcomes["broken"] and outcomes["html"]
+
+
+def test_certain_faults_give_way_after_exactly_k_in_a_row(sandbox):
+    sandbox.configure(faults={"301": 0.5}, malformed_rate=0.5, max_consecutive_faults=3)
+    url = api_url(sandbox.url, FEED, page=2)
+    outcomes = [classify(*fetch(url)) for _ in range(8)]
+    assert [outcome == "ok" for outcome in outcomes] == [False, False, False, True] * 2
 
 
 def test_injected_500_answers_with_http_500_or_200(sandbox):

@@ -16,10 +16,9 @@ from urllib.parse import urlencode, urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 
 from xhs_spider.api import endpoint_of, mask_token
-from xhs_spider.closing import close_crawl
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -70,7 +69,7 @@ class TokenMiddleware:
     def _spider_opened(self) -> None:
         if self.token is None:
             logger.error(MISSING_TOKEN_MESSAGE)
-            close_crawl(self.crawler, MISSING_TOKEN_REASON)
+            raise CloseSpider(MISSING_TOKEN_REASON)
 
     def process_request(self, request: Request) -> None:
         if endpoint_of(request) is None or request in self._original_urls:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -92,6 +93,25 @@ def configure_logging(level: str) -> None:
     globalLogBeginner.beginLoggingTo([STDLibLogObserver(name="twisted")], redirectStandardIO=False)
 
 
+def stop_on_interrupt(reactor: Any) -> None:
+    """Stop on SIGINT even when the parent started us with SIGINT ignored.
+
+    Twisted only handles SIGINT when it still has Python's default handler,
+    which is not the case for background jobs of a non-interactive shell.
+    """
+
+    def stop(_signal_number: int, _frame: object) -> None:
+        logger.info("received SIGINT, shutting down")
+        reactor.callFromThread(stop_reactor, reactor)
+
+    signal.signal(signal.SIGINT, stop)
+
+
+def stop_reactor(reactor: Any) -> None:
+    if reactor.running:
+        reactor.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -108,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(url + "\n")
     sys.stdout.flush()
     logger.info("sandbox serving on %s (seed=%d, pages=%d)", url, config.seed, config.pages)
+    stop_on_interrupt(reactor)
     reactor.run()
     logger.info("sandbox stopped")
     return 0

@@ -570,6 +570,32 @@ class CardPlace:
     track_id: str
 
 
+def feed_recommend(content: CardContent, place: CardPlace, lazy_load_score: float, rng: random.Random) -> dict:
+    return {
+        "desc": "",
+        "icon": "",
+        "type": "",
+        "dark_icon": "",
+        "target_id": "",
+        "target_name": "",
+        "track_id": "dssmbase_recall_dssm_newneg_ali_imp_1hour@" + place.track_id,
+        "topic_id": "",
+        "topic_name": "",
+        "mf_topic_id": "",
+        "mf_topic_name": "",
+        "topic_type": "",
+        "topic_sub_type": "",
+        "is_super_topic": False,
+        "is_followed_topic": False,
+        "category_id": content.category_id,
+        "category_name": content.category_name,
+        "predict_click_ratio": round(rng.uniform(0.02, 0.4), 8),
+        "predict_video_complete_ratio": round(rng.uniform(0.05, 0.6), 8),
+        "is_activate_search": False,
+        "videofeed_lazy_load_score": lazy_load_score,
+    }
+
+
 def feed_card(content: CardContent, place: CardPlace, rng: random.Random) -> dict:
     lazy_load_score = round(rng.random(), 7)
     is_ads = content.model_type == "ads"
@@ -608,29 +634,7 @@ def feed_card(content: CardContent, place: CardPlace, rng: random.Random) -> dic
             }
         ),
         "rec_params": compact_json({"isNiceNote": 0, "hfTrackId": place.track_id}),
-        "recommend": {
-            "desc": "",
-            "icon": "",
-            "type": "",
-            "dark_icon": "",
-            "target_id": "",
-            "target_name": "",
-            "track_id": "dssmbase_recall_dssm_newneg_ali_imp_1hour@" + place.track_id,
-            "topic_id": "",
-            "topic_name": "",
-            "mf_topic_id": "",
-            "mf_topic_name": "",
-            "topic_type": "",
-            "topic_sub_type": "",
-            "is_super_topic": False,
-            "is_followed_topic": False,
-            "category_id": content.category_id,
-            "category_name": content.category_name,
-            "predict_click_ratio": round(rng.uniform(0.02, 0.4), 8),
-            "predict_video_complete_ratio": round(rng.uniform(0.05, 0.6), 8),
-            "is_activate_search": False,
-            "videofeed_lazy_load_score": lazy_load_score,
-        },
+        "recommend": feed_recommend(content, place, lazy_load_score, rng),
         "dislike_optional": {"follow_user": False},
         "cursor_score": "%d.%04d" % (UNIVERSE_NOW + 400 - place.page * 40 - place.index, rng.randrange(10000)),
         "app_json_string": compact_json({"note_need_unique": True}),

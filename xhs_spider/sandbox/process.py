@@ -39,6 +39,7 @@ class SandboxProcess:
         self.python = python
         self.url = ""
         self.log_path = ""
+        self.returncode: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> str:
