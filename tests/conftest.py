@@ -103,6 +103,8 @@ def crawl(tmp_path, api):
             **FAST_SETTINGS,
             "JUSTONEAPI_BASE_URL": api.url,
             "XHS_STATS_FILE": str(stats),
+            # One embedded store per test, shared by the test's crawls.
+            "XHS_STORE_URI": f"sqlite:///{tmp_path / 'xhs.sqlite3'}",
             **(settings or {}),
         }
         for name, value in merged.items():

@@ -52,7 +52,7 @@ def test_card_counts_match_what_the_sandbox_served(crawl, api):
     assert result.stats["justoneapi/feed/cards"] == len(expected) + skipped
 
 
-def test_flaky_api_loses_no_note(crawl, api):
+def test_flaky_api_loses_no_note(crawl, api, tmp_path):
     clean = crawl("feed", TWO_CHANNELS, "pages=3")
     clean_notes = {n["note_id"] for n in clean.notes}
 
@@ -61,7 +61,10 @@ def test_flaky_api_loses_no_note(crawl, api):
         faults={"301": 0.1, "500": 0.1, "302": 0.1},
         malformed_rate=0.04, truncated_rate=0.03, html_error_rate=0.03,
     )
-    flaky = crawl("feed", TWO_CHANNELS, "pages=3")
+    flaky = crawl(
+        "feed", TWO_CHANNELS, "pages=3",
+        settings={"XHS_STORE_URI": f"sqlite:///{tmp_path / 'flaky.sqlite3'}"},
+    )
 
     assert flaky.finish_reason == "finished"
     assert {n["note_id"] for n in flaky.notes} == clean_notes

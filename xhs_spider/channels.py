@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 
+from xhs_spider.arguments import SpiderArgumentError
+
 CHANNELS: dict[str, str] = {
     "homefeed_recommend": "recommend",
     "homefeed_video_v3": "video",
@@ -51,7 +53,7 @@ CHANNELS: dict[str, str] = {
 ALL = "all"
 
 
-class UnknownChannel(ValueError):
+class UnknownChannel(SpiderArgumentError):
     """An ``oid`` that is not one of :data:`CHANNELS`."""
 
 

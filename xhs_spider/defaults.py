@@ -9,6 +9,8 @@ from __future__ import annotations
 
 PROD_GLOBAL_URL = "https://api.justoneapi.com"
 PROD_CN_URL = "http://47.117.133.51:30015"
+#: The embedded store when XHS_STORE_URI is unset (relative to the working directory).
+DEFAULT_STORE_PATH = "data/xhs.sqlite3"
 
 OWN_SETTINGS: dict[str, object] = {
     # Just One API
@@ -26,9 +28,19 @@ OWN_SETTINGS: dict[str, object] = {
     "JUSTONEAPI_RATE_LIMIT_START_DELAY": 1.0,
     "JUSTONEAPI_RATE_LIMIT_MAX_DELAY": 60.0,
     "JUSTONEAPI_RATE_LIMIT_RECOVERY": 0.8,
+    "JUSTONEAPI_MAX_BILLED_CALLS": 0,  # 0: unlimited
+    # Storage
+    "XHS_STORE_URI": None,
+    "XHS_STORE_BATCH_SIZE": 500,
+    "XHS_STORE_FLUSH_INTERVAL": 5.0,
+    "XHS_STORE_RETRY_TIMES": 5,
+    "XHS_STORE_RETRY_BACKOFF": 1.0,
+    "XHS_SPILL_DIR": None,
+    "XHS_DETAIL_TTL": 24 * 60 * 60,
     # Spiders and extensions
     "XHS_FEED_PAGES": 5,
     "XHS_STATS_FILE": None,
+    "XHS_PROGRESS_INTERVAL": 60.0,
 }
 
 SCRAPY_SETTINGS: dict[str, object] = {
@@ -66,9 +78,15 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
 
 ITEM_PIPELINES: dict[str, int] = {
     "xhs_spider.pipelines.validation.SchemaValidationPipeline": 100,
+    "xhs_spider.pipelines.dedup.DedupPipeline": 200,
+    "xhs_spider.pipelines.store.StorePipeline": 300,
 }
 
 EXTENSIONS: dict[str, int] = {
     "xhs_spider.extensions.log_masking.TokenLogMasking": 0,
     "xhs_spider.extensions.stats_file.StatsFile": 900,
+    "xhs_spider.extensions.run_summary.RunSummary": 900,
+    "xhs_spider.extensions.progress.ProgressLog": 900,
+    # ProgressLog says more than pages and items per minute.
+    "scrapy.extensions.logstats.LogStats": None,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from xhs_spider.counters import parse_counter
@@ -16,16 +16,18 @@ def note_url(note_id: str) -> str:
     return f"https://www.xiaohongshu.com/explore/{note_id}"
 
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # sorts as text, the same in every store
+
+
 def utc_iso(epoch: object, *, millis: bool = False) -> str | None:
     if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or epoch <= 0:
         return None
     seconds = epoch / 1000 if millis else epoch
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime(ISO_FORMAT)
 
 
-def now_iso() -> str:
-    return datetime.now(tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def now_iso(ago: timedelta = timedelta(0)) -> str:
+    return (datetime.now(tz=timezone.utc) - ago).strftime(ISO_FORMAT)
 
 
 def hashtags(text: str) -> list[str]:

@@ -26,14 +26,15 @@ class StatsFile:
             raise NotConfigured  # off unless asked for
         self.path = Path(path)
         self.crawler = crawler
-        # After the stats collector has set finish_reason and finish_time.
-        crawler.signals.connect(self._engine_stopped, signal=signals.engine_stopped)
+        # Connected after CoreStats (EXTENSIONS_BASE), so its handler has set
+        # finish_reason and elapsed_time_seconds by the time this one runs.
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def _engine_stopped(self) -> None:
+    async def _spider_closed(self) -> None:
         stats = dict(self.crawler.stats.get_stats())
         await run_in_thread(self._write, stats)
         logger.info("Stats written to %(path)s", {"path": str(self.path)})

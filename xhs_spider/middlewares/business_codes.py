@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 STATS = "justoneapi"
 RATE_LIMIT_META = "justoneapi_rate_limited_times"
+BUDGET_EXHAUSTED_REASON = "justoneapi_budget_exhausted"
 
 
 class BusinessCodeMiddleware:
@@ -62,7 +63,9 @@ class BusinessCodeMiddleware:
             )
         except ValueError as exc:
             raise NotConfigured(f"JUSTONEAPI_RATE_LIMIT_*: {exc}") from exc
-        #: Set once the API says the account can make no more calls.
+        self.max_billed = settings.getint("JUSTONEAPI_MAX_BILLED_CALLS")
+        self.billed = 0
+        #: Set once the account can make no more calls, or may make no more.
         self.stop_reason: str | None = None
         self._sleeps: dict[Deferred[None], object] = {}
 
@@ -96,8 +99,7 @@ class BusinessCodeMiddleware:
         self.stats.inc_value(f"{STATS}/code/{code}")
         action = codes.action_for(code)
         if code in codes.BILLED_CODES:
-            self.stats.inc_value(f"{STATS}/billed")
-            self.stats.inc_value(f"{STATS}/billed/{endpoint}")
+            self._billed(endpoint)
         if action is codes.Action.PASS or action is codes.Action.NO_CONTENT:
             self._slot_succeeded(request)
             return response
@@ -110,6 +112,17 @@ class BusinessCodeMiddleware:
         if action is codes.Action.GIVE_UP:
             self._give_up(request, f"code_{code}", detail)
         return await self._retry(request, f"code_{code}", detail)
+
+    def _billed(self, endpoint: str) -> None:
+        self.billed += 1
+        self.stats.inc_value(f"{STATS}/billed")
+        self.stats.inc_value(f"{STATS}/billed/{endpoint}")
+        if 0 < self.max_billed <= self.billed:
+            # This answer is paid for: it still goes to the spider.
+            self._stop(
+                BUDGET_EXHAUSTED_REASON,
+                f"{self.billed} billed calls (JUSTONEAPI_MAX_BILLED_CALLS)",
+            )
 
     async def _retry(self, request: Request, reason: str, detail: str) -> Request:
         assert self.crawler.spider is not None
@@ -177,7 +190,7 @@ class BusinessCodeMiddleware:
             return
         self.stop_reason = reason
         logger.error(
-            "Just One API answered %(detail)s; stopping the crawl (%(reason)s).",
+            "Stopping the crawl (%(reason)s): %(detail)s.",
             {"detail": detail, "reason": reason},
         )
         self._wake_sleepers()

@@ -5,15 +5,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Spider
-from scrapy.exceptions import CloseSpider
-
-from xhs_spider import codes
-from xhs_spider.api import JustOneApi, parse_envelope
-from xhs_spider.arguments import SpiderArgumentError, parse_bool, parse_int
-from xhs_spider.channels import UnknownChannel, parse_channels
-from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.normalize import card_fields, note_fields, now_iso, skip_reason
+from xhs_spider.api import parse_envelope
+from xhs_spider.arguments import parse_bool, parse_int
+from xhs_spider.channels import parse_channels
+from xhs_spider.items import FeedAppearanceItem
+from xhs_spider.normalize import card_fields, now_iso, skip_reason
+from xhs_spider.spiders.base import NoteDetailSpider
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -24,45 +21,29 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_PAGES = 1000
-DETAIL_PRIORITY = 10  # notes already found come before more feed pages
-BAD_ARGUMENTS_REASON = "bad_arguments"
 
 
-class FeedSpider(Spider):
+class FeedSpider(NoteDetailSpider):
     name = "feed"
 
-    def __init__(
+    def parse_arguments(
         self,
+        *,
         oid: str = "homefeed_recommend",
         pages: str | int | None = None,
         details: str | bool = True,
-        **kwargs: Any,
-    ):
-        super().__init__(**kwargs)
-        self.argument_error: str | None = None
-        self._raw_pages = pages
-        try:
-            self.channels = parse_channels(oid)
-            self.details = parse_bool("details", details)
-            if pages is not None:
-                self.pages = parse_int("pages", pages, minimum=1, maximum=MAX_PAGES)
-        except (SpiderArgumentError, UnknownChannel) as exc:
-            self.argument_error = str(exc)
+        refresh: str | bool = False,
+    ) -> None:
+        self.channels = parse_channels(oid)
+        self.pages = None if pages is None else parse_int("pages", pages, minimum=1, maximum=MAX_PAGES)
+        self.details = parse_bool("details", details)
+        self.refresh = parse_bool("refresh", refresh)
         self.seen_notes: set[str] = set()
 
-    @classmethod
-    def check_arguments(cls, **kwargs: Any) -> str | None:
-        """The problem with these spider arguments, for a check before crawling."""
-        return cls(**kwargs).argument_error
-
-    async def start(self) -> AsyncIterator[Any]:
-        if self.argument_error is not None:
-            logger.error("%(problem)s", {"problem": self.argument_error})
-            raise CloseSpider(BAD_ARGUMENTS_REASON)
-        # Settings are final only once the crawl starts (add-ons apply late).
-        self.api = JustOneApi.from_crawler(self.crawler)
-        if self._raw_pages is None:
+    async def first_requests(self) -> AsyncIterator[Request]:
+        if self.pages is None:
             self.pages = self.crawler.settings.getint("XHS_FEED_PAGES")
+            self.run_arguments["pages"] = self.pages
         for channel in self.channels:
             yield self._feed_request(channel, 1)
 
@@ -74,9 +55,9 @@ class FeedSpider(Spider):
             cb_kwargs={"channel": channel, "page": page},
         )
 
-    def parse_feed(
+    async def parse_feed(
         self, response: Response, channel: str, page: int
-    ) -> Iterator[Any]:
+    ) -> AsyncIterator[Any]:
         stats = self.crawler.stats
         cards = parse_envelope(response).data
         if not isinstance(cards, list):
@@ -87,8 +68,9 @@ class FeedSpider(Spider):
             )
             return
         stats.inc_value("justoneapi/feed/pages")
+        stats.inc_value(f"justoneapi/feed/pages_by_channel/{channel}")
         crawled_at = now_iso()
-        new_notes = 0
+        new_notes: list[str] = []
         for position, card in enumerate(cards, start=1):
             stats.inc_value("justoneapi/feed/cards")
             reason = skip_reason(card)
@@ -99,14 +81,23 @@ class FeedSpider(Spider):
                 card, channel=channel, page=page, position=position, crawled_at=crawled_at
             )
             yield FeedAppearanceItem(fields)
-            note_id = fields["note_id"]
-            if note_id in self.seen_notes:
-                continue
-            self.seen_notes.add(note_id)
-            new_notes += 1
-            if self.details:
+            if fields["note_id"] not in self.seen_notes:
+                self.seen_notes.add(fields["note_id"])
+                new_notes.append(fields["note_id"])
+        if self.details:
+            for note_id in await self._notes_to_fetch(new_notes):
                 yield self.detail_request(note_id)
-        yield from self._next_page(channel, page, bool(cards), new_notes)
+        for request in self._next_page(channel, page, bool(cards), len(new_notes)):
+            yield request
+
+    async def _notes_to_fetch(self, note_ids: list[str]) -> list[str]:
+        """*note_ids* less those whose detail the store holds fresh (one query)."""
+        if self.refresh or self.store is None or not note_ids:
+            return note_ids
+        fresh = await self.store.fresh_note_ids(note_ids)
+        if fresh:
+            self.crawler.stats.inc_value("justoneapi/notes/skipped_fresh", len(fresh))
+        return [note_id for note_id in note_ids if note_id not in fresh]
 
     def _next_page(
         self, channel: str, page: int, had_cards: bool, new_notes: int
@@ -124,31 +115,4 @@ class FeedSpider(Spider):
         logger.info(
             "Channel %(channel)s stops at page %(page)d: %(why)s.",
             {"channel": channel, "page": page, "why": stop.replace("_", " ")},
-        )
-
-    def detail_request(self, note_id: str) -> Request:
-        self.crawler.stats.inc_value("justoneapi/notes/detail_requested")
-        return self.api.detail_request(
-            note_id,
-            callback=self.parse_detail,
-            cb_kwargs={"note_id": note_id},
-            priority=DETAIL_PRIORITY,
-        )
-
-    def parse_detail(self, response: Response, note_id: str) -> Iterator[NoteItem]:
-        envelope = parse_envelope(response)
-        if envelope.code == codes.NO_CONTENT:
-            self.crawler.stats.inc_value("justoneapi/notes/unavailable")
-            logger.info("Note %(note_id)s is unavailable (201).", {"note_id": note_id})
-            return
-        data = envelope.data
-        if not isinstance(data, dict) or data.get("noteId") != note_id:
-            self.crawler.stats.inc_value("justoneapi/notes/malformed_detail")
-            logger.error(
-                "Detail of note %(note_id)s came back without that note; skipped.",
-                {"note_id": note_id},
-            )
-            return
-        yield NoteItem(
-            note_fields(data, crawled_at=now_iso(), request_id=envelope.request_id)
         )

@@ -1,0 +1,63 @@
+"""A periodic progress line in place of Scrapy's page counts (LogStats).
+
+Notes per minute, billed calls so far and the current rate-limit backoff
+say more about a paid crawl than pages and items do.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class ProgressLog:
+    def __init__(self, crawler: Crawler):
+        self.interval = crawler.settings.getfloat("XHS_PROGRESS_INTERVAL")
+        if self.interval <= 0:
+            raise NotConfigured
+        self.stats = crawler.stats
+        self._last_notes = 0
+        self._task = None
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def _spider_opened(self) -> None:
+        self._task = create_looping_call(self.log_progress)
+        self._task.start(self.interval, now=False)
+
+    def _spider_closed(self) -> None:
+        if self._task is not None and self._task.running:
+            self._task.stop()
+
+    def log_progress(self) -> None:
+        get = self.stats.get_value
+        notes = get("justoneapi/items/NoteItem", 0)
+        rate = (notes - self._last_notes) * 60.0 / self.interval
+        self._last_notes = notes
+        logger.info(
+            "Progress: %(notes)d notes (%(rate).1f/min), %(appearances)d appearances, "
+            "%(billed)d billed calls, %(retries)d retries, rate-limit backoff %(delay).1f s",
+            {
+                "notes": notes,
+                "rate": rate,
+                "appearances": get("justoneapi/items/FeedAppearanceItem", 0),
+                "billed": get("justoneapi/billed", 0),
+                "retries": get("justoneapi/retry/count", 0),
+                "delay": get("justoneapi/rate_limit/delay", 0.0),
+            },
+        )

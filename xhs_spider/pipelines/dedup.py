@@ -1,0 +1,44 @@
+"""Drops an item already seen in this run: one note, one appearance, once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+
+from xhs_spider.items import FeedAppearanceItem, NoteItem
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy.crawler import Crawler
+
+
+def item_key(item: Any) -> tuple | None:
+    """What makes an item the same item again; ``None`` for other items."""
+    if isinstance(item, NoteItem):
+        return ("note", item["note_id"])
+    if isinstance(item, FeedAppearanceItem):
+        return ("appearance", item["channel"], item["page"], item["position"], item["note_id"])
+    return None
+
+
+class DedupPipeline:
+    def __init__(self, crawler: Crawler):
+        self.stats = crawler.stats
+        self.seen: set[tuple] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        key = item_key(item)
+        if key is None:
+            return item
+        if key in self.seen:
+            self.stats.inc_value(f"justoneapi/dedup/dropped/{type(item).__name__}")
+            raise DropItem(f"Duplicate {type(item).__name__} {key[1:]}")
+        self.seen.add(key)
+        self.stats.inc_value(f"justoneapi/items/{type(item).__name__}")
+        return item

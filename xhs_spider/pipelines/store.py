@@ -1,0 +1,262 @@
+"""Stores items in the note store, in batches, off the reactor thread.
+
+Items are buffered and written as one bulk operation per collection when the
+buffer is full, on a timer, and at close. A write that fails is retried with
+backoff; if the store stays down, the batch and everything after it goes to a
+spill file (replay it with ``scrapy replay-spill``) and the crawl is closed
+with ``xhs_store_spilled``: nothing is lost, and nothing more is paid for
+while the store is away.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.utils.asyncio import create_looping_call, sleep
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import DeferredLock
+
+from xhs_spider import signals as xhs_signals
+from xhs_spider import spill
+from xhs_spider.closing import close_crawl
+from xhs_spider.defaults import DEFAULT_STORE_PATH
+from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.normalize import now_iso
+from xhs_spider.store import StoreUnavailable, WriteBatch, open_store
+from xhs_spider.worker_thread import WorkerThread
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+    from xhs_spider.store import NoteStore
+
+logger = logging.getLogger(__name__)
+
+STATS = "justoneapi/store"
+UNREACHABLE_REASON = "xhs_store_unreachable"
+SPILLED_REASON = "xhs_store_spilled"
+MAX_RETRY_DELAY = 30.0
+
+
+def new_run_id(spider_name: str) -> str:
+    started = now_iso().replace("-", "").replace(":", "")
+    return f"{spider_name}-{started}-{uuid.uuid4().hex[:6]}"
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.batch_size = settings.getint("XHS_STORE_BATCH_SIZE")
+        self.flush_interval = settings.getfloat("XHS_STORE_FLUSH_INTERVAL")
+        self.retry_times = settings.getint("XHS_STORE_RETRY_TIMES")
+        self.retry_backoff = settings.getfloat("XHS_STORE_RETRY_BACKOFF")
+        self.detail_ttl = timedelta(seconds=settings.getint("XHS_DETAIL_TTL"))
+        if self.batch_size < 1 or self.flush_interval <= 0 or self.retry_times < 0:
+            raise NotConfigured(
+                "XHS_STORE_BATCH_SIZE must be 1 or more, XHS_STORE_FLUSH_INTERVAL "
+                "more than 0 and XHS_STORE_RETRY_TIMES 0 or more."
+            )
+        try:
+            self.store: NoteStore = open_store(
+                settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH
+            )
+        except ValueError as exc:
+            raise NotConfigured(f"XHS_STORE_URI: {exc}") from exc
+        self.spill_dir = spill.spill_directory(settings, self.store)
+        self.run_id = ""
+        self.spill_file: Path | None = None
+        self._pending = WriteBatch(run_id="")
+        self._thread: WorkerThread | None = None
+        self._timer: Any = None
+        self._flush_lock = DeferredLock()
+        #: The last write failed: lookups answer "nothing fresh" meanwhile
+        #: rather than wait behind the retries.
+        self.store_failing = False
+        crawler.signals.connect(self._note_unavailable, signal=xhs_signals.note_unavailable)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    # Life cycle ------------------------------------------------------------
+
+    async def open_spider(self) -> None:
+        spider = self.crawler.spider
+        thread = WorkerThread(name="xhs-store")
+        try:
+            await thread.call(self.store.open)
+        except StoreUnavailable as exc:
+            thread.stop()
+            logger.error(
+                "The store %(store)s is unreachable (%(error)s): not starting, "
+                "no API call made. Check XHS_STORE_URI.",
+                {"store": self.store.display_uri, "error": str(exc)[:200]},
+            )
+            raise CloseSpider(UNREACHABLE_REASON) from exc
+        self._thread = thread
+        self.run_id = new_run_id(spider.name)
+        self._pending = WriteBatch(run_id=self.run_id)
+        logger.info(
+            "Storing run %(run_id)s in %(store)s",
+            {"run_id": self.run_id, "store": self.store.display_uri},
+        )
+        self.stats.set_value(f"{STATS}/run_id", self.run_id)
+        self._pending.runs.append(self._run_start(spider))
+        self._timer = create_looping_call(self._flush_on_timer)
+        self._timer.start(self.flush_interval, now=False)
+
+    async def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        await self._flush()
+
+    async def _spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._thread is None:
+            return
+        self._pending.runs.append(self._run_end(reason))
+        await self._flush()
+        try:
+            await self._thread.call(self.store.close)
+        finally:
+            self._thread.stop()
+            self._thread = None
+
+    # Items -------------------------------------------------------------------
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, NoteItem):
+            self._pending.notes.append(dict(item))
+        elif isinstance(item, FeedAppearanceItem):
+            self._pending.appearances.append(dict(item))
+        else:
+            return item
+        if len(self._pending) >= self.batch_size:
+            await self._flush()
+        return item
+
+    def _note_unavailable(self, note_id: str, at: str) -> None:
+        self._pending.unavailable.append((note_id, at))
+
+    async def fresh_note_ids(self, note_ids: Collection[str]) -> set[str]:
+        """Which of *note_ids* had their detail fetched within XHS_DETAIL_TTL."""
+        if not note_ids or not self.detail_ttl or not self.store_healthy:
+            return set()
+        try:
+            return await self._thread.call(
+                self.store.fresh_note_ids, list(note_ids), now_iso(ago=self.detail_ttl)
+            )
+        except StoreUnavailable as exc:
+            logger.warning(
+                "Could not ask the store which notes are fresh (%(error)s); "
+                "fetching them all.",
+                {"error": exc},
+            )
+            return set()
+
+    @property
+    def store_healthy(self) -> bool:
+        return self._thread is not None and not self.store_failing and self.spill_file is None
+
+    async def stale_note_ids(self, before: str) -> list[str]:
+        """Stored notes whose detail is older than *before*, oldest first."""
+        assert self._thread is not None
+        return await self._thread.call(self.store.stale_note_ids, before)
+
+    # Writing -----------------------------------------------------------------
+
+    def _flush_on_timer(self) -> None:
+        if not self._flush_lock.locked:
+            deferred_from_coro(self._flush())
+
+    async def _flush(self) -> None:
+        # One flush at a time: a store that is down is retried once, not once
+        # per waiting batch, and items queue up behind it (backpressure).
+        await maybe_deferred_to_future(self._flush_lock.acquire())
+        try:
+            if not len(self._pending) or self._thread is None:
+                return
+            batch, self._pending = self._pending, WriteBatch(run_id=self.run_id)
+            if self.spill_file is None and await self._write(batch):
+                return
+            await self._spill(batch)
+        finally:
+            self._flush_lock.release()
+
+    async def _write(self, batch: WriteBatch) -> bool:
+        assert self._thread is not None
+        for attempt in range(self.retry_times + 1):
+            try:
+                await self._thread.call(self.store.write, batch)
+            except StoreUnavailable as exc:
+                self.store_failing = True
+                if attempt == self.retry_times:
+                    logger.error(
+                        "The store %(store)s is down (%(error)s).",
+                        {"store": self.store.display_uri, "error": str(exc)[:200]},
+                    )
+                    return False
+                self.stats.inc_value(f"{STATS}/retries")
+                delay = min(MAX_RETRY_DELAY, self.retry_backoff * 2**attempt)
+                logger.warning(
+                    "Store write failed (%(error)s); retrying in %(delay).1f s.",
+                    {"error": str(exc)[:200], "delay": delay},
+                )
+                await sleep(delay)
+            else:
+                self.store_failing = False
+                self.stats.inc_value(f"{STATS}/batches")
+                self.stats.inc_value(f"{STATS}/operations", len(batch))
+                return True
+        return False
+
+    async def _spill(self, batch: WriteBatch) -> None:
+        assert self._thread is not None
+        if self.spill_file is None:
+            self.spill_file = spill.spill_path(self.spill_dir, self.run_id)
+            self.stats.set_value(f"{STATS}/spill_file", str(self.spill_file))
+            logger.error(
+                "Spilling to %(path)s and stopping the crawl; once the store is "
+                "back, load it with: scrapy replay-spill %(path)s",
+                {"path": str(self.spill_file)},
+            )
+            close_crawl(self.crawler, SPILLED_REASON)
+        await self._thread.call(spill.append, self.spill_file, batch)
+        self.stats.inc_value(f"{STATS}/spilled", len(batch))
+
+    # Run records -------------------------------------------------------------
+
+    def _run_start(self, spider: Spider) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "spider": spider.name,
+            "arguments": dict(getattr(spider, "run_arguments", {})),
+            "started_at": now_iso(),
+        }
+
+    def _run_end(self, reason: str) -> dict[str, Any]:
+        stats = self.stats.get_stats()
+        counted = ("justoneapi/", "item_scraped_count", "item_dropped_count")
+        return {
+            "run_id": self.run_id,
+            "finished_at": now_iso(),
+            "finish_reason": SPILLED_REASON if self.spill_file else reason,
+            # MongoDB field names may not contain dots.
+            "counts": {
+                key.replace(".", "_"): value
+                for key, value in stats.items()
+                if key.startswith(counted) and isinstance(value, (int, float))
+            },
+        }

@@ -1,0 +1,64 @@
+"""``scrapy replay-spill [FILE ...]``: load spill files into the store.
+
+Without arguments it loads every pending ``spill-*.jsonl`` of the spill
+directory. Loading is idempotent: a note already stored is not stored twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+
+from xhs_spider import spill
+from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.defaults import DEFAULT_STORE_PATH
+from xhs_spider.store import StoreUnavailable, open_store
+
+if TYPE_CHECKING:
+    import argparse
+
+FAILED = 1
+
+
+class ReplaySpillCommand(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[SPILL_FILE ...]"
+
+    def short_desc(self) -> str:
+        return "Load spill files into the store (XHS_STORE_URI), idempotently"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        settings = self.settings.copy()
+        XhsSpiderAddon().update_settings(settings)
+        store = open_store(settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH)
+        paths = [Path(arg) for arg in args] or spill.pending_files(
+            spill.spill_directory(settings, store)
+        )
+        if not paths:
+            print("No spill file to replay.")
+            return
+        try:
+            store.open()
+        except StoreUnavailable as exc:
+            print(f"Error: the store {store.display_uri} is unreachable: {exc}")
+            self.exitcode = FAILED
+            return
+        try:
+            for path in paths:
+                self._replay(path, store)
+        finally:
+            store.close()
+
+    def _replay(self, path: Path, store) -> None:
+        try:
+            count = spill.replay(path, store)
+        except (OSError, ValueError, StoreUnavailable) as exc:
+            print(f"Error: {path}: {exc}")
+            self.exitcode = FAILED
+            return
+        print(f"{path}: {count} operations loaded into {store.display_uri}")

@@ -1,0 +1,34 @@
+"""One worker thread for blocking calls (database drivers, file writes).
+
+One thread, so calls run one at a time and in the order they were made: the
+SQLite connection is never shared between threads, and batches reach the
+store in order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_T = TypeVar("_T")
+
+
+class WorkerThread:
+    def __init__(self, name: str):
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name=name)
+        self._pool.start()
+
+    async def call(self, function: Callable[..., _T], *args: Any) -> _T:
+        from twisted.internet import reactor  # noqa: PLC0415
+
+        deferred = deferToThreadPool(reactor, self._pool, function, *args)
+        return await maybe_deferred_to_future(deferred)
+
+    def stop(self) -> None:
+        self._pool.stop()
