@@ -40,7 +40,8 @@ def test_hashtags_in_order_without_repeats():
 
 
 def test_utc_iso_from_millis():
-    assert utc_iso(1743989396000, millis=True) == "2025-04-07T01:29:56Z"
+    assert utc_iso(1743989396000, millis=True) == "2025-04-07T01:29:56.000Z"
+    assert utc_iso(1743989396) == "2025-04-07T01:29:56.000Z"
     assert utc_iso(None) is None
     assert utc_iso(0) is None
 
@@ -64,7 +65,7 @@ def test_detail_example_normalises_to_a_valid_note():
         "location": None,
         "red_id": None,
     }
-    assert fields["published_at"] == "2025-04-07T01:29:56Z"
+    assert fields["published_at"] == "2025-04-07T01:29:56.000Z"
     assert fields["counts"]["likes"] == 0
 
 

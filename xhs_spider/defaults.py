@@ -66,6 +66,8 @@ SCRAPY_SETTINGS: dict[str, object] = {
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
     "FEED_EXPORT_ENCODING": "utf-8",
+    # CSV for spreadsheets: BOM, dotted columns in schema order, lists joined.
+    "FEED_EXPORTERS": {"csv": "xhs_spider.exporters.SpreadsheetCsvItemExporter"},
 }
 
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {

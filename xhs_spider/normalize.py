@@ -16,18 +16,24 @@ def note_url(note_id: str) -> str:
     return f"https://www.xiaohongshu.com/explore/{note_id}"
 
 
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # sorts as text, the same in every store
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds, e.g. ``2026-11-22T13:36:42.123Z``.
+
+    One fixed width, so times sort as text the same way in every store, and
+    two fetches of a note within a second stay two snapshots.
+    """
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def utc_iso(epoch: object, *, millis: bool = False) -> str | None:
     if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or epoch <= 0:
         return None
     seconds = epoch / 1000 if millis else epoch
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime(ISO_FORMAT)
+    return iso(datetime.fromtimestamp(seconds, tz=timezone.utc))
 
 
 def now_iso(ago: timedelta = timedelta(0)) -> str:
-    return (datetime.now(tz=timezone.utc) - ago).strftime(ISO_FORMAT)
+    return iso(datetime.now(tz=timezone.utc) - ago)
 
 
 def hashtags(text: str) -> list[str]:

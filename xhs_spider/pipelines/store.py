@@ -29,6 +29,7 @@ from xhs_spider.defaults import DEFAULT_STORE_PATH
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 from xhs_spider.normalize import now_iso
 from xhs_spider.store import StoreUnavailable, WriteBatch, open_store
+from xhs_spider.summary import run_summary
 from xhs_spider.worker_thread import WorkerThread
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ MAX_RETRY_DELAY = 30.0
 
 
 def new_run_id(spider_name: str) -> str:
-    started = now_iso().replace("-", "").replace(":", "")
-    return f"{spider_name}-{started}-{uuid.uuid4().hex[:6]}"
+    started = now_iso()[:19].replace("-", "").replace(":", "")
+    return f"{spider_name}-{started}Z-{uuid.uuid4().hex[:6]}"
 
 
 class StorePipeline:
@@ -150,21 +151,24 @@ class StorePipeline:
     def _note_unavailable(self, note_id: str, at: str) -> None:
         self._pending.unavailable.append((note_id, at))
 
-    async def fresh_note_ids(self, note_ids: Collection[str]) -> set[str]:
-        """Which of *note_ids* had their detail fetched within XHS_DETAIL_TTL."""
-        if not note_ids or not self.detail_ttl or not self.store_healthy:
-            return set()
+    async def fresh_and_known(self, note_ids: Collection[str]) -> tuple[set[str], set[str]]:
+        """Among *note_ids*: those fetched within XHS_DETAIL_TTL, and those
+        ever fetched (a detail or a 201). One store query."""
+        if not note_ids or not self.store_healthy:
+            return set(), set()
+        assert self._thread is not None
         try:
-            return await self._thread.call(
-                self.store.fresh_note_ids, list(note_ids), now_iso(ago=self.detail_ttl)
-            )
+            times = await self._thread.call(self.store.fetch_times, list(note_ids))
         except StoreUnavailable as exc:
             logger.warning(
                 "Could not ask the store which notes are fresh (%(error)s); "
                 "fetching them all.",
-                {"error": exc},
+                {"error": str(exc)[:200]},
             )
-            return set()
+            return set(), set()
+        since = now_iso(ago=self.detail_ttl)
+        fresh = {note_id for note_id, at in times.items() if self.detail_ttl and at >= since}
+        return fresh, set(times)
 
     @property
     def store_healthy(self) -> bool:
@@ -247,16 +251,14 @@ class StorePipeline:
         }
 
     def _run_end(self, reason: str) -> dict[str, Any]:
-        stats = self.stats.get_stats()
-        counted = ("justoneapi/", "item_scraped_count", "item_dropped_count")
+        if self.spill_file is not None:
+            reason = SPILLED_REASON
+        spider = self.crawler.spider
         return {
             "run_id": self.run_id,
             "finished_at": now_iso(),
-            "finish_reason": SPILLED_REASON if self.spill_file else reason,
-            # MongoDB field names may not contain dots.
-            "counts": {
-                key.replace(".", "_"): value
-                for key, value in stats.items()
-                if key.startswith(counted) and isinstance(value, (int, float))
-            },
+            "finish_reason": reason,
+            "summary": run_summary(
+                self.stats.get_stats(), reason, getattr(spider, "run_arguments", {})
+            ),
         }

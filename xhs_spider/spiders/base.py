@@ -79,6 +79,24 @@ class NoteDetailSpider(Spider):
         raise NotImplementedError
         yield  # pragma: no cover
 
+    async def notes_to_fetch(self, note_ids: list[str], *, skip_fresh: bool) -> list[str]:
+        """*note_ids* to ask details for, counting new, refreshed and fresh ones.
+
+        With *skip_fresh*, notes the store fetched within XHS_DETAIL_TTL are
+        left out: they are not paid for twice.
+        """
+        if self.store is None or not note_ids:
+            return note_ids
+        fresh, known = await self.store.fresh_and_known(note_ids)
+        if not skip_fresh:
+            fresh = set()
+        wanted = [note_id for note_id in note_ids if note_id not in fresh]
+        stats = self.crawler.stats
+        stats.inc_value("justoneapi/notes/skipped_fresh", len(note_ids) - len(wanted))
+        stats.inc_value("justoneapi/notes/new", sum(n not in known for n in wanted))
+        stats.inc_value("justoneapi/notes/refreshed", sum(n in known for n in wanted))
+        return wanted
+
     def detail_request(self, note_id: str) -> Request:
         self.crawler.stats.inc_value("justoneapi/notes/detail_requested")
         return self.api.detail_request(

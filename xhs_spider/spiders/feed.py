@@ -85,19 +85,11 @@ class FeedSpider(NoteDetailSpider):
                 self.seen_notes.add(fields["note_id"])
                 new_notes.append(fields["note_id"])
         if self.details:
-            for note_id in await self._notes_to_fetch(new_notes):
+            wanted = await self.notes_to_fetch(new_notes, skip_fresh=not self.refresh)
+            for note_id in wanted:
                 yield self.detail_request(note_id)
         for request in self._next_page(channel, page, bool(cards), len(new_notes)):
             yield request
-
-    async def _notes_to_fetch(self, note_ids: list[str]) -> list[str]:
-        """*note_ids* less those whose detail the store holds fresh (one query)."""
-        if self.refresh or self.store is None or not note_ids:
-            return note_ids
-        fresh = await self.store.fresh_note_ids(note_ids)
-        if fresh:
-            self.crawler.stats.inc_value("justoneapi/notes/skipped_fresh", len(fresh))
-        return [note_id for note_id in note_ids if note_id not in fresh]
 
     def _next_page(
         self, channel: str, page: int, had_cards: bool, new_notes: int

@@ -100,15 +100,20 @@ class MongoNoteStore(NoteStore):
                     # Ordered: a note's requests rely on the ones before them.
                     database[collection].bulk_write(collection_requests, ordered=True)
 
-    def fresh_note_ids(self, note_ids: Collection[str], since: str) -> set[str]:
+    def fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
         if not note_ids:
-            return set()
-        query = _all_of(
-            {"_id": {"$in": list(note_ids)}},
-            {"$or": [{"detail_fetched_at": {"$gte": since}}, {"unavailable_at": {"$gte": since}}]},
-        )
+            return {}
+        query = {"_id": {"$in": list(note_ids)}}
+        fields = {"_id": 1, "detail_fetched_at": 1, "unavailable_at": 1}
         with self._unavailable_on_error("cannot read"):
-            return {document["_id"] for document in self._database().notes.find(query, {"_id": 1})}
+            documents = list(self._database().notes.find(query, fields))
+        times = {}
+        for document in documents:
+            fetched = [document.get("detail_fetched_at"), document.get("unavailable_at")]
+            known = [at for at in fetched if at]
+            if known:
+                times[document["_id"]] = max(known)
+        return times
 
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
         if limit == 0:

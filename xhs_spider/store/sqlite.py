@@ -162,17 +162,18 @@ class SqliteNoteStore(NoteStore):
             merged.setdefault(run["run_id"], {}).update(run)
         connection.executemany(REPLACE_RUN, [(run_id, _json(record)) for run_id, record in merged.items()])
 
-    def fresh_note_ids(self, note_ids: Collection[str], since: str) -> set[str]:
-        note_ids = list(note_ids)
-        fresh: set[str] = set()
+    def fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
+        times: dict[str, str] = {}
         with self._reading() as connection:
-            for chunk in _chunks(note_ids):
+            for chunk in _chunks(list(note_ids)):
                 query = (
-                    "SELECT note_id FROM notes WHERE note_id IN (%s)"
-                    " AND (detail_fetched_at >= ? OR unavailable_at >= ?)" % _placeholders(chunk)
+                    "SELECT note_id, MAX(COALESCE(detail_fetched_at, ''), COALESCE(unavailable_at, ''))"
+                    " FROM notes WHERE note_id IN (%s)"
+                    " AND (detail_fetched_at IS NOT NULL OR unavailable_at IS NOT NULL)"
+                    % _placeholders(chunk)
                 )
-                fresh.update(row[0] for row in connection.execute(query, [*chunk, since, since]))
-        return fresh
+                times.update(connection.execute(query, chunk).fetchall())
+        return times
 
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
         query = (
