@@ -1,8 +1,9 @@
 """The offline quick start: the main job against the bundled sandbox.
 
 Starts the sandbox of the Just One API on 127.0.0.1, runs the feed crawl of
-one channel against it, and writes ``data/notes.json`` and
-``data/appearances.json``. Extra arguments go to ``scrapy crawl feed``.
+one channel against it into the embedded store (``data/xhs.sqlite3``), and
+writes ``data/notes.json`` and ``data/appearances.json``. Extra arguments go
+to ``scrapy crawl feed``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from xhs_spider.sandbox.process import SandboxProcess
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SANDBOX_TOKEN = "sandbox-token"
+STATS = DATA / "demo-stats.json"
 FEEDS = {
     str(DATA / "notes.json"): {
         "format": "json",
@@ -40,6 +42,7 @@ def main(extra: list[str]) -> int:
             "-a", "oid=homefeed_food_v3", "-a", "pages=3",
             "-s", f"JUSTONEAPI_BASE_URL={sandbox.url}",
             "-s", f"FEEDS={json.dumps(FEEDS)}",
+            "-s", f"XHS_STATS_FILE={STATS}",
             "-s", "LOG_LEVEL=INFO",
             *extra,
         ]
@@ -47,7 +50,14 @@ def main(extra: list[str]) -> int:
         returncode = subprocess.call(command, cwd=ROOT, env=env)
     if returncode == 0:
         notes = json.loads((DATA / "notes.json").read_text("utf-8"))
-        print(f"\n{len(notes)} notes in {DATA / 'notes.json'}")
+        stats = json.loads(STATS.read_text("utf-8"))
+        fresh = stats.get("justoneapi/notes/skipped_fresh", 0)
+        print(f"\n{len(notes)} notes in {DATA / 'notes.json'}, stored in {DATA / 'xhs.sqlite3'}")
+        if fresh:
+            print(
+                f"{fresh} notes were skipped: the store fetched them within "
+                "XHS_DETAIL_TTL. make demo ARGS='-a refresh=true' fetches them again."
+            )
     return returncode
 
 

@@ -1,0 +1,133 @@
+"""Benchmark: store throughput (both backends) and crawl throughput with/without storage.
+
+    .venv/bin/python -m benchmarks.store_and_crawl [--notes 10000] [--pages 3] [--repeat 3]
+
+Store throughput writes N synthetic notes (with one feed appearance each) in
+batches of XHS_STORE_BATCH_SIZE, as the pipeline does, into a fresh SQLite file
+and a fresh database on a local nx-27017 (MongoDB wire protocol) server.
+Crawl throughput runs ``scrapy crawl feed -a oid=all`` against the sandbox,
+once with the store pipeline and once without, and reports notes per second
+from the crawl's own stats (elapsed_time_seconds), best of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.mongo_server import MongoServer
+from xhs_spider.defaults import OWN_SETTINGS
+from xhs_spider.sandbox.process import SandboxProcess
+from xhs_spider.store import WriteBatch, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "benchmark-token"
+BATCH = OWN_SETTINGS["XHS_STORE_BATCH_SIZE"]
+
+
+def synthetic_note(index: int) -> dict:
+    note_id = f"{index:024x}"
+    return {
+        "note_id": note_id,
+        "url": f"https://www.xiaohongshu.com/explore/{note_id}",
+        "type": "image",
+        "title": f"上海落户普通人指南 {index} ✌️",
+        "text": "✌️听说了吗?家人们!上海真的太给力啦!! #上海落户[话题]# #落户[话题]#",
+        "hashtags": ["上海落户", "落户"],
+        "images": [{"file_id": f"file{index}", "url": f"http://ci.xiaohongshu.com/file{index}", "original_url": None, "width": 1242, "height": 1656}],
+        "video": None,
+        "author": {"user_id": f"{index % 997:024x}", "nickname": "地道的豆汁", "avatar": None, "fans": 566, "gender": "女", "location": None, "red_id": None},
+        "counts": {"likes": index, "collects": 2, "comments": 3, "shares": 4, "reads": 5, "impressions": 6, "follows": 0},
+        "published_at": "2025-04-07T01:29:56Z",
+        "updated_at": "2025-04-12T02:20:39Z",
+        "crawled_at": "2026-11-22T00:00:00Z",
+        "request_id": f"r{index}",
+    }
+
+
+def appearance(note: dict, index: int) -> dict:
+    return {
+        "note_id": note["note_id"], "channel": "homefeed_food_v3", "page": index // 10 + 1,
+        "position": index % 10 + 1, "crawled_at": "2026-11-22T00:00:00Z", "title": note["title"],
+        "type": "image", "likes": index, "likes_text": None,
+        "author": {"user_id": note["author"]["user_id"], "nickname": "地道的豆汁", "avatar": None},
+        "cover": None, "category": "美食", "published_at": "2025-04-07T01:29:56Z",
+    }
+
+
+def store_throughput(uri: str, notes: int) -> float:
+    store = open_store(uri)
+    store.open()
+    try:
+        started = time.perf_counter()
+        for start in range(0, notes, BATCH):
+            batch = WriteBatch(run_id="benchmark")
+            for index in range(start, min(start + BATCH, notes)):
+                note = synthetic_note(index)
+                batch.appearances.append(appearance(note, index))
+                batch.notes.append(note)
+            store.write(batch)
+        elapsed = time.perf_counter() - started
+        assert store.count("notes") == notes
+    finally:
+        store.close()
+    return notes / elapsed
+
+
+def crawl_throughput(sandbox_url: str, pages: int, store_uri: str | None) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as work:
+        stats_path = Path(work) / "stats.json"
+        settings = {
+            "JUSTONEAPI_BASE_URL": sandbox_url,
+            "XHS_STATS_FILE": str(stats_path),
+            "LOG_LEVEL": "WARNING",
+            "AUTOTHROTTLE_ENABLED": "false",
+            "CONCURRENT_REQUESTS": "16",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+            "XHS_STORE_URI": store_uri or f"sqlite:///{Path(work) / 'unused.sqlite3'}",
+        }
+        if store_uri is None:
+            settings["ITEM_PIPELINES"] = json.dumps({"xhs_spider.pipelines.store.StorePipeline": None})
+        command = [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", "oid=all", "-a", f"pages={pages}"]
+        for name, value in settings.items():
+            command += ["-s", f"{name}={value}"]
+        subprocess.run(command, cwd=ROOT, env={**os.environ, "JUSTONEAPI_TOKEN": TOKEN}, check=True)
+        stats = json.loads(stats_path.read_text())
+    notes = stats["justoneapi/billed/detail"] - stats.get("justoneapi/notes/unavailable", 0)
+    return notes / stats["elapsed_time_seconds"], notes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=10_000)
+    parser.add_argument("--pages", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as work:
+        sqlite = store_throughput(f"sqlite:///{Path(work) / 'bench.sqlite3'}", args.notes)
+        print(f"store  sqlite   : {sqlite:8.0f} notes/s ({args.notes} notes, batches of {BATCH})")
+        with MongoServer(Path(work) / "mongo") as mongo:
+            mongodb = store_throughput(mongo.uri("bench"), args.notes)
+        print(f"store  nx-27017 : {mongodb:8.0f} notes/s ({args.notes} notes, batches of {BATCH})")
+
+    with SandboxProcess(token=TOKEN) as sandbox, tempfile.TemporaryDirectory() as work:
+        without, with_store = [], []
+        for run in range(args.repeat):
+            without.append(crawl_throughput(sandbox.url, args.pages, None)[0])
+            rate, notes = crawl_throughput(sandbox.url, args.pages, f"sqlite:///{Path(work) / f'crawl{run}.sqlite3'}")
+            with_store.append(rate)
+        best_without, best_with = max(without), max(with_store)
+        print(f"crawl  no store : {best_without:8.1f} notes/s (best of {args.repeat}, {notes} notes, oid=all pages={args.pages})")
+        print(f"crawl  sqlite   : {best_with:8.1f} notes/s")
+        print(f"storage cost    : {100 * (1 - best_with / best_without):5.1f} % of crawl throughput")
+
+
+if __name__ == "__main__":
+    main()
