@@ -40,7 +40,8 @@ def api(sandbox):
     sandbox.reset()
     sandbox.configure(
         faults={}, malformed_rate=0, truncated_rate=0, html_error_rate=0,
-        quota=None, rate_limit=None, latency=0, latency_jitter=0,
+        redirect_rate=0, dataloss_rate=0, max_consecutive_faults=2,
+        quota=None, rate_limit=None, latency=0, latency_jitter=0, unavailable_rate=0.03,
     )
     return sandbox
 
@@ -78,8 +79,12 @@ def scrapy_command(*args: str) -> list[str]:
 
 
 def run_scrapy(args, *, cwd=ROOT, env=None, timeout=180) -> subprocess.CompletedProcess:
-    # Only the token a test passes: never one from the developer's shell.
-    environment = {k: v for k, v in os.environ.items() if k != "JUSTONEAPI_TOKEN"}
+    # Only what a test passes: never the developer's token or settings, and
+    # deprecations inside the crawl fail the test as they would in pytest.
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JUSTONEAPI_", "XHS_"))
+    }
+    environment["PYTHONWARNINGS"] = "error::DeprecationWarning"
     environment.update(env or {})
     return subprocess.run(
         scrapy_command(*args), cwd=cwd, env=environment, capture_output=True,

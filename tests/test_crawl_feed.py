@@ -14,6 +14,7 @@ def test_one_note_per_distinct_note_and_one_appearance_per_card(crawl, api):
 
     assert result.returncode == 0, result.stdout
     assert result.finish_reason == "finished"
+    assert "WARNING" not in result.log and "ERROR" not in result.log
     appearances, notes = result.appearances, result.notes
     assert appearances and notes
     places = Counter((a["channel"], a["page"], a["position"]) for a in appearances)
@@ -97,6 +98,7 @@ def test_wrong_token_stops_after_the_first_answer(crawl, api):
     result = crawl("feed", "oid=homefeed_food_v3", "pages=3", token="not-the-token")
 
     assert result.finish_reason == "justoneapi_invalid_token"
+    assert result.returncode == 1  # cron and Scrapyd see the failure
     assert api.stats()["calls"] == 1
     assert result.notes == [] and result.appearances == []
 

@@ -16,7 +16,12 @@ def all_files_text(directory):
 
 
 def test_token_leaves_no_trace(crawl, api, tmp_path):
-    api.configure(faults={"500": 0.2, "400": 0.05, "302": 0.05}, malformed_rate=0.05)
+    # Redirects would carry the token in Location; a connection dropped
+    # mid-body makes Scrapy log the URL it was downloading.
+    api.configure(
+        faults={"500": 0.2, "400": 0.05, "302": 0.05}, malformed_rate=0.05,
+        redirect_rate=0.1, dataloss_rate=0.1,
+    )
     jobdir = tmp_path / "job"
     result = crawl(
         "feed", "oid=homefeed_food_v3", "pages=2",
@@ -26,6 +31,9 @@ def test_token_leaves_no_trace(crawl, api, tmp_path):
     assert result.finish_reason == "finished"
     assert result.notes
     assert "Gave up on" in result.log  # the 400 give-ups log their request
+    served = api.stats()["http_faults"]
+    assert served["redirect"] > 0 and served["dataloss"] > 0
+    assert "Redirecting" not in result.log
     everything = "\n".join([result.log, result.stdout, all_files_text(tmp_path)])
     assert TOKEN not in everything
     assert "token=" + TOKEN[:6] not in everything

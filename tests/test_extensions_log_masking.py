@@ -34,3 +34,10 @@ def test_extension_masks_what_any_logger_writes(caplog):
         logging.getLogger("third.party").info("calling with %s", TOKEN)
     assert TOKEN not in caplog.text
     assert "calling with ***" in caplog.text
+
+
+def test_a_short_token_does_not_mangle_other_text():
+    record_filter = TokenMaskingFilter("x")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "GET /api/xiaohongshu?token=x&oid=a", None, None)
+    record_filter.filter(record)
+    assert record.getMessage() == "GET /api/xiaohongshu?token=***&oid=a"

@@ -6,10 +6,13 @@ import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.http import TextResponse
+
+from xhs_spider.codes import BILLED_CODES
+from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -20,12 +23,17 @@ ENDPOINT_META = "justoneapi_endpoint"
 FEED = "feed"
 DETAIL = "detail"
 
+MIN_MASKED_TOKEN_LENGTH = 8
 TOKEN_PATTERN = re.compile(r"(token=)[^&\s\"'<>]+", re.IGNORECASE)
 
 
 def mask_token(text: str, token: str | None = None) -> str:
-    """*text* with every ``token=…`` value, and *token* itself, masked."""
-    if token:
+    """*text* with every ``token=…`` value, and *token* itself, masked.
+
+    The bare token is masked only when long enough to be told apart from
+    ordinary text (a one-letter test token would mask every such letter).
+    """
+    if token and len(token) >= MIN_MASKED_TOKEN_LENGTH:
         text = text.replace(token, "***")
     return TOKEN_PATTERN.sub(r"\1***", text)
 
@@ -60,6 +68,19 @@ def parse_envelope(response: Response) -> Envelope:
     )
 
 
+def is_billed(response: Response) -> bool:
+    """Whether the account was charged for *response* (code 0 or 201).
+
+    A response replayed from Scrapy's HTTP cache cost nothing this time.
+    """
+    if "cached" in response.flags:
+        return False
+    try:
+        return parse_envelope(response).code in BILLED_CODES
+    except InvalidBody:
+        return False
+
+
 class JustOneApi:
     """Builds API requests from the ``JUSTONEAPI_*`` settings.
 
@@ -78,15 +99,11 @@ class JustOneApi:
     def from_crawler(cls, crawler: Crawler) -> JustOneApi:
         settings = crawler.settings
         return cls(
-            base_url=settings.get("JUSTONEAPI_BASE_URL"),
+            base_url=setting(settings, "JUSTONEAPI_BASE_URL"),
             feed_path=settings.get("JUSTONEAPI_FEED_PATH"),
             detail_path=settings.get("JUSTONEAPI_DETAIL_PATH"),
-            accept_cache=settings.getbool("JUSTONEAPI_ACCEPT_CACHE"),
+            accept_cache=setting(settings, "JUSTONEAPI_ACCEPT_CACHE"),
         )
-
-    @property
-    def netloc(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     def feed_request(self, oid: str, page: int, **kwargs: Any) -> Request:
         query = urlencode({"oid": oid, "page": page})
@@ -102,7 +119,14 @@ class JustOneApi:
 
     @staticmethod
     def _request(endpoint: str, url: str, **kwargs: Any) -> Request:
-        meta = {**kwargs.pop("meta", {}), ENDPOINT_META: endpoint}
+        meta = {
+            **kwargs.pop("meta", {}),
+            ENDPOINT_META: endpoint,
+            # Every answer is judged by its body code, whatever the HTTP
+            # status; a redirect would carry the token in its Location.
+            "dont_redirect": True,
+            "handle_httpstatus_all": True,
+        }
         return Request(url, meta=meta, **kwargs)
 
 

@@ -72,10 +72,15 @@ def parse_channels(value: str) -> list[str]:
 
     Accepts one channel, a comma-separated list, or ``all``.
     """
-    wanted = [part.strip() for part in value.split(",") if part.strip()]
+    wanted = [part.strip().lower() for part in str(value).split(",") if part.strip()]
     if not wanted:
-        raise UnknownChannel(_unknown_message(value))
-    if wanted == [ALL]:
+        raise UnknownChannel(
+            f"-a oid is empty: give a channel, a comma-separated list or {ALL!r} "
+            "(scrapy channels lists them)."
+        )
+    if ALL in wanted:
+        if len(wanted) > 1:
+            raise UnknownChannel(f"-a oid={value!r}: {ALL!r} already means every channel.")
         return list(CHANNELS)
     for oid in wanted:
         if oid not in CHANNELS:

@@ -56,9 +56,11 @@ SCRAPY_SETTINGS: dict[str, object] = {
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 4.0,
     # The vendor recommends at least 60 s.
     "DOWNLOAD_TIMEOUT": 60,
-    # Network errors only: HTTP answers of the API are judged by their body
-    # code in BusinessCodeMiddleware, which runs before RetryMiddleware.
+    # Network errors only. HTTP answers of the API are judged by their body
+    # code in BusinessCodeMiddleware; an answer it lets through is paid for
+    # and must never be asked for again because of its HTTP status.
     "RETRY_TIMES": 5,
+    "RETRY_HTTP_CODES": [],
     "ROBOTSTXT_OBEY": False,
     "COOKIES_ENABLED": False,
     # Both consoles run code inside the crawl, where the settings hold the
@@ -74,6 +76,8 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     # After HttpCompressionMiddleware (590) has decoded the body, before
     # RetryMiddleware (550) could retry an HTTP 5xx the API answered.
     "xhs_spider.middlewares.business_codes.BusinessCodeMiddleware": 585,
+    # Inside BusinessCodeMiddleware: a request it refuses never waits here.
+    "xhs_spider.middlewares.budget.BillingBudgetMiddleware": 586,
     # Innermost, so only the downloader ever sees the token.
     "xhs_spider.middlewares.token.TokenMiddleware": 990,
 }

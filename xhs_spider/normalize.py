@@ -40,8 +40,9 @@ def hashtags(text: str) -> list[str]:
     return list(dict.fromkeys(tag.strip() for tag in _HASHTAG.findall(text)))
 
 
-def _count(value: object) -> int:
-    return parse_counter(value) or 0
+def _count(value: object) -> int | None:
+    """A counter the API left out or garbled is unknown, not zero."""
+    return parse_counter(value)
 
 
 def _int_or_none(value: object) -> int | None:
@@ -153,7 +154,8 @@ def skip_reason(card: object) -> str | None:
         return "ads"
     model_type = card.get("model_type")
     if model_type != "note":
-        return str(model_type or "no_model_type")[:32]
+        # A fixed vocabulary: these become stats keys.
+        return "live" if model_type == "live" else "other"
     if not NOTE_ID.match(str(card.get("id") or "")):
         return "no_id"
     return None

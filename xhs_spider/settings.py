@@ -7,7 +7,3 @@ NEWSPIDER_MODULE = "xhs_spider.spiders"
 COMMANDS_MODULE = "xhs_spider.commands"
 
 ADDONS = {"xhs_spider.addon.XhsSpiderAddon": 0}
-
-# Scrapy's own defaults worth pinning for reproducible crawls.
-ROBOTSTXT_OBEY = False
-FEED_EXPORT_ENCODING = "utf-8"

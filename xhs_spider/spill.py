@@ -7,7 +7,6 @@ reached the store partly before the connection dropped, is stored once.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,6 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
     from xhs_spider.store import NoteStore
-
-logger = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
 REPLAYED_SUFFIX = ".replayed"

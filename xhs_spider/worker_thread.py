@@ -21,8 +21,12 @@ _T = TypeVar("_T")
 
 class WorkerThread:
     def __init__(self, name: str):
+        from twisted.internet import reactor  # noqa: PLC0415
+
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name=name)
         self._pool.start()
+        # Its thread is not a daemon: an interrupted crawl must still end it.
+        self._trigger = reactor.addSystemEventTrigger("during", "shutdown", self._pool.stop)
 
     async def call(self, function: Callable[..., _T], *args: Any) -> _T:
         from twisted.internet import reactor  # noqa: PLC0415
@@ -31,4 +35,7 @@ class WorkerThread:
         return await maybe_deferred_to_future(deferred)
 
     def stop(self) -> None:
+        from twisted.internet import reactor  # noqa: PLC0415
+
+        reactor.removeSystemEventTrigger(self._trigger)
         self._pool.stop()

@@ -1,9 +1,10 @@
-"""``scrapy crawl``, checking spider arguments and the token before starting.
+"""``scrapy crawl``, checking arguments and settings before it starts.
 
-A wrong ``oid`` or ``pages``, or a missing token, ends here with one line and
-exit status 2: no crawl starts, no API call is made, no traceback is shown.
-The check runs before Scrapy starts its crawler process, so not even its
-start-up banner is printed.
+A wrong ``oid`` or ``pages``, a bad setting, or a missing token ends here
+with one line and exit status 2: no crawl starts, no API call is made, no
+traceback is shown. The check runs before Scrapy starts its crawler process,
+so not even its start-up banner is printed. A crawl that ends for a reason
+of the API or the store (``justoneapi_*``, ``xhs_*``) exits with status 1.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
-from xhs_spider.environment import apply_environment
+from xhs_spider.addon import XhsSpiderAddon
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
+from xhs_spider.setting_checks import first_problem
 
 if TYPE_CHECKING:
     import argparse
@@ -23,7 +25,25 @@ if TYPE_CHECKING:
 USAGE_ERROR = 2
 
 
+#: Finish reasons that mean the job did not do what it was asked to.
+FAILED_PREFIXES = ("justoneapi_", "xhs_", "bad_arguments")
+FAILED = 1
+
+
 class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)
+            return
+        assert self.crawler_process is not None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        reason = crawler.stats.get_value("finish_reason") or ""
+        if self.crawler_process.bootstrap_failed or reason.startswith(FAILED_PREFIXES):
+            # Cron and Scrapyd see a stopped token, quota or store as failure.
+            self.exitcode = FAILED
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         problem = self._preflight(args[0], opts.spargs) if len(args) == 1 else None
@@ -42,7 +62,7 @@ class Command(ScrapyCrawlCommand):
             return problem
         settings = self.settings.copy()
         settings.setdict(spidercls.custom_settings or {}, priority="spider")
-        apply_environment(settings)
+        XhsSpiderAddon().update_settings(settings)
         if not settings.get("JUSTONEAPI_TOKEN"):
             return MISSING_TOKEN_MESSAGE
-        return None
+        return first_problem(settings)

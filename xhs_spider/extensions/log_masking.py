@@ -46,15 +46,23 @@ class TokenLogMasking:
 
     def __init__(self, crawler: Crawler):
         self.filter = TokenMaskingFilter(crawler.settings.get("JUSTONEAPI_TOKEN"))
-        self.handlers = list(logging.getLogger().handlers)
-        for handler in self.handlers:
-            handler.addFilter(self.filter)
-        crawler.signals.connect(self._engine_stopped, signal=signals.engine_stopped)
+        self.handlers: set[logging.Handler] = set()
+        self._attach()
+        # Scrapy replaces its root handler after building the extensions, so
+        # attach again once the spider opens, before any request is sent.
+        crawler.signals.connect(self._attach, signal=signals.spider_opened)
+        crawler.signals.connect(self._detach, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def _engine_stopped(self) -> None:
+    def _attach(self) -> None:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self.filter)
+            self.handlers.add(handler)
+
+    def _detach(self) -> None:
         for handler in self.handlers:
             handler.removeFilter(self.filter)
+        self.handlers.clear()

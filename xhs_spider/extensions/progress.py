@@ -13,6 +13,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from xhs_spider.setting_checks import setting
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -23,9 +25,9 @@ logger = logging.getLogger(__name__)
 
 class ProgressLog:
     def __init__(self, crawler: Crawler):
-        self.interval = crawler.settings.getfloat("XHS_PROGRESS_INTERVAL")
-        if self.interval <= 0:
-            raise NotConfigured
+        self.interval = setting(crawler.settings, "XHS_PROGRESS_INTERVAL")
+        if not self.interval:
+            raise NotConfigured  # turned off
         self.stats = crawler.stats
         self._last_notes = 0
         self._task = None

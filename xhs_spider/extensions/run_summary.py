@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scrapy import Spider, signals
+from scrapy import signals
 
 from xhs_spider.summary import format_summary, run_summary
 
@@ -19,15 +19,27 @@ logger = logging.getLogger(__name__)
 
 class RunSummary:
     def __init__(self, crawler: Crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
-        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self._count_item, signal=signals.item_scraped)
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def _spider_closed(self, spider: Spider, reason: str) -> None:
+    def _count_item(self, item: Any) -> None:
+        self.stats.inc_value(f"justoneapi/items/{type(item).__name__}")
+
+    def _spider_opened(self) -> None:
+        # Connected now, after the item pipelines: the store's own close
+        # (which may spill, and so change the finish reason) comes first.
+        self.crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    def _spider_closed(self, reason: str) -> None:
         stats = self.stats.get_stats()
-        summary = run_summary(stats, reason, getattr(spider, "run_arguments", {}))
+        reason = stats.get("finish_reason", reason)
+        arguments = getattr(self.crawler.spider, "run_arguments", {})
+        summary = run_summary(stats, reason, arguments)
         run_id = stats.get("justoneapi/store/run_id", "")
         logger.info("%(summary)s", {"summary": format_summary(run_id, summary)})

@@ -26,13 +26,16 @@ class StatsFile:
             raise NotConfigured  # off unless asked for
         self.path = Path(path)
         self.crawler = crawler
-        # Connected after CoreStats (EXTENSIONS_BASE), so its handler has set
-        # finish_reason and elapsed_time_seconds by the time this one runs.
-        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
+
+    def _spider_opened(self) -> None:
+        # Connected now, after CoreStats and the item pipelines, so that
+        # finish_reason, elapsed time and the store's last word are all in.
+        self.crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     async def _spider_closed(self) -> None:
         stats = dict(self.crawler.stats.get_stats())

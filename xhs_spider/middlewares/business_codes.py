@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, NoReturn
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
@@ -22,6 +22,7 @@ from xhs_spider import codes
 from xhs_spider.api import InvalidBody, endpoint_of, parse_envelope
 from xhs_spider.backoff import SlotBackoff
 from xhs_spider.closing import close_crawl
+from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 STATS = "justoneapi"
 RATE_LIMIT_META = "justoneapi_rate_limited_times"
-BUDGET_EXHAUSTED_REASON = "justoneapi_budget_exhausted"
 
 
 class BusinessCodeMiddleware:
@@ -43,29 +43,17 @@ class BusinessCodeMiddleware:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.retry_times = settings.getint("JUSTONEAPI_RETRY_TIMES")
-        self.backoff_base = settings.getfloat("JUSTONEAPI_RETRY_BACKOFF_BASE")
-        self.backoff_max = settings.getfloat("JUSTONEAPI_RETRY_BACKOFF_MAX")
-        self.rate_limit_retry_times = settings.getint(
-            "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES"
+        self.retry_times = setting(settings, "JUSTONEAPI_RETRY_TIMES")
+        self.backoff_base = setting(settings, "JUSTONEAPI_RETRY_BACKOFF_BASE")
+        self.backoff_max = setting(settings, "JUSTONEAPI_RETRY_BACKOFF_MAX")
+        self.rate_limit_retry_times = setting(settings, "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES")
+        self.slot_backoff = SlotBackoff(
+            start=setting(settings, "JUSTONEAPI_RATE_LIMIT_START_DELAY"),
+            maximum=setting(settings, "JUSTONEAPI_RATE_LIMIT_MAX_DELAY"),
+            recovery=setting(settings, "JUSTONEAPI_RATE_LIMIT_RECOVERY"),
+            base_delay=settings.getfloat("DOWNLOAD_DELAY"),
         )
-        if self.retry_times < 0 or self.rate_limit_retry_times < 0:
-            raise NotConfigured(
-                "JUSTONEAPI_RETRY_TIMES and JUSTONEAPI_RATE_LIMIT_RETRY_TIMES "
-                "must be 0 or more."
-            )
-        try:
-            self.slot_backoff = SlotBackoff(
-                start=settings.getfloat("JUSTONEAPI_RATE_LIMIT_START_DELAY"),
-                maximum=settings.getfloat("JUSTONEAPI_RATE_LIMIT_MAX_DELAY"),
-                recovery=settings.getfloat("JUSTONEAPI_RATE_LIMIT_RECOVERY"),
-                base_delay=settings.getfloat("DOWNLOAD_DELAY"),
-            )
-        except ValueError as exc:
-            raise NotConfigured(f"JUSTONEAPI_RATE_LIMIT_*: {exc}") from exc
-        self.max_billed = settings.getint("JUSTONEAPI_MAX_BILLED_CALLS")
-        self.billed = 0
-        #: Set once the account can make no more calls, or may make no more.
+        #: Set once the API says the account can make no more calls.
         self.stop_reason: str | None = None
         self._sleeps: dict[Deferred[None], object] = {}
 
@@ -98,8 +86,9 @@ class BusinessCodeMiddleware:
         code = envelope.code
         self.stats.inc_value(f"{STATS}/code/{code}")
         action = codes.action_for(code)
-        if code in codes.BILLED_CODES:
-            self._billed(endpoint)
+        if code in codes.BILLED_CODES and "cached" not in response.flags:
+            self.stats.inc_value(f"{STATS}/billed")
+            self.stats.inc_value(f"{STATS}/billed/{endpoint}")
         if action is codes.Action.PASS or action is codes.Action.NO_CONTENT:
             self._slot_succeeded(request)
             return response
@@ -112,17 +101,6 @@ class BusinessCodeMiddleware:
         if action is codes.Action.GIVE_UP:
             self._give_up(request, f"code_{code}", detail)
         return await self._retry(request, f"code_{code}", detail)
-
-    def _billed(self, endpoint: str) -> None:
-        self.billed += 1
-        self.stats.inc_value(f"{STATS}/billed")
-        self.stats.inc_value(f"{STATS}/billed/{endpoint}")
-        if 0 < self.max_billed <= self.billed:
-            # This answer is paid for: it still goes to the spider.
-            self._stop(
-                BUDGET_EXHAUSTED_REASON,
-                f"{self.billed} billed calls (JUSTONEAPI_MAX_BILLED_CALLS)",
-            )
 
     async def _retry(self, request: Request, reason: str, detail: str) -> Request:
         assert self.crawler.spider is not None

@@ -51,8 +51,9 @@ class TokenMiddleware:
         settings = crawler.settings
         self.token: str | None = settings.get("JUSTONEAPI_TOKEN") or None
         base = urlsplit(settings.get("JUSTONEAPI_BASE_URL"))
-        # Like HttpAuthMiddleware: credentials go to one known host only.
-        self.netloc = base.netloc
+        # Like HttpAuthMiddleware: credentials go to one known origin only
+        # (scheme included: never downgraded to plain HTTP on the same host).
+        self.origin = (base.scheme, base.netloc)
         if base.scheme == "http" and not is_loopback(base.hostname or ""):
             logger.warning(
                 "JUSTONEAPI_BASE_URL %(url)s is plain HTTP: the API token will "
@@ -74,9 +75,10 @@ class TokenMiddleware:
     def process_request(self, request: Request) -> None:
         if endpoint_of(request) is None or request in self._original_urls:
             return
-        if urlsplit(request.url).netloc != self.netloc:
+        target = urlsplit(request.url)
+        if (target.scheme, target.netloc) != self.origin:
             raise IgnoreRequest(
-                f"API request to a host other than JUSTONEAPI_BASE_URL: {request}"
+                f"API request to an origin other than JUSTONEAPI_BASE_URL: {request}"
             )
         if self.token is None:
             raise IgnoreRequest(MISSING_TOKEN_MESSAGE)

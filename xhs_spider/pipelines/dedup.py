@@ -40,5 +40,4 @@ class DedupPipeline:
             self.stats.inc_value(f"justoneapi/dedup/dropped/{type(item).__name__}")
             raise DropItem(f"Duplicate {type(item).__name__} {key[1:]}")
         self.seen.add(key)
-        self.stats.inc_value(f"justoneapi/items/{type(item).__name__}")
         return item

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider
 from scrapy.utils.asyncio import create_looping_call, sleep
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import DeferredLock
@@ -28,6 +28,7 @@ from xhs_spider.closing import close_crawl
 from xhs_spider.defaults import DEFAULT_STORE_PATH
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 from xhs_spider.normalize import now_iso
+from xhs_spider.setting_checks import setting
 from xhs_spider.store import StoreUnavailable, WriteBatch, open_store
 from xhs_spider.summary import run_summary
 from xhs_spider.worker_thread import WorkerThread
@@ -59,22 +60,17 @@ class StorePipeline:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.batch_size = settings.getint("XHS_STORE_BATCH_SIZE")
-        self.flush_interval = settings.getfloat("XHS_STORE_FLUSH_INTERVAL")
-        self.retry_times = settings.getint("XHS_STORE_RETRY_TIMES")
-        self.retry_backoff = settings.getfloat("XHS_STORE_RETRY_BACKOFF")
-        self.detail_ttl = timedelta(seconds=settings.getint("XHS_DETAIL_TTL"))
-        if self.batch_size < 1 or self.flush_interval <= 0 or self.retry_times < 0:
-            raise NotConfigured(
-                "XHS_STORE_BATCH_SIZE must be 1 or more, XHS_STORE_FLUSH_INTERVAL "
-                "more than 0 and XHS_STORE_RETRY_TIMES 0 or more."
-            )
+        self.batch_size = setting(settings, "XHS_STORE_BATCH_SIZE")
+        self.flush_interval = setting(settings, "XHS_STORE_FLUSH_INTERVAL")
+        self.retry_times = setting(settings, "XHS_STORE_RETRY_TIMES")
+        self.retry_backoff = setting(settings, "XHS_STORE_RETRY_BACKOFF")
+        self.detail_ttl = timedelta(seconds=setting(settings, "XHS_DETAIL_TTL"))
         try:
             self.store: NoteStore = open_store(
                 settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH
             )
         except ValueError as exc:
-            raise NotConfigured(f"XHS_STORE_URI: {exc}") from exc
+            raise ValueError(f"Setting XHS_STORE_URI: {exc}") from exc
         self.spill_dir = spill.spill_directory(settings, self.store)
         self.run_id = ""
         self.spill_file: Path | None = None
@@ -82,8 +78,7 @@ class StorePipeline:
         self._thread: WorkerThread | None = None
         self._timer: Any = None
         self._flush_lock = DeferredLock()
-        #: The last write failed: lookups answer "nothing fresh" meanwhile
-        #: rather than wait behind the retries.
+        #: The last write failed; lookups wait for the retries to settle.
         self.store_failing = False
         crawler.signals.connect(self._note_unavailable, signal=xhs_signals.note_unavailable)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
@@ -124,9 +119,12 @@ class StorePipeline:
             self._timer.stop()
         await self._flush()
 
-    async def _spider_closed(self, spider: Spider, reason: str) -> None:
+    async def _spider_closed(self, reason: str) -> None:
         if self._thread is None:
             return
+        if self.spill_file is not None:
+            # Spilled while flushing at close: the run did not end "finished".
+            self.stats.set_value("finish_reason", SPILLED_REASON)
         self._pending.runs.append(self._run_end(reason))
         await self._flush()
         try:
@@ -154,36 +152,50 @@ class StorePipeline:
     async def fresh_and_known(self, note_ids: Collection[str]) -> tuple[set[str], set[str]]:
         """Among *note_ids*: those fetched within XHS_DETAIL_TTL, and those
         ever fetched (a detail or a 201). One store query."""
-        if not note_ids or not self.store_healthy:
+        if not note_ids or self._thread is None:
             return set(), set()
-        assert self._thread is not None
         try:
-            times = await self._thread.call(self.store.fetch_times, list(note_ids))
-        except StoreUnavailable as exc:
-            logger.warning(
-                "Could not ask the store which notes are fresh (%(error)s); "
-                "fetching them all.",
-                {"error": str(exc)[:200]},
-            )
-            return set(), set()
+            times = await self._fetch_times(note_ids)
+        except StoreUnavailable:
+            # Paying again for notes the store may hold fresh is what this
+            # lookup is for: let the writes retry or spill first, then ask once
+            # more. A spilling crawl is closing: it asks for nothing more.
+            await self._flush()
+            if self.spill_file is not None:
+                return set(note_ids), set()
+            try:
+                times = await self._fetch_times(note_ids)
+            except StoreUnavailable as exc:
+                logger.warning(
+                    "The store cannot say which notes are fresh (%(error)s); fetching them.",
+                    {"error": str(exc)[:200]},
+                )
+                return set(), set()
         since = now_iso(ago=self.detail_ttl)
         fresh = {note_id for note_id, at in times.items() if self.detail_ttl and at >= since}
         return fresh, set(times)
 
-    @property
-    def store_healthy(self) -> bool:
-        return self._thread is not None and not self.store_failing and self.spill_file is None
-
-    async def stale_note_ids(self, before: str) -> list[str]:
-        """Stored notes whose detail is older than *before*, oldest first."""
+    async def _fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
         assert self._thread is not None
-        return await self._thread.call(self.store.stale_note_ids, before)
+        if self.store_failing or self.spill_file is not None:
+            raise StoreUnavailable("the store is failing")
+        return await self._thread.call(self.store.fetch_times, list(note_ids))
+
+    async def stale_note_ids(self, limit: int | None = None) -> list[str]:
+        """Stored notes whose detail is older than XHS_DETAIL_TTL, oldest first."""
+        assert self._thread is not None
+        before = now_iso(ago=self.detail_ttl)
+        return await self._thread.call(self.store.stale_note_ids, before, limit)
 
     # Writing -----------------------------------------------------------------
 
     def _flush_on_timer(self) -> None:
         if not self._flush_lock.locked:
-            deferred_from_coro(self._flush())
+            deferred_from_coro(self._flush()).addErrback(
+                lambda failure: logger.error(
+                    "Timed store flush failed: %(error)s", {"error": failure.getErrorMessage()}
+                )
+            )
 
     async def _flush(self) -> None:
         # One flush at a time: a store that is down is retried once, not once
@@ -204,7 +216,7 @@ class StorePipeline:
         for attempt in range(self.retry_times + 1):
             try:
                 await self._thread.call(self.store.write, batch)
-            except StoreUnavailable as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: retry, then spill
                 self.store_failing = True
                 if attempt == self.retry_times:
                     logger.error(
@@ -254,11 +266,13 @@ class StorePipeline:
         if self.spill_file is not None:
             reason = SPILLED_REASON
         spider = self.crawler.spider
+        arguments = dict(getattr(spider, "run_arguments", {}))
         return {
             "run_id": self.run_id,
+            "arguments": arguments,  # now with the defaults the spider resolved
             "finished_at": now_iso(),
             "finish_reason": reason,
             "summary": run_summary(
-                self.stats.get_stats(), reason, getattr(spider, "run_arguments", {})
+                self.stats.get_stats(), reason, arguments
             ),
         }

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--malformed-rate", type=float, default=0.0)
     parser.add_argument("--truncated-rate", type=float, default=0.0)
     parser.add_argument("--html-error-rate", type=float, default=0.0)
+    parser.add_argument("--redirect-rate", type=float, default=0.0, help="HTTP 302 to the same URL")
+    parser.add_argument("--dataloss-rate", type=float, default=0.0, help="connection dropped mid-body")
     parser.add_argument("--max-consecutive-faults", type=int, default=2)
     parser.add_argument("--quota", type=optional_count, default=None, help="billed calls allowed (default unlimited)")
     parser.add_argument("--rate-limit", type=optional_number, default=None, help="API requests per second")
@@ -70,6 +72,8 @@ def runtime_settings(args: argparse.Namespace) -> dict[str, Any]:
         "malformed_rate": args.malformed_rate,
         "truncated_rate": args.truncated_rate,
         "html_error_rate": args.html_error_rate,
+        "redirect_rate": args.redirect_rate,
+        "dataloss_rate": args.dataloss_rate,
         "max_consecutive_faults": args.max_consecutive_faults,
         "quota": args.quota,
         "rate_limit": args.rate_limit,

@@ -15,8 +15,10 @@ from xhs_spider.sandbox.data import stable_fraction
 MALFORMED = "malformed"
 TRUNCATED = "truncated"
 HTML = "html"
+REDIRECT = "redirect"  # HTTP 302 to the same URL, token and all, as a misconfigured proxy does
+DATALOSS = "dataloss"  # the connection drops before the announced Content-Length
 BUSINESS_CODE = "code"
-HTTP_FAULT_KINDS = (MALFORMED, TRUNCATED, HTML)
+HTTP_FAULT_KINDS = (MALFORMED, TRUNCATED, HTML, REDIRECT, DATALOSS)
 
 MALFORMED_BODIES = (
     b'{"code":0,"data":[{',
@@ -34,6 +36,8 @@ class FaultRates:
     malformed: float = 0.0
     truncated: float = 0.0
     html: float = 0.0
+    redirect: float = 0.0
+    dataloss: float = 0.0
     max_consecutive: int = 2
 
     def shares(self) -> list[tuple[str, int | None, float]]:
@@ -42,6 +46,7 @@ class FaultRates:
             (BUSINESS_CODE, code, share) for code, share in sorted(self.codes.items())
         ]
         ordered += [(MALFORMED, None, self.malformed), (TRUNCATED, None, self.truncated), (HTML, None, self.html)]
+        ordered += [(REDIRECT, None, self.redirect), (DATALOSS, None, self.dataloss)]
         return ordered
 
 
@@ -104,6 +109,8 @@ class FaultInjector:
             return business_http_status(code, variant)
         if kind == HTML:
             return 502 if variant < 0.5 else 503
+        if kind == REDIRECT:
+            return 302
         return 200
 
 

@@ -21,8 +21,11 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 from xhs_spider.sandbox.data import CHANNELS, CHINA_TZ, DEFAULT_CHANNEL, FeedUniverse, is_valid_note_id
 from xhs_spider.sandbox.faults import (
     BUSINESS_CODE,
+    DATALOSS,
     HTML,
+    HTTP_FAULT_KINDS,
     MALFORMED,
+    REDIRECT,
     TRUNCATED,
     FaultInjector,
     FaultRates,
@@ -133,6 +136,8 @@ CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "malformed_rate": _share,
     "truncated_rate": _share,
     "html_error_rate": _share,
+    "redirect_rate": _share,
+    "dataloss_rate": _share,
     "max_consecutive_faults": _non_negative_int,
     "quota": _optional(_non_negative_int),
     "rate_limit": _optional(_positive_number),
@@ -151,6 +156,8 @@ class SandboxConfig:
     malformed_rate: float = 0.0
     truncated_rate: float = 0.0
     html_error_rate: float = 0.0
+    redirect_rate: float = 0.0
+    dataloss_rate: float = 0.0
     max_consecutive_faults: int = 2
     quota: int | None = None
     rate_limit: float | None = None
@@ -179,6 +186,8 @@ class SandboxConfig:
             malformed=self.malformed_rate,
             truncated=self.truncated_rate,
             html=self.html_error_rate,
+            redirect=self.redirect_rate,
+            dataloss=self.dataloss_rate,
             max_consecutive=self.max_consecutive_faults,
         )
 
@@ -195,7 +204,7 @@ class SandboxStats:
         self.calls_by_endpoint = Counter({FEED: 0, DETAIL: 0})
         self.billed_by_endpoint = Counter({FEED: 0, DETAIL: 0})
         self.codes: Counter[str] = Counter()
-        self.http_faults = Counter({MALFORMED: 0, TRUNCATED: 0, HTML: 0})
+        self.http_faults = Counter({kind: 0 for kind in HTTP_FAULT_KINDS})
         self.detail_billed_by_note: Counter[str] = Counter()
         self.feed_billed_by_page: Counter[str] = Counter()
 
@@ -233,6 +242,9 @@ class Answer:
     http_status: int
     body: bytes
     content_type: bytes = JSON_CONTENT_TYPE
+    location: str | None = None
+    #: Announce this many bytes but send only the body, then drop the connection.
+    announced_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -344,7 +356,7 @@ class SandboxApi:
         fault = self._injector.decide(request_key(path, params), self.config.fault_rates())
         if fault is None:
             return self._real_answer(query)
-        return self._fault_answer(fault, query)
+        return self._fault_answer(fault, query, path, params)
 
     def _real_answer(self, query: ValidQuery) -> Answer:
         if query.endpoint == FEED:
@@ -356,7 +368,9 @@ class SandboxApi:
         earlier = self.stats.detail_billed_by_note[query.note_id]
         return self._billed_answer(query, 0, grown(detail, earlier))
 
-    def _fault_answer(self, fault: InjectedFault, query: ValidQuery) -> Answer:
+    def _fault_answer(
+        self, fault: InjectedFault, query: ValidQuery, path: str, params: dict[str, str]
+    ) -> Answer:
         if fault.kind == BUSINESS_CODE and fault.code in BILLED_CODES:
             return self._billed_answer(query, fault.code, None)
         if fault.kind == BUSINESS_CODE and fault.code is not None:
@@ -367,6 +381,13 @@ class SandboxApi:
         if fault.kind == TRUNCATED:
             full = self._envelope_body(0, self._real_data(query))
             return Answer(fault.http_status, truncate_body(full, fault.variant))
+        if fault.kind == REDIRECT:
+            location = "%s?%s" % (path, urlencode({**params, "redirected": "1"}))
+            return Answer(fault.http_status, b"", location=location)
+        if fault.kind == DATALOSS:
+            full = self._envelope_body(0, self._real_data(query))
+            cut = truncate_body(full, fault.variant)
+            return Answer(fault.http_status, cut, announced_length=len(full))
         return Answer(fault.http_status, html_error_page(fault.http_status), HTML_CONTENT_TYPE)
 
     def _real_data(self, query: ValidQuery) -> Any:
@@ -517,8 +538,14 @@ class SandboxResource(Resource):
     def _send(request: Request, answer: Answer) -> None:
         request.setResponseCode(answer.http_status)
         request.setHeader(b"content-type", answer.content_type)
-        request.setHeader(b"content-length", b"%d" % len(answer.body))
+        if answer.location is not None:
+            request.setHeader(b"location", answer.location.encode("utf-8"))
+        announced = answer.announced_length or len(answer.body)
+        request.setHeader(b"content-length", b"%d" % announced)
         request.write(answer.body)
+        if answer.announced_length is not None:
+            request.channel.transport.abortConnection()
+            return
         request.finish()
 
 

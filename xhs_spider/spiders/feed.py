@@ -10,6 +10,7 @@ from xhs_spider.arguments import parse_bool, parse_int
 from xhs_spider.channels import parse_channels
 from xhs_spider.items import FeedAppearanceItem
 from xhs_spider.normalize import card_fields, now_iso, skip_reason
+from xhs_spider.setting_checks import setting
 from xhs_spider.spiders.base import NoteDetailSpider
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class FeedSpider(NoteDetailSpider):
 
     async def first_requests(self) -> AsyncIterator[Request]:
         if self.pages is None:
-            self.pages = self.crawler.settings.getint("XHS_FEED_PAGES")
+            self.pages = setting(self.crawler.settings, "XHS_FEED_PAGES")
             self.run_arguments["pages"] = self.pages
         for channel in self.channels:
             yield self._feed_request(channel, 1)

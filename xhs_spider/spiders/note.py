@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.asyncio import run_in_thread
 
-from xhs_spider.arguments import SpiderArgumentError, parse_bool
-from xhs_spider.normalize import now_iso
+from xhs_spider.arguments import SpiderArgumentError, parse_bool, parse_int
 from xhs_spider.note_ids import IdList, extract_note_id, parse_id_lines
 from xhs_spider.spiders.base import BAD_ARGUMENTS_REASON, NoteDetailSpider
 
@@ -32,8 +30,12 @@ class NoteSpider(NoteDetailSpider):
         ids: str | None = None,
         ids_file: str | None = None,
         stale: str | bool = False,
+        limit: str | int | None = None,
     ) -> None:
         self.stale = parse_bool("stale", stale)
+        self.limit = None if limit is None else parse_int("limit", limit, minimum=1, maximum=10**9)
+        if self.limit is not None and not self.stale:
+            raise SpiderArgumentError("-a limit goes with -a stale=true.")
         given = [name for name, value in (("ids", ids), ("ids_file", ids_file)) if value]
         if len(given) + self.stale != 1:
             raise SpiderArgumentError(
@@ -83,8 +85,7 @@ class NoteSpider(NoteDetailSpider):
         if self.store is None:
             logger.error("-a stale=true needs the store (StorePipeline is disabled).")
             raise CloseSpider(BAD_ARGUMENTS_REASON)
-        ttl = timedelta(seconds=self.crawler.settings.getint("XHS_DETAIL_TTL"))
-        note_ids = await self.store.stale_note_ids(now_iso(ago=ttl))
+        note_ids = await self.store.stale_note_ids(self.limit)
         logger.info("%(count)d stored notes are older than XHS_DETAIL_TTL.", {"count": len(note_ids)})
         self.crawler.stats.set_value("justoneapi/notes/stale", len(note_ids))
         return note_ids

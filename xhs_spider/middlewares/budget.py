@@ -1,0 +1,89 @@
+"""Never more billed calls than JUSTONEAPI_MAX_BILLED_CALLS.
+
+A call in flight may still be billed, so a request is sent only while the
+calls already billed plus those in flight stay under the budget; otherwise
+it waits for an answer. Once the budget is spent the crawl closes with
+``justoneapi_budget_exhausted``, so a scheduled run can never drain an account.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
+from xhs_spider.api import endpoint_of, is_billed
+from xhs_spider.closing import close_crawl
+from xhs_spider.setting_checks import setting
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+BUDGET_EXHAUSTED_REASON = "justoneapi_budget_exhausted"
+
+
+class BillingBudgetMiddleware:
+    def __init__(self, crawler: Crawler):
+        self.budget = setting(crawler.settings, "JUSTONEAPI_MAX_BILLED_CALLS")
+        if not self.budget:
+            raise NotConfigured  # unlimited
+        self.crawler = crawler
+        self.billed = 0
+        self.spent = False
+        self.in_flight: set[Request] = set()
+        self._waiting: list[Deferred[None]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if endpoint_of(request) is None:
+            return
+        while self.in_flight and self.billed + len(self.in_flight) >= self.budget:
+            answered: Deferred[None] = Deferred()
+            self._waiting.append(answered)
+            await maybe_deferred_to_future(answered)
+        if self.billed >= self.budget:
+            self._exhausted()
+            raise IgnoreRequest(f"JUSTONEAPI_MAX_BILLED_CALLS ({self.budget}) spent")
+        self.in_flight.add(request)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request in self.in_flight and is_billed(response):
+            self.billed += 1
+            if self.billed >= self.budget:
+                self._exhausted()  # this answer is paid for: it still goes on
+        self._answered(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._answered(request)
+
+    def _answered(self, request: Request) -> None:
+        if request not in self.in_flight:
+            return
+        self.in_flight.discard(request)
+        waiting, self._waiting = self._waiting, []
+        for answered in waiting:
+            answered.callback(None)
+
+    def _exhausted(self) -> None:
+        if self.spent:
+            return
+        self.spent = True
+        logger.warning(
+            "Spent the budget of %(budget)d billed calls (JUSTONEAPI_MAX_BILLED_CALLS); "
+            "stopping the crawl.",
+            {"budget": self.budget},
+        )
+        close_crawl(self.crawler, BUDGET_EXHAUSTED_REASON)
