@@ -115,6 +115,9 @@ class BusinessCodeMiddleware:
         )
         if retry is None:
             self._give_up(request, reason, detail)
+        # Waiting here holds a concurrency slot on purpose: while the API
+        # fails the crawl slows down, and a crawl paused meanwhile (JOBDIR)
+        # keeps the retry in flight instead of dropping it.
         await self._sleep(self._retry_delay(retry.meta["retry_times"]))
         if self.stop_reason is not None:
             raise IgnoreRequest(f"crawl stopping ({self.stop_reason})")
