@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-from tests.conftest import TOKEN, run_scrapy
+from tests.conftest import ROOT, TOKEN, run_scrapy
 from tests.mongo_server import MongoServer
 from xhs_spider.store import open_store
 
@@ -94,15 +98,39 @@ def test_sqlite_and_mongodb_hold_the_same_notes(crawl, api, mongo, tmp_path):
         }
 
 
-def test_store_unreachable_refuses_to_start(crawl, api):
-    result = crawl(
-        "feed", "oid=homefeed_food_v3",
-        settings={"XHS_STORE_URI": "mongodb://127.0.0.1:9/xhs"},
+def test_store_unreachable_refuses_to_start(api):
+    done = run_scrapy(
+        ["crawl", "feed", "-s", f"JUSTONEAPI_BASE_URL={api.url}", "-s", "XHS_STORE_URI=mongodb://127.0.0.1:9/xhs"],
+        env={"JUSTONEAPI_TOKEN": TOKEN},
     )
-    assert result.finish_reason == "xhs_store_unreachable"
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("Error: The store mongodb://127.0.0.1:9/xhs is unreachable")
     assert api.stats()["calls"] == 0
-    errors = [line for line in result.log.splitlines() if "ERROR" in line]
+
+
+def test_store_unreachable_closes_a_crawl_started_from_a_script(api, tmp_path):
+    # Outside `scrapy crawl` (a script, another runner) the pipeline refuses.
+    stats_file = tmp_path / "stats.json"
+    script = (
+        "from scrapy.crawler import CrawlerProcess\n"
+        "from scrapy.utils.project import get_project_settings\n"
+        "settings = get_project_settings()\n"
+        f"settings.set('JUSTONEAPI_BASE_URL', {api.url!r})\n"
+        "settings.set('XHS_STORE_URI', 'mongodb://127.0.0.1:9/xhs')\n"
+        f"settings.set('XHS_STATS_FILE', {str(stats_file)!r})\n"
+        "process = CrawlerProcess(settings)\n"
+        "process.crawl('feed', oid='homefeed_food_v3')\n"
+        "process.start()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "JUSTONEAPI_TOKEN": TOKEN},
+    )
+    assert json.loads(stats_file.read_text())["finish_reason"] == "xhs_store_unreachable"
+    errors = [line for line in done.stderr.splitlines() if "ERROR" in line]
     assert len(errors) == 1 and "unreachable" in errors[0]
+    assert api.stats()["calls"] == 0
 
 
 def test_mongodb_lost_mid_crawl_spills_and_replays_exactly_once(crawl, api, mongo, tmp_path):

@@ -14,13 +14,20 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
 from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.defaults import DEFAULT_STORE_PATH
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
+from xhs_spider.pipelines.store import StorePipeline
 from xhs_spider.setting_checks import first_problem
+from xhs_spider.store import StoreUnavailable, open_store
 
 if TYPE_CHECKING:
     import argparse
+
+    from scrapy.settings import BaseSettings
 
 USAGE_ERROR = 2
 
@@ -65,4 +72,18 @@ class Command(ScrapyCrawlCommand):
         XhsSpiderAddon().update_settings(settings)
         if not settings.get("JUSTONEAPI_TOKEN"):
             return MISSING_TOKEN_MESSAGE
-        return first_problem(settings)
+        return first_problem(settings) or self._store_problem(settings)
+
+    @staticmethod
+    def _store_problem(settings: BaseSettings) -> str | None:
+        """Whether the store answers, when StorePipeline is enabled."""
+        pipelines = build_component_list(settings.get_component_priority_dict_with_base("ITEM_PIPELINES"))
+        if StorePipeline not in map(load_object, pipelines):
+            return None
+        store = open_store(settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH)
+        try:
+            store.open()
+        except StoreUnavailable as exc:
+            return f"The store {store.display_uri} is unreachable ({str(exc)[:160]}). Check XHS_STORE_URI."
+        store.close()
+        return None
