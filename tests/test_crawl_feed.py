@@ -113,3 +113,24 @@ def test_unavailable_notes_are_paid_once_and_not_retried(crawl, api):
     assert served["codes"]["201"] == unavailable
     assert set(served["detail_billed_by_note"].values()) == {1}
     assert result.finish_reason == "finished"
+
+
+def test_a_paused_crawl_resumes_without_paying_twice(crawl, api, tmp_path):
+    jobdir = tmp_path / "job"
+    api.configure(quota=15)
+    first = crawl("feed", TWO_CHANNELS, "pages=3", settings={"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "2"})
+    assert first.finish_reason == "justoneapi_daily_quota_exceeded"
+
+    api.configure(quota=None)  # the next day: the quota is back
+    second = crawl("feed", TWO_CHANNELS, "pages=3", settings={"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "2"})
+    assert second.finish_reason == "finished"
+
+    expected = set()
+    for oid in ("homefeed_food_v3", "homefeed_travel_v3"):
+        for page in (1, 2, 3):
+            expected.update(feed_note_ids(api, oid, page))
+    billed = api.stats()["detail_billed_by_note"]
+    assert set(billed) == expected
+    assert set(billed.values()) == {1}
+    fetched = {n["note_id"] for n in first.notes} | {n["note_id"] for n in second.notes}
+    assert len(first.notes) + len(second.notes) == len(fetched)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 from scrapy import Spider
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import JsonResponse
 from scrapy.utils.test import get_crawler
 from twisted.internet import reactor  # noqa: F401 - installs Twisted's default reactor
@@ -50,9 +50,10 @@ def test_requests_wait_while_calls_in_flight_could_spend_the_budget():
     mw.process_response(third, answer(third, 0))  # billed: 2, spent
     assert mw.billed == 2 and mw.spent
 
-    refused = started(mw.process_request(api.detail_request(f"{4:024x}")))
-    assert isinstance(refused.result.value, IgnoreRequest)
-    refused.addErrback(lambda failure: None)
+    fourth = api.detail_request(f"{4:024x}")
+    kept = started(mw.process_request(fourth)).result
+    assert kept.url == fourth.url and kept.dont_filter  # back to the scheduler, unsent
+    assert fourth not in mw.in_flight
 
 
 def test_cache_hits_and_failures_are_not_billed():

@@ -116,14 +116,16 @@ def test_no_content_is_billed_and_passed_without_retry():
         (602, "justoneapi_account_suspended"),
     ],
 )
-def test_account_codes_stop_the_crawl_and_refuse_further_calls(code, reason):
-    _, mw, api = build()
+def test_account_codes_stop_the_crawl_and_keep_requests_for_a_resume(code, reason):
+    crawler, mw, api = build()
     request = api.feed_request("homefeed_food_v3", 1)
-    with pytest.raises(IgnoreRequest):
-        run(mw.process_response(request, answer(request, code, 401 if code == 100 else 200)))
+    kept = run(mw.process_response(request, answer(request, code, 401 if code == 100 else 200)))
     assert mw.stop_reason == reason
-    with pytest.raises(IgnoreRequest):
-        mw.process_request(api.feed_request("homefeed_food_v3", 2))
+    # Handed back to the scheduler (JOBDIR keeps it), never sent again now.
+    assert isinstance(kept, Request) and kept.url == request.url and kept.dont_filter
+    later = api.feed_request("homefeed_food_v3", 2)
+    assert mw.process_request(later).url == later.url
+    assert crawler.stats.get_value("justoneapi/requests") is None
 
 
 def test_rate_limit_retries_without_spending_the_retry_budget():

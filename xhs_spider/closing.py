@@ -8,9 +8,23 @@ from typing import TYPE_CHECKING
 from scrapy.utils.defer import deferred_from_coro
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+
+def kept_for_resume(request: Request) -> Request:
+    """*request*, handed back to the scheduler instead of being dropped.
+
+    A crawl that stops (quota, balance, budget) closes its scheduler with
+    this request in it, so a JOBDIR crawl asks for it when resumed; without
+    JOBDIR it is simply discarded at close. ``dont_filter``: the dupefilter
+    has seen it already.
+    """
+    kept = request.copy()
+    kept.dont_filter = True
+    return kept
 
 
 def close_crawl(crawler: Crawler, reason: str) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from xhs_spider.api import endpoint_of, is_billed
-from xhs_spider.closing import close_crawl
+from xhs_spider.closing import close_crawl, kept_for_resume
 from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
@@ -46,17 +46,18 @@ class BillingBudgetMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> Request | None:
         if endpoint_of(request) is None:
-            return
+            return None
         while self.in_flight and self.billed + len(self.in_flight) >= self.budget:
             answered: Deferred[None] = Deferred()
             self._waiting.append(answered)
             await maybe_deferred_to_future(answered)
         if self.billed >= self.budget:
             self._exhausted()
-            raise IgnoreRequest(f"JUSTONEAPI_MAX_BILLED_CALLS ({self.budget}) spent")
+            return kept_for_resume(request)
         self.in_flight.add(request)
+        return None
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request in self.in_flight and is_billed(response):

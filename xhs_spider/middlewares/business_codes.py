@@ -21,7 +21,7 @@ from twisted.internet.defer import Deferred
 from xhs_spider import codes
 from xhs_spider.api import InvalidBody, endpoint_of, parse_envelope
 from xhs_spider.backoff import SlotBackoff
-from xhs_spider.closing import close_crawl
+from xhs_spider.closing import close_crawl, kept_for_resume
 from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
@@ -61,12 +61,12 @@ class BusinessCodeMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_request(self, request: Request) -> None:
+    def process_request(self, request: Request) -> Request | None:
         endpoint = endpoint_of(request)
         if endpoint is None:
-            return
+            return None
         if self.stop_reason is not None:
-            raise IgnoreRequest(f"crawl stopping ({self.stop_reason})")
+            return kept_for_resume(request)
         self.stats.inc_value(f"{STATS}/requests")
         self.stats.inc_value(f"{STATS}/requests/{endpoint}")
 
@@ -97,7 +97,7 @@ class BusinessCodeMiddleware:
             return self._rate_limited(request, detail)
         if action is codes.Action.STOP:
             self._stop(codes.FINISH_REASONS[code], detail)
-            raise IgnoreRequest(detail)
+            return kept_for_resume(request)  # unanswered, and not billed
         if action is codes.Action.GIVE_UP:
             self._give_up(request, f"code_{code}", detail)
         return await self._retry(request, f"code_{code}", detail)
@@ -120,7 +120,7 @@ class BusinessCodeMiddleware:
         # keeps the retry in flight instead of dropping it.
         await self._sleep(self._retry_delay(retry.meta["retry_times"]))
         if self.stop_reason is not None:
-            raise IgnoreRequest(f"crawl stopping ({self.stop_reason})")
+            return kept_for_resume(retry)
         return retry
 
     def _retry_delay(self, attempt: int) -> float:

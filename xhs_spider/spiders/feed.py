@@ -42,6 +42,11 @@ class FeedSpider(NoteDetailSpider):
         self.seen_notes: set[str] = set()
 
     async def first_requests(self) -> AsyncIterator[Request]:
+        # With JOBDIR, SpiderState keeps spider.state across pause and resume:
+        # a resumed run must not ask again for the notes it already asked for.
+        state = getattr(self, "state", None)
+        if state is not None:
+            self.seen_notes = state.setdefault("seen_notes", self.seen_notes)
         if self.pages is None:
             self.pages = setting(self.crawler.settings, "XHS_FEED_PAGES")
             self.run_arguments["pages"] = self.pages
