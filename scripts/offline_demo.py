@@ -43,10 +43,14 @@ def main(extra: list[str]) -> int:
             "-s", f"JUSTONEAPI_BASE_URL={sandbox.url}",
             "-s", f"FEEDS={json.dumps(FEEDS)}",
             "-s", f"XHS_STATS_FILE={STATS}",
+            "-s", f"XHS_STORE_URI=sqlite:///{DATA / 'xhs.sqlite3'}",
             "-s", "LOG_LEVEL=INFO",
             *extra,
         ]
-        env = {**os.environ, "JUSTONEAPI_TOKEN": SANDBOX_TOKEN}
+        # The user's own token and store stay out of the demo: sandbox notes
+        # must never land in a real database.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUSTONEAPI_", "XHS_"))}
+        env["JUSTONEAPI_TOKEN"] = SANDBOX_TOKEN
         returncode = subprocess.call(command, cwd=ROOT, env=env)
     if returncode == 0:
         notes = json.loads((DATA / "notes.json").read_text("utf-8"))

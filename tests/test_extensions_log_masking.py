@@ -1,6 +1,6 @@
 import logging
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.utils.test import get_crawler
 
 from xhs_spider.extensions.log_masking import TokenLogMasking, TokenMaskingFilter
@@ -25,15 +25,20 @@ def test_filter_masks_messages_arguments_and_tracebacks():
     assert "token=***" in record.exc_text
 
 
-def test_extension_masks_what_any_logger_writes(caplog):
-    crawler = get_crawler(Spider, {"JUSTONEAPI_TOKEN": TOKEN})
-    extension = TokenLogMasking.from_crawler(crawler)
-    logging.getLogger().addHandler(caplog.handler)
-    caplog.handler.addFilter(extension.filter)
-    with caplog.at_level(logging.INFO):
-        logging.getLogger("third.party").info("calling with %s", TOKEN)
-    assert TOKEN not in caplog.text
-    assert "calling with ***" in caplog.text
+def test_extension_masks_what_any_logger_writes_until_the_engine_stops(caplog):
+    root = logging.getLogger()
+    root.addHandler(caplog.handler)
+    try:
+        crawler = get_crawler(Spider, {"JUSTONEAPI_TOKEN": TOKEN})
+        extension = TokenLogMasking.from_crawler(crawler)
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("third.party").info("calling with %s", TOKEN)
+        assert TOKEN not in caplog.text
+        assert "calling with ***" in caplog.text
+        crawler.signals.send_catch_log(signal=signals.engine_stopped)
+        assert extension.filter not in caplog.handler.filters
+    finally:
+        root.removeHandler(caplog.handler)
 
 
 def test_a_short_token_does_not_mangle_other_text():

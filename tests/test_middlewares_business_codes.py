@@ -44,9 +44,8 @@ def test_success_passes_and_is_billed():
 
     assert run(mw.process_response(request, response)) is response
     stats = crawler.stats.get_stats()
-    assert stats["justoneapi/requests"] == 1
-    assert stats["justoneapi/requests/feed"] == 1
     assert stats["justoneapi/billed"] == 1
+    assert stats["justoneapi/billed/feed"] == 1
     assert stats["justoneapi/code/0"] == 1
 
 
@@ -153,6 +152,19 @@ def test_slot_backoff_doubles_then_recovers_gradually():
     backoff.succeeded("api", slot)
     assert slot.delay == 0.0
     assert backoff.penalty("api") == 0.0
+
+
+def test_slot_backoff_only_floors_a_delay_autothrottle_moved():
+    backoff = SlotBackoff(start=1.0, maximum=8.0, recovery=0.5, base_delay=0.0)
+    slot = Slot(concurrency=8, delay=0.0, jitter=0)
+    backoff.rate_limited("api", slot)
+    backoff.rate_limited("api", slot)  # penalty 2.0
+    slot.delay = 3.0  # AutoThrottle saw slow answers
+    backoff.succeeded("api", slot)
+    assert slot.delay == 3.0  # kept: above the penalty (1.0)
+    slot.delay = 0.2  # AutoThrottle lowered it
+    backoff.succeeded("api", slot)
+    assert slot.delay == 0.2  # the penalty (0.5) fell under start: no floor left
 
 
 @pytest.mark.parametrize("setting", ["JUSTONEAPI_RATE_LIMIT_RECOVERY", "JUSTONEAPI_RATE_LIMIT_START_DELAY"])

@@ -29,6 +29,7 @@ def test_token_is_in_the_url_only_while_downloading():
 
     assert mw.process_request(request) is None
     assert request.url == clean + "&token=" + TOKEN
+    assert mw.stats.get_value("justoneapi/requests/feed") == 1
 
     response = JsonResponse(request.url, body=b'{"code": 0, "data": []}', request=request)
     restored = mw.process_response(request, response)

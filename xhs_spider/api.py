@@ -100,8 +100,8 @@ class JustOneApi:
         settings = crawler.settings
         return cls(
             base_url=setting(settings, "JUSTONEAPI_BASE_URL"),
-            feed_path=settings.get("JUSTONEAPI_FEED_PATH"),
-            detail_path=settings.get("JUSTONEAPI_DETAIL_PATH"),
+            feed_path=setting(settings, "JUSTONEAPI_FEED_PATH"),
+            detail_path=setting(settings, "JUSTONEAPI_DETAIL_PATH"),
             accept_cache=setting(settings, "JUSTONEAPI_ACCEPT_CACHE"),
         )
 

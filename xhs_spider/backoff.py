@@ -14,8 +14,9 @@ class SlotBackoff:
     The API answers 302 with HTTP 200 and a tiny body, which AutoThrottle
     reads as a fast success and would speed the crawl up. Each 302 doubles a
     penalty (from *start* up to *maximum*) that the slot's delay never goes
-    below; each success shrinks it by *recovery* until it falls under *start*
-    and the slot goes back to *base_delay* (AutoThrottle takes over again).
+    below; each success shrinks it by *recovery* until it falls under *start*.
+    If AutoThrottle moved the delay meanwhile, the penalty only floors it;
+    otherwise the delay comes down with the penalty, to *base_delay*.
     """
 
     def __init__(
@@ -30,6 +31,8 @@ class SlotBackoff:
         self.recovery = recovery
         self.base_delay = base_delay
         self._penalties: dict[str, float] = {}
+        #: The delay this class last gave each slot.
+        self._imposed: dict[str, float] = {}
 
     def penalty(self, key: str) -> float:
         return self._penalties.get(key, 0.0)
@@ -38,6 +41,7 @@ class SlotBackoff:
         penalty = min(self.maximum, max(self.start, self.penalty(key) * 2))
         self._penalties[key] = penalty
         slot.delay = max(slot.delay, penalty)
+        self._imposed[key] = slot.delay
         return penalty
 
     def succeeded(self, key: str, slot: Slot) -> None:
@@ -47,7 +51,13 @@ class SlotBackoff:
         penalty *= self.recovery
         if penalty < self.start:
             del self._penalties[key]
-            slot.delay = self.base_delay
+            penalty = 0.0
         else:
             self._penalties[key] = penalty
+        if slot.delay == self._imposed.get(key):
+            # Nobody else (AutoThrottle) moved the delay since: bring it down.
             slot.delay = max(self.base_delay, penalty)
+        else:
+            # AutoThrottle adjusts it: the penalty is only a floor.
+            slot.delay = max(slot.delay, penalty)
+        self._imposed[key] = slot.delay

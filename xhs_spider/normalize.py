@@ -40,11 +40,6 @@ def hashtags(text: str) -> list[str]:
     return list(dict.fromkeys(tag.strip() for tag in _HASHTAG.findall(text)))
 
 
-def _count(value: object) -> int | None:
-    """A counter the API left out or garbled is unknown, not zero."""
-    return parse_counter(value)
-
-
 def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -104,15 +99,16 @@ def detail_author(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def detail_counts(data: dict[str, Any]) -> dict[str, int]:
+def detail_counts(data: dict[str, Any]) -> dict[str, int | None]:
+    # A counter the API left out or garbled is unknown (None), not zero.
     return {
-        "likes": _count(data.get("likeNum")),
-        "collects": _count(data.get("favNum")),
-        "comments": _count(data.get("cmtNum")),
-        "shares": _count(data.get("shareNum")),
-        "reads": _count(data.get("readNum")),
-        "impressions": _count(data.get("impNum")),
-        "follows": _count(data.get("followCnt")),
+        "likes": parse_counter(data.get("likeNum")),
+        "collects": parse_counter(data.get("favNum")),
+        "comments": parse_counter(data.get("cmtNum")),
+        "shares": parse_counter(data.get("shareNum")),
+        "reads": parse_counter(data.get("readNum")),
+        "impressions": parse_counter(data.get("impNum")),
+        "follows": parse_counter(data.get("followCnt")),
     }
 
 

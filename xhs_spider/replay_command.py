@@ -6,6 +6,7 @@ directory. Loading is idempotent: a note already stored is not stored twice.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from scrapy.commands import ScrapyCommand
 from xhs_spider import spill
 from xhs_spider.addon import XhsSpiderAddon
 from xhs_spider.defaults import DEFAULT_STORE_PATH
-from xhs_spider.store import StoreUnavailable, open_store
+from xhs_spider.store import NoteStore, StoreUnavailable, open_store
 
 if TYPE_CHECKING:
     import argparse
@@ -35,7 +36,11 @@ class ReplaySpillCommand(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         settings = self.settings.copy()
         XhsSpiderAddon().update_settings(settings)
-        store = open_store(settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH)
+        try:
+            store = open_store(settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH)
+        except ValueError as exc:
+            self._fail(f"Setting XHS_STORE_URI: {exc}")
+            return
         paths = [Path(arg) for arg in args] or spill.pending_files(
             spill.spill_directory(settings, store)
         )
@@ -45,8 +50,7 @@ class ReplaySpillCommand(ScrapyCommand):
         try:
             store.open()
         except StoreUnavailable as exc:
-            print(f"Error: the store {store.display_uri} is unreachable: {exc}")
-            self.exitcode = FAILED
+            self._fail(f"the store {store.display_uri} is unreachable: {str(exc)[:160]}")
             return
         try:
             for path in paths:
@@ -54,11 +58,14 @@ class ReplaySpillCommand(ScrapyCommand):
         finally:
             store.close()
 
-    def _replay(self, path: Path, store) -> None:
+    def _fail(self, problem: str) -> None:
+        print(f"Error: {problem}", file=sys.stderr)
+        self.exitcode = FAILED
+
+    def _replay(self, path: Path, store: NoteStore) -> None:
         try:
             count = spill.replay(path, store)
         except (OSError, ValueError, StoreUnavailable) as exc:
-            print(f"Error: {path}: {exc}")
-            self.exitcode = FAILED
+            self._fail(f"{path}: {exc}")
             return
         print(f"{path}: {count} operations loaded into {store.display_uri}")

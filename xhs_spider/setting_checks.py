@@ -36,6 +36,8 @@ def _is_http_url(value: str | None) -> bool:
 _WHOLE = "a whole number"
 RULES: dict[str, Rule] = {
     "JUSTONEAPI_BASE_URL": Rule("get", _is_http_url, "an http:// or https:// URL"),
+    "JUSTONEAPI_FEED_PATH": Rule("get", lambda v: str(v).startswith("/"), "a path starting with /"),
+    "JUSTONEAPI_DETAIL_PATH": Rule("get", lambda v: str(v).startswith("/"), "a path starting with /"),
     "JUSTONEAPI_ACCEPT_CACHE": Rule("getbool", lambda v: True, "true or false"),
     "JUSTONEAPI_RETRY_TIMES": Rule("getint", lambda v: v >= 0, f"{_WHOLE}, 0 or more"),
     "JUSTONEAPI_RETRY_BACKOFF_BASE": Rule("getfloat", lambda v: v >= 0, "seconds, 0 or more"),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from xhs_spider.pipelines.store import store_settled
 from xhs_spider.summary import format_summary, run_summary
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ class RunSummary:
         self.crawler = crawler
         self.stats = crawler.stats
         crawler.signals.connect(self._count_item, signal=signals.item_scraped)
-        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -31,12 +32,9 @@ class RunSummary:
     def _count_item(self, item: Any) -> None:
         self.stats.inc_value(f"justoneapi/items/{type(item).__name__}")
 
-    def _spider_opened(self) -> None:
-        # Connected now, after the item pipelines: the store's own close
-        # (which may spill, and so change the finish reason) comes first.
-        self.crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
-
-    def _spider_closed(self, reason: str) -> None:
+    async def _spider_closed(self, reason: str) -> None:
+        # The store's last write may spill, and so change the finish reason.
+        await store_settled(self.crawler)
         stats = self.stats.get_stats()
         reason = stats.get("finish_reason", reason)
         arguments = getattr(self.crawler.spider, "run_arguments", {})

@@ -11,6 +11,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
+from xhs_spider.pipelines.store import store_settled
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -26,18 +28,16 @@ class StatsFile:
             raise NotConfigured  # off unless asked for
         self.path = Path(path)
         self.crawler = crawler
-        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def _spider_opened(self) -> None:
-        # Connected now, after CoreStats and the item pipelines, so that
-        # finish_reason, elapsed time and the store's last word are all in.
-        self.crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
-
     async def _spider_closed(self) -> None:
+        # After the store's last write (which may spill and change the finish
+        # reason); CoreStats, a synchronous handler, has already run.
+        await store_settled(self.crawler)
         stats = dict(self.crawler.stats.get_stats())
         await run_in_thread(self._write, stats)
         logger.info("Stats written to %(path)s", {"path": str(self.path)})

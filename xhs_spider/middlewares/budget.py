@@ -17,6 +17,7 @@ from twisted.internet.defer import Deferred
 
 from xhs_spider.api import endpoint_of, is_billed
 from xhs_spider.closing import close_crawl, kept_for_resume
+from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
 from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
@@ -53,8 +54,9 @@ class BillingBudgetMiddleware:
             answered: Deferred[None] = Deferred()
             self._waiting.append(answered)
             await maybe_deferred_to_future(answered)
-        if self.billed >= self.budget:
-            self._exhausted()
+        if self.billed >= self.budget or self._stopping():
+            if self.billed >= self.budget:
+                self._exhausted()
             return kept_for_resume(request)
         self.in_flight.add(request)
         return None
@@ -69,6 +71,13 @@ class BillingBudgetMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         self._answered(request)
+
+    def _stopping(self) -> bool:
+        """Whether the API stopped the crawl while this request waited."""
+        if not self.crawler.crawling:  # built alone, as in unit tests
+            return False
+        codes = self.crawler.get_downloader_middleware(BusinessCodeMiddleware)
+        return codes is not None and codes.stop_reason is not None
 
     def _answered(self, request: Request) -> None:
         if request not in self.in_flight:

@@ -62,13 +62,9 @@ class BusinessCodeMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> Request | None:
-        endpoint = endpoint_of(request)
-        if endpoint is None:
+        if endpoint_of(request) is None or self.stop_reason is None:
             return None
-        if self.stop_reason is not None:
-            return kept_for_resume(request)
-        self.stats.inc_value(f"{STATS}/requests")
-        self.stats.inc_value(f"{STATS}/requests/{endpoint}")
+        return kept_for_resume(request)
 
     async def process_response(
         self, request: Request, response: Response
@@ -135,6 +131,7 @@ class BusinessCodeMiddleware:
             self.stats.max_value(f"{STATS}/rate_limit/delay_max", penalty)
         times = request.meta.get(RATE_LIMIT_META, 0) + 1
         if times > self.rate_limit_retry_times:
+            self.stats.inc_value(f"{STATS}/retry/max_reached")
             self._give_up(request, "rate_limited", detail)
         retry = request.copy()
         retry.meta[RATE_LIMIT_META] = times

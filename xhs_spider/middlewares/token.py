@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 
 from xhs_spider.api import endpoint_of, mask_token
+from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -48,9 +49,10 @@ def is_loopback(host: str) -> bool:
 class TokenMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.stats = crawler.stats
         settings = crawler.settings
         self.token: str | None = settings.get("JUSTONEAPI_TOKEN") or None
-        base = urlsplit(settings.get("JUSTONEAPI_BASE_URL"))
+        base = urlsplit(setting(settings, "JUSTONEAPI_BASE_URL"))
         # Like HttpAuthMiddleware: credentials go to one known origin only
         # (scheme included: never downgraded to plain HTTP on the same host).
         self.origin = (base.scheme, base.netloc)
@@ -83,6 +85,9 @@ class TokenMiddleware:
         if self.token is None:
             raise IgnoreRequest(MISSING_TOKEN_MESSAGE)
         self._original_urls[request] = request.url
+        # Counted here, innermost: only what really leaves for the API.
+        self.stats.inc_value("justoneapi/requests")
+        self.stats.inc_value(f"justoneapi/requests/{endpoint_of(request)}")
         separator = "&" if "?" in request.url else "?"
         # Request has no public way to change its URL in place, and a copy
         # would go back through the scheduler (and JOBDIR) with the token.

@@ -20,7 +20,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.asyncio import create_looping_call, sleep
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet.defer import DeferredLock
+from twisted.internet.defer import Deferred, DeferredLock
 
 from xhs_spider import signals as xhs_signals
 from xhs_spider import spill
@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 STATS = "justoneapi/store"
 UNREACHABLE_REASON = "xhs_store_unreachable"
 SPILLED_REASON = "xhs_store_spilled"
+LOST_REASON = "xhs_store_lost"
 MAX_RETRY_DELAY = 30.0
 
 
@@ -78,6 +79,8 @@ class StorePipeline:
         self._thread: WorkerThread | None = None
         self._timer: Any = None
         self._flush_lock = DeferredLock()
+        self._settled = False
+        self._waiting: list[Deferred[None]] = []
         #: The last write failed; lookups wait for the retries to settle.
         self.store_failing = False
         crawler.signals.connect(self._note_unavailable, signal=xhs_signals.note_unavailable)
@@ -120,9 +123,18 @@ class StorePipeline:
         await self._flush()
 
     async def _spider_closed(self, reason: str) -> None:
-        if self._thread is None:
-            return
-        if self.spill_file is not None:
+        try:
+            if self._thread is not None:
+                await self._record_run_end(reason)
+        finally:
+            self._settled = True
+            waiting, self._waiting = self._waiting, []
+            for settled in waiting:
+                settled.callback(None)
+
+    async def _record_run_end(self, reason: str) -> None:
+        assert self._thread is not None
+        if self.spill_file is not None and not self.stats.get_value(f"{STATS}/lost"):
             # Spilled while flushing at close: the run did not end "finished".
             self.stats.set_value("finish_reason", SPILLED_REASON)
         self._pending.runs.append(self._run_end(reason))
@@ -132,6 +144,17 @@ class StorePipeline:
         finally:
             self._thread.stop()
             self._thread = None
+
+    async def settled(self) -> None:
+        """Until the last batch and the run record are written (or spilled).
+
+        spider_closed handlers run concurrently: whoever reports on the run
+        (RunSummary, StatsFile) awaits this first.
+        """
+        if not self._settled:
+            settled: Deferred[None] = Deferred()
+            self._waiting.append(settled)
+            await maybe_deferred_to_future(settled)
 
     # Items -------------------------------------------------------------------
 
@@ -249,7 +272,18 @@ class StorePipeline:
                 {"path": str(self.spill_file)},
             )
             close_crawl(self.crawler, SPILLED_REASON)
-        await self._thread.call(spill.append, self.spill_file, batch)
+        try:
+            await self._thread.call(spill.append, self.spill_file, batch)
+        except OSError as exc:
+            # Nowhere left to put it: say how much, loudly, and end the run so.
+            self.stats.inc_value(f"{STATS}/lost", len(batch))
+            self.stats.set_value("finish_reason", LOST_REASON)
+            logger.error(
+                "Could not spill %(count)d operations to %(path)s (%(error)s): they are lost.",
+                {"count": len(batch), "path": str(self.spill_file), "error": exc},
+            )
+            close_crawl(self.crawler, LOST_REASON)
+            return
         self.stats.inc_value(f"{STATS}/spilled", len(batch))
 
     # Run records -------------------------------------------------------------
@@ -276,3 +310,10 @@ class StorePipeline:
                 self.stats.get_stats(), reason, arguments
             ),
         }
+
+
+async def store_settled(crawler: Crawler) -> None:
+    """Until the crawl's StorePipeline, if enabled, has finished writing."""
+    pipeline = crawler.get_item_pipeline(StorePipeline)
+    if pipeline is not None:
+        await pipeline.settled()

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from xhs_spider.api import parse_envelope
+from xhs_spider.codes import NO_CONTENT
 from xhs_spider.arguments import parse_bool, parse_int
 from xhs_spider.channels import parse_channels
 from xhs_spider.items import FeedAppearanceItem
@@ -65,7 +66,15 @@ class FeedSpider(NoteDetailSpider):
         self, response: Response, channel: str, page: int
     ) -> AsyncIterator[Any]:
         stats = self.crawler.stats
-        cards = parse_envelope(response).data
+        envelope = parse_envelope(response)
+        if envelope.code == NO_CONTENT:
+            stats.inc_value("justoneapi/feed/no_content")
+            logger.info(
+                "Feed page %(channel)s #%(page)d has no content (201).",
+                {"channel": channel, "page": page},
+            )
+            return
+        cards = envelope.data
         if not isinstance(cards, list):
             stats.inc_value("justoneapi/feed/malformed_page")
             logger.error(
