@@ -2,7 +2,7 @@ import json
 
 import pytest
 from scrapy import Spider
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DownloadConnectionRefusedError, DownloadTimeoutError, NotConfigured
 from scrapy.http import JsonResponse
 from scrapy.utils.test import get_crawler
 from twisted.internet import reactor  # noqa: F401 - installs Twisted's default reactor
@@ -61,7 +61,15 @@ def test_cache_hits_and_failures_are_not_billed():
     request = api.detail_request(f"{1:024x}")
     started(mw.process_request(request))
     mw.process_response(request, answer(request, 0, flags=["cached"]))
-    other = api.detail_request(f"{2:024x}")
-    started(mw.process_request(other))
-    mw.process_exception(other, TimeoutError())
+    refused = api.detail_request(f"{2:024x}")
+    started(mw.process_request(refused))
+    mw.process_exception(refused, DownloadConnectionRefusedError())
     assert mw.billed == 0 and not mw.in_flight
+
+
+def test_a_call_that_timed_out_counts_as_spent():
+    mw, api = build(5)
+    request = api.detail_request(f"{1:024x}")
+    started(mw.process_request(request))
+    mw.process_exception(request, DownloadTimeoutError("took longer than 60 s"))
+    assert mw.billed == 1 and not mw.in_flight

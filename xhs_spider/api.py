@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from scrapy import Request
+from scrapy.exceptions import DownloadFailedError, DownloadTimeoutError, ResponseDataLossError
 from scrapy.http import TextResponse
 
 from xhs_spider.codes import BILLED_CODES
@@ -66,6 +67,11 @@ def parse_envelope(response: Response) -> Envelope:
         message=body.get("message"),
         request_id=body.get("requestId"),
     )
+
+
+#: Download errors after the request left: the API may have billed the call
+#: although no answer came back (a refused connection or DNS failure did not).
+POSSIBLY_BILLED_ERRORS = (DownloadTimeoutError, DownloadFailedError, ResponseDataLossError)
 
 
 def is_billed(response: Response) -> bool:

@@ -15,7 +15,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from xhs_spider.api import endpoint_of, is_billed
+from xhs_spider.api import POSSIBLY_BILLED_ERRORS, endpoint_of, is_billed
 from xhs_spider.closing import close_crawl, kept_for_resume
 from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
 from xhs_spider.setting_checks import setting
@@ -70,6 +70,11 @@ class BillingBudgetMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
+        if request in self.in_flight and isinstance(exception, POSSIBLY_BILLED_ERRORS):
+            # Unknown is counted as spent: the budget errs on the user's side.
+            self.billed += 1
+            if self.billed >= self.budget:
+                self._exhausted()
         self._answered(request)
 
     def _stopping(self) -> bool:

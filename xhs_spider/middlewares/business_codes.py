@@ -19,7 +19,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from xhs_spider import codes
-from xhs_spider.api import InvalidBody, endpoint_of, parse_envelope
+from xhs_spider.api import POSSIBLY_BILLED_ERRORS, InvalidBody, endpoint_of, parse_envelope
 from xhs_spider.backoff import SlotBackoff
 from xhs_spider.closing import close_crawl, kept_for_resume
 from xhs_spider.setting_checks import setting
@@ -65,6 +65,11 @@ class BusinessCodeMiddleware:
         if endpoint_of(request) is None or self.stop_reason is None:
             return None
         return kept_for_resume(request)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if endpoint_of(request) is not None and isinstance(exception, POSSIBLY_BILLED_ERRORS):
+            # Scrapy's RetryMiddleware retries these; the API may bill both.
+            self.stats.inc_value(f"{STATS}/possibly_billed")
 
     async def process_response(
         self, request: Request, response: Response
