@@ -21,6 +21,7 @@ demo: install
 	$(BIN)/python scripts/offline_demo.py $(ARGS)
 
 test: install-test
+	$(BIN)/ruff check xhs_spider tests scripts benchmarks
 	$(BIN)/python -m pytest
 
 clean:

@@ -6,7 +6,7 @@ import csv
 import json
 import re
 
-from tests.conftest import TOKEN, feed_note_ids, run_scrapy
+from tests.conftest import feed_note_ids, run_scrapy
 from xhs_spider.exporters import csv_columns
 from xhs_spider.normalize import now_iso
 from xhs_spider.schemas import load_schema

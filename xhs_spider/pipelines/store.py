@@ -1,11 +1,11 @@
 """Stores items in the note store, in batches, off the reactor thread.
 
 Items are buffered and written as one bulk operation per collection when the
-buffer is full, on a timer, and at close. A write that fails is retried with
-backoff; if the store stays down, the batch and everything after it goes to a
-spill file (replay it with ``scrapy replay-spill``) and the crawl is closed
-with ``xhs_store_spilled``: nothing is lost, and nothing more is paid for
-while the store is away.
+buffer is full, on a timer, and at close (:class:`BatchWriter`). If the
+store stays down, the rest goes to a spill file (``scrapy replay-spill``) and
+the crawl closes with ``xhs_store_spilled``: nothing is lost, and nothing
+more is paid for while the store is away. The spiders also ask the store,
+through this pipeline, which notes are fresh or stale.
 """
 
 from __future__ import annotations
@@ -13,23 +13,23 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
-from scrapy.utils.asyncio import create_looping_call, sleep
+from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet.defer import Deferred, DeferredLock
+from twisted.internet.defer import Deferred
 
 from xhs_spider import signals as xhs_signals
 from xhs_spider import spill
+from xhs_spider.batch_writer import BatchWriter
 from xhs_spider.closing import close_crawl
 from xhs_spider.defaults import DEFAULT_STORE_PATH
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 from xhs_spider.normalize import now_iso
 from xhs_spider.setting_checks import setting
-from xhs_spider.store import StoreUnavailable, WriteBatch, open_store
+from xhs_spider.store import StoreUnavailable, open_store
 from xhs_spider.summary import run_summary
 from xhs_spider.worker_thread import WorkerThread
 
@@ -44,11 +44,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STATS = "justoneapi/store"
 UNREACHABLE_REASON = "xhs_store_unreachable"
 SPILLED_REASON = "xhs_store_spilled"
 LOST_REASON = "xhs_store_lost"
-MAX_RETRY_DELAY = 30.0
 
 
 def new_run_id(spider_name: str) -> str:
@@ -74,15 +72,10 @@ class StorePipeline:
             raise ValueError(f"Setting XHS_STORE_URI: {exc}") from exc
         self.spill_dir = spill.spill_directory(settings, self.store)
         self.run_id = ""
-        self.spill_file: Path | None = None
-        self._pending = WriteBatch(run_id="")
-        self._thread: WorkerThread | None = None
+        self.writer: BatchWriter | None = None
         self._timer: Any = None
-        self._flush_lock = DeferredLock()
         self._settled = False
         self._waiting: list[Deferred[None]] = []
-        #: The last write failed; lookups wait for the retries to settle.
-        self.store_failing = False
         crawler.signals.connect(self._note_unavailable, signal=xhs_signals.note_unavailable)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
@@ -105,26 +98,36 @@ class StorePipeline:
                 {"store": self.store.display_uri, "error": str(exc)[:200]},
             )
             raise CloseSpider(UNREACHABLE_REASON) from exc
-        self._thread = thread
         self.run_id = new_run_id(spider.name)
-        self._pending = WriteBatch(run_id=self.run_id)
+        self.writer = BatchWriter(
+            self.store,
+            thread,
+            run_id=self.run_id,
+            spill_file=spill.spill_path(self.spill_dir, self.run_id),
+            retry_times=self.retry_times,
+            retry_backoff=self.retry_backoff,
+            stats=self.stats,
+            on_spill=lambda: close_crawl(self.crawler, SPILLED_REASON),
+            on_loss=self._items_lost,
+        )
         logger.info(
             "Storing run %(run_id)s in %(store)s",
             {"run_id": self.run_id, "store": self.store.display_uri},
         )
-        self.stats.set_value(f"{STATS}/run_id", self.run_id)
-        self._pending.runs.append(self._run_start(spider))
+        self.stats.set_value("justoneapi/store/run_id", self.run_id)
+        self.writer.pending.runs.append(self._run_start(spider))
         self._timer = create_looping_call(self._flush_on_timer)
         self._timer.start(self.flush_interval, now=False)
 
     async def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
-        await self._flush()
+        if self.writer is not None:
+            await self.writer.flush()
 
     async def _spider_closed(self, reason: str) -> None:
         try:
-            if self._thread is not None:
+            if self.writer is not None:
                 await self._record_run_end(reason)
         finally:
             self._settled = True
@@ -133,17 +136,20 @@ class StorePipeline:
                 settled.callback(None)
 
     async def _record_run_end(self, reason: str) -> None:
-        assert self._thread is not None
-        if self.spill_file is not None and not self.stats.get_value(f"{STATS}/lost"):
+        assert self.writer is not None
+        if self.writer.spill_file is not None and not self.writer.lost:
             # Spilled while flushing at close: the run did not end "finished".
             self.stats.set_value("finish_reason", SPILLED_REASON)
-        self._pending.runs.append(self._run_end(reason))
-        await self._flush()
+        self.writer.pending.runs.append(self._run_end(reason))
+        await self.writer.flush()
         try:
-            await self._thread.call(self.store.close)
+            await self.writer.thread.call(self.store.close)
         finally:
-            self._thread.stop()
-            self._thread = None
+            self.writer.thread.stop()
+
+    def _items_lost(self) -> None:
+        self.stats.set_value("finish_reason", LOST_REASON)
+        close_crawl(self.crawler, LOST_REASON)
 
     async def settled(self) -> None:
         """Until the last batch and the run record are written (or spilled).
@@ -159,23 +165,35 @@ class StorePipeline:
     # Items -------------------------------------------------------------------
 
     async def process_item(self, item: Any) -> Any:
+        assert self.writer is not None
         if isinstance(item, NoteItem):
-            self._pending.notes.append(dict(item))
+            self.writer.pending.notes.append(dict(item))
         elif isinstance(item, FeedAppearanceItem):
-            self._pending.appearances.append(dict(item))
+            self.writer.pending.appearances.append(dict(item))
         else:
             return item
-        if len(self._pending) >= self.batch_size:
-            await self._flush()
+        if len(self.writer.pending) >= self.batch_size:
+            await self.writer.flush()
         return item
 
     def _note_unavailable(self, note_id: str, at: str) -> None:
-        self._pending.unavailable.append((note_id, at))
+        if self.writer is not None:
+            self.writer.pending.unavailable.append((note_id, at))
+
+    def _flush_on_timer(self) -> None:
+        if self.writer is not None and not self.writer.busy:
+            deferred_from_coro(self.writer.flush()).addErrback(
+                lambda failure: logger.error(
+                    "Timed store flush failed: %(error)s", {"error": failure.getErrorMessage()}
+                )
+            )
+
+    # Questions to the store --------------------------------------------------
 
     async def fresh_and_known(self, note_ids: Collection[str]) -> tuple[set[str], set[str]]:
         """Among *note_ids*: those fetched within XHS_DETAIL_TTL, and those
         ever fetched (a detail or a 201). One store query."""
-        if not note_ids or self._thread is None:
+        if not note_ids or self.writer is None:
             return set(), set()
         try:
             times = await self._fetch_times(note_ids)
@@ -183,8 +201,8 @@ class StorePipeline:
             # Paying again for notes the store may hold fresh is what this
             # lookup is for: let the writes retry or spill first, then ask once
             # more. A spilling crawl is closing: it asks for nothing more.
-            await self._flush()
-            if self.spill_file is not None:
+            await self.writer.flush()
+            if self.writer.spill_file is not None:
                 return set(note_ids), set()
             try:
                 times = await self._fetch_times(note_ids)
@@ -199,92 +217,16 @@ class StorePipeline:
         return fresh, set(times)
 
     async def _fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
-        assert self._thread is not None
-        if self.store_failing or self.spill_file is not None:
+        assert self.writer is not None
+        if self.writer.failing or self.writer.spill_file is not None:
             raise StoreUnavailable("the store is failing")
-        return await self._thread.call(self.store.fetch_times, list(note_ids))
+        return await self.writer.thread.call(self.store.fetch_times, list(note_ids))
 
     async def stale_note_ids(self, limit: int | None = None) -> list[str]:
         """Stored notes whose detail is older than XHS_DETAIL_TTL, oldest first."""
-        assert self._thread is not None
+        assert self.writer is not None
         before = now_iso(ago=self.detail_ttl)
-        return await self._thread.call(self.store.stale_note_ids, before, limit)
-
-    # Writing -----------------------------------------------------------------
-
-    def _flush_on_timer(self) -> None:
-        if not self._flush_lock.locked:
-            deferred_from_coro(self._flush()).addErrback(
-                lambda failure: logger.error(
-                    "Timed store flush failed: %(error)s", {"error": failure.getErrorMessage()}
-                )
-            )
-
-    async def _flush(self) -> None:
-        # One flush at a time: a store that is down is retried once, not once
-        # per waiting batch, and items queue up behind it (backpressure).
-        await maybe_deferred_to_future(self._flush_lock.acquire())
-        try:
-            if not len(self._pending) or self._thread is None:
-                return
-            batch, self._pending = self._pending, WriteBatch(run_id=self.run_id)
-            if self.spill_file is None and await self._write(batch):
-                return
-            await self._spill(batch)
-        finally:
-            self._flush_lock.release()
-
-    async def _write(self, batch: WriteBatch) -> bool:
-        assert self._thread is not None
-        for attempt in range(self.retry_times + 1):
-            try:
-                await self._thread.call(self.store.write, batch)
-            except Exception as exc:  # noqa: BLE001 - any failure: retry, then spill
-                self.store_failing = True
-                if attempt == self.retry_times:
-                    logger.error(
-                        "The store %(store)s is down (%(error)s).",
-                        {"store": self.store.display_uri, "error": str(exc)[:200]},
-                    )
-                    return False
-                self.stats.inc_value(f"{STATS}/retries")
-                delay = min(MAX_RETRY_DELAY, self.retry_backoff * 2**attempt)
-                logger.warning(
-                    "Store write failed (%(error)s); retrying in %(delay).1f s.",
-                    {"error": str(exc)[:200], "delay": delay},
-                )
-                await sleep(delay)
-            else:
-                self.store_failing = False
-                self.stats.inc_value(f"{STATS}/batches")
-                self.stats.inc_value(f"{STATS}/operations", len(batch))
-                return True
-        return False
-
-    async def _spill(self, batch: WriteBatch) -> None:
-        assert self._thread is not None
-        if self.spill_file is None:
-            self.spill_file = spill.spill_path(self.spill_dir, self.run_id)
-            self.stats.set_value(f"{STATS}/spill_file", str(self.spill_file))
-            logger.error(
-                "Spilling to %(path)s and stopping the crawl; once the store is "
-                "back, load it with: scrapy replay-spill %(path)s",
-                {"path": str(self.spill_file)},
-            )
-            close_crawl(self.crawler, SPILLED_REASON)
-        try:
-            await self._thread.call(spill.append, self.spill_file, batch)
-        except OSError as exc:
-            # Nowhere left to put it: say how much, loudly, and end the run so.
-            self.stats.inc_value(f"{STATS}/lost", len(batch))
-            self.stats.set_value("finish_reason", LOST_REASON)
-            logger.error(
-                "Could not spill %(count)d operations to %(path)s (%(error)s): they are lost.",
-                {"count": len(batch), "path": str(self.spill_file), "error": exc},
-            )
-            close_crawl(self.crawler, LOST_REASON)
-            return
-        self.stats.inc_value(f"{STATS}/spilled", len(batch))
+        return await self.writer.thread.call(self.store.stale_note_ids, before, limit)
 
     # Run records -------------------------------------------------------------
 
@@ -297,18 +239,16 @@ class StorePipeline:
         }
 
     def _run_end(self, reason: str) -> dict[str, Any]:
-        if self.spill_file is not None:
-            reason = SPILLED_REASON
-        spider = self.crawler.spider
-        arguments = dict(getattr(spider, "run_arguments", {}))
+        assert self.writer is not None
+        if self.writer.spill_file is not None:
+            reason = LOST_REASON if self.writer.lost else SPILLED_REASON
+        arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))
         return {
             "run_id": self.run_id,
             "arguments": arguments,  # now with the defaults the spider resolved
             "finished_at": now_iso(),
             "finish_reason": reason,
-            "summary": run_summary(
-                self.stats.get_stats(), reason, arguments
-            ),
+            "summary": run_summary(self.stats.get_stats(), reason, arguments),
         }
 
 

@@ -22,7 +22,6 @@ from xhs_spider.sandbox.data import CHANNELS, CHINA_TZ, DEFAULT_CHANNEL, FeedUni
 from xhs_spider.sandbox.faults import (
     BUSINESS_CODE,
     DATALOSS,
-    HTML,
     HTTP_FAULT_KINDS,
     MALFORMED,
     REDIRECT,
