@@ -8,6 +8,11 @@ if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
 
 
+def exponential_delay(base: float, attempt: int, maximum: float) -> float:
+    """*base* seconds before the first retry (attempt 1), doubling, capped."""
+    return min(maximum, base * 2 ** (attempt - 1))
+
+
 class SlotBackoff:
     """Exponential backoff of a slot's delay, recovered gradually.
 

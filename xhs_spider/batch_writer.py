@@ -16,6 +16,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredLock
 
 from xhs_spider import spill
+from xhs_spider.backoff import exponential_delay
 from xhs_spider.store import WriteBatch
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class BatchWriter:
                     )
                     return False
                 self.stats.inc_value(f"{STATS}/retries")
-                delay = min(MAX_RETRY_DELAY, self.retry_backoff * 2**attempt)
+                delay = exponential_delay(self.retry_backoff, attempt + 1, MAX_RETRY_DELAY)
                 logger.warning(
                     "Store write failed (%(error)s); retrying in %(delay).1f s.",
                     {"error": str(exc)[:200], "delay": delay},

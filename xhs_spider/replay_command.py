@@ -14,8 +14,7 @@ from scrapy.commands import ScrapyCommand
 
 from xhs_spider import spill
 from xhs_spider.addon import XhsSpiderAddon
-from xhs_spider.defaults import DEFAULT_STORE_PATH
-from xhs_spider.store import NoteStore, StoreUnavailable, open_store
+from xhs_spider.store import NoteStore, StoreUnavailable, store_from_settings
 
 if TYPE_CHECKING:
     import argparse
@@ -37,9 +36,9 @@ class ReplaySpillCommand(ScrapyCommand):
         settings = self.settings.copy()
         XhsSpiderAddon().update_settings(settings)
         try:
-            store = open_store(settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH)
+            store = store_from_settings(settings)
         except ValueError as exc:
-            self._fail(f"Setting XHS_STORE_URI: {exc}")
+            self._fail(str(exc))
             return
         paths = [Path(arg) for arg in args] or spill.pending_files(
             spill.spill_directory(settings, store)

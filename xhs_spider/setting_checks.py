@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from xhs_spider.defaults import DEFAULT_STORE_PATH
-from xhs_spider.store import open_store
+from xhs_spider.store import store_from_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -78,9 +77,9 @@ def first_problem(settings: BaseSettings) -> str | None:
         except ValueError as exc:
             return str(exc)
     try:
-        open_store(settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH)
+        store_from_settings(settings)
     except ValueError as exc:
-        return f"Setting XHS_STORE_URI: {exc}"
+        return str(exc)
     if setting(settings, "JUSTONEAPI_RATE_LIMIT_MAX_DELAY") < setting(
         settings, "JUSTONEAPI_RATE_LIMIT_START_DELAY"
     ):

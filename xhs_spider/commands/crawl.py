@@ -18,11 +18,10 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
 from xhs_spider.addon import XhsSpiderAddon
-from xhs_spider.defaults import DEFAULT_STORE_PATH
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
 from xhs_spider.setting_checks import first_problem
-from xhs_spider.store import StoreUnavailable, open_store
+from xhs_spider.store import StoreUnavailable, store_from_settings
 
 if TYPE_CHECKING:
     import argparse
@@ -80,7 +79,7 @@ class Command(ScrapyCrawlCommand):
         pipelines = build_component_list(settings.get_component_priority_dict_with_base("ITEM_PIPELINES"))
         if StorePipeline not in map(load_object, pipelines):
             return None
-        store = open_store(settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH)
+        store = store_from_settings(settings)
         try:
             store.open()
         except StoreUnavailable as exc:

@@ -19,8 +19,14 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from xhs_spider import codes
-from xhs_spider.api import POSSIBLY_BILLED_ERRORS, InvalidBody, endpoint_of, parse_envelope
-from xhs_spider.backoff import SlotBackoff
+from xhs_spider.api import (
+    POSSIBLY_BILLED_ERRORS,
+    InvalidBody,
+    endpoint_of,
+    is_billed,
+    parse_envelope,
+)
+from xhs_spider.backoff import SlotBackoff, exponential_delay
 from xhs_spider.closing import close_crawl, kept_for_resume
 from xhs_spider.setting_checks import setting
 
@@ -87,7 +93,7 @@ class BusinessCodeMiddleware:
         code = envelope.code
         self.stats.inc_value(f"{STATS}/code/{code}")
         action = codes.action_for(code)
-        if code in codes.BILLED_CODES and "cached" not in response.flags:
+        if is_billed(response):
             self.stats.inc_value(f"{STATS}/billed")
             self.stats.inc_value(f"{STATS}/billed/{endpoint}")
         if action is codes.Action.PASS or action is codes.Action.NO_CONTENT:
@@ -125,7 +131,7 @@ class BusinessCodeMiddleware:
         return retry
 
     def _retry_delay(self, attempt: int) -> float:
-        return min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return exponential_delay(self.backoff_base, attempt, self.backoff_max)
 
     def _rate_limited(self, request: Request, detail: str) -> Request:
         self.stats.inc_value(f"{STATS}/rate_limited")

@@ -25,11 +25,10 @@ from xhs_spider import signals as xhs_signals
 from xhs_spider import spill
 from xhs_spider.batch_writer import BatchWriter
 from xhs_spider.closing import close_crawl
-from xhs_spider.defaults import DEFAULT_STORE_PATH
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 from xhs_spider.normalize import now_iso
 from xhs_spider.setting_checks import setting
-from xhs_spider.store import StoreUnavailable, open_store
+from xhs_spider.store import StoreUnavailable, store_from_settings
 from xhs_spider.summary import run_summary
 from xhs_spider.worker_thread import WorkerThread
 
@@ -64,12 +63,7 @@ class StorePipeline:
         self.retry_times = setting(settings, "XHS_STORE_RETRY_TIMES")
         self.retry_backoff = setting(settings, "XHS_STORE_RETRY_BACKOFF")
         self.detail_ttl = timedelta(seconds=setting(settings, "XHS_DETAIL_TTL"))
-        try:
-            self.store: NoteStore = open_store(
-                settings.get("XHS_STORE_URI"), default_path=DEFAULT_STORE_PATH
-            )
-        except ValueError as exc:
-            raise ValueError(f"Setting XHS_STORE_URI: {exc}") from exc
+        self.store: NoteStore = store_from_settings(settings)
         self.spill_dir = spill.spill_directory(settings, self.store)
         self.run_id = ""
         self.writer: BatchWriter | None = None

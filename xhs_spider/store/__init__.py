@@ -6,19 +6,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from xhs_spider.defaults import DEFAULT_STORE_PATH
 from xhs_spider.store.base import NoteStore, StoreUnavailable, WriteBatch
 from xhs_spider.store.mongo import MongoNoteStore
 from xhs_spider.store.sqlite import SqliteNoteStore
 
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
 __all__ = [
-    "MongoNoteStore", "NoteStore", "SqliteNoteStore", "StoreUnavailable", "WriteBatch", "open_store",
+    "MongoNoteStore", "NoteStore", "SqliteNoteStore", "StoreUnavailable", "WriteBatch",
+    "open_store", "store_from_settings",
 ]
 
 SQLITE_PREFIX = "sqlite://"
 MONGO_SCHEMES = ("mongodb", "mongodb+srv")
 
 
-def open_store(uri: str | None, *, default_path: str = "data/xhs.sqlite3") -> NoteStore:
+def store_from_settings(settings: BaseSettings) -> NoteStore:
+    """The store XHS_STORE_URI names, not yet opened; ``ValueError`` naming
+    the setting if it names none."""
+    try:
+        return open_store(settings.get("XHS_STORE_URI"))
+    except ValueError as exc:
+        raise ValueError(f"Setting XHS_STORE_URI: {exc}") from exc
+
+
+def open_store(uri: str | None, *, default_path: str = DEFAULT_STORE_PATH) -> NoteStore:
     """The store that ``uri`` names, not yet opened.
 
     No URI: SQLite at ``default_path``. ``sqlite:///abs/file.sqlite3`` (or
