@@ -15,12 +15,6 @@ from xhs_spider.store import WriteBatch, open_store
 CJK_ESCAPE = re.compile(r"\\u[4-9a-f][0-9a-f]{3}", re.IGNORECASE)
 
 
-def opened(uri):
-    store = open_store(uri)
-    store.open()
-    return store
-
-
 def test_feeds_for_spreadsheets_and_notebooks_match_the_store(crawl, api, tmp_path):
     out = tmp_path / "out"
     feeds = {
@@ -43,12 +37,9 @@ def test_feeds_for_spreadsheets_and_notebooks_match_the_store(crawl, api, tmp_pa
     assert not CJK_ESCAPE.search(jsonl_text)
     from_json = [json.loads(line) for line in jsonl_text.splitlines()]
 
-    store = opened(f"sqlite:///{tmp_path / 'xhs.sqlite3'}")
-    try:
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
         assert len(notes) == len(from_json) == store.count("note_metrics")
         assert len(appearance_rows) == store.count("feed_appearances")
-    finally:
-        store.close()
     titles_csv = {row[0]: row[header.index("title")] for row in notes}
     titles_json = {note["note_id"]: note["title"] for note in from_json}
     assert titles_csv == titles_json
@@ -84,33 +75,24 @@ def test_note_spider_reads_an_ids_file(crawl, api, tmp_path):
     bad = [line for line in result.log.splitlines() if "holds no note id" in line]
     assert len(bad) == 2
     assert "line 6" in bad[0] and "line 9" in bad[1]
-    store = opened(f"sqlite:///{tmp_path / 'xhs.sqlite3'}")
-    try:
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
         assert store.count("note_metrics") == 4
-    finally:
-        store.close()
 
     again = crawl("note", f"ids={ids[0]},{ids[1]}")
     assert again.stats["justoneapi/notes/refreshed"] == 2
-    store = opened(f"sqlite:///{tmp_path / 'xhs.sqlite3'}")
-    try:
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
         assert store.count("note_metrics") == 6
-    finally:
-        store.close()
 
 
 def test_stale_refreshes_exactly_the_notes_older_than_the_ttl(crawl, api, tmp_path):
     uri = f"sqlite:///{tmp_path / 'xhs.sqlite3'}"
     ids = feed_note_ids(api, "homefeed_pets_v3", 1)[:6]
     old, recent = ids[:3], ids[3:]
-    store = opened(uri)
-    try:
+    with open_store(uri) as store:
         batch = WriteBatch(run_id="seed")
         for note_id, at in [(n, "2020-01-01T00:00:00Z") for n in old] + [(n, now_iso()) for n in recent]:
             batch.notes.append(_minimal_note(note_id, at))
         store.write(batch)
-    finally:
-        store.close()
 
     result = crawl("note", "stale=true")
 
@@ -143,11 +125,8 @@ def test_summary_counts_what_the_sandbox_billed(crawl, api, tmp_path):
     billed = api.stats()["billed"]
     block = result.log[result.log.index("Run summary"):]
     assert f"{billed} billed" in block
-    store = opened(f"sqlite:///{tmp_path / 'xhs.sqlite3'}")
-    try:
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
         (run,) = store.find_runs()
-    finally:
-        store.close()
     assert run["finish_reason"] == "finished"
     assert run["summary"]["api"]["billed"] == billed
     assert run["summary"]["notes"]["new"] == len({a["note_id"] for a in result.appearances})

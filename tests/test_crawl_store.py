@@ -26,21 +26,13 @@ def mongo(tmp_path_factory):
 
 
 def counts(uri):
-    store = open_store(uri)
-    store.open()
-    try:
+    with open_store(uri) as store:
         return {name: store.count(name) for name in ("notes", "feed_appearances", "note_metrics", "runs")}
-    finally:
-        store.close()
 
 
 def stored_notes(uri):
-    store = open_store(uri)
-    store.open()
-    try:
+    with open_store(uri) as store:
         return {note["note_id"]: note for note in store.iter_notes()}
-    finally:
-        store.close()
 
 
 def test_second_run_pays_only_for_new_or_stale_notes(crawl, api, tmp_path):

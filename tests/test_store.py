@@ -307,7 +307,7 @@ def test_unknown_note_is_none(store: NoteStore) -> None:
 # --- queries ----------------------------------------------------------------
 
 
-def test_fresh_note_ids_honour_the_boundary(store: NoteStore) -> None:
+def test_fetch_times_give_the_latest_detail_or_201(store: NoteStore) -> None:
     since = at(10, 12)
     store.write(WriteBatch(
         "r1",
@@ -317,9 +317,15 @@ def test_fresh_note_ids_honour_the_boundary(store: NoteStore) -> None:
     ))
     asked = [note_id(number) for number in range(1, 1200)]  # several SQLite chunks
 
-    assert store.fresh_note_ids(asked, since) == {note_id(1), note_id(3), note_id(5)}
-    assert store.fresh_note_ids([note_id(2), note_id(4)], since) == set()
-    assert store.fresh_note_ids([], since) == set()
+    # Note 4 was only seen in a feed: never fetched, so not there.
+    assert store.fetch_times(asked) == {
+        note_id(1): since,
+        note_id(2): at(10, 11, 59),
+        note_id(3): since,
+        note_id(5): at(11),
+    }
+    assert store.fetch_times([note_id(4)]) == {}
+    assert store.fetch_times([]) == {}
 
 
 def test_stale_note_ids_oldest_first(store: NoteStore) -> None:
@@ -422,9 +428,8 @@ def test_backends_agree(tmp_path: Path, mongo_server: MongoServer) -> None:
         notes = list(sqlite_store.iter_notes())
         assert state(mongo_store) == state(sqlite_store)
         assert [mongo_store.get_note(note["note_id"]) for note in notes] == notes
-        since = at(5)
         asked = [note_id(number) for number in range(12)]
-        assert mongo_store.fresh_note_ids(asked, since) == sqlite_store.fresh_note_ids(asked, since)
+        assert mongo_store.fetch_times(asked) == sqlite_store.fetch_times(asked)
         assert mongo_store.stale_note_ids(at(7)) == sqlite_store.stale_note_ids(at(7))
 
 

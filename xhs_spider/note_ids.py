@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from xhs_spider.normalize import NOTE_ID
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-_BARE = re.compile(r"^[0-9a-f]{24}$")
 # explore/<id>, discovery/item/<id>, search_result/<id>, ?noteId=<id> …
 _IN_URL = re.compile(r"(?:/(?:explore|item|search_result|note)/|noteId=)([0-9a-f]{24})(?![0-9a-f])")
 # A comment after an id needs white space before its "#": URLs may hold "#".
@@ -20,7 +21,7 @@ _ANYWHERE = re.compile(r"(?<![0-9A-Za-z])([0-9a-f]{24})(?![0-9A-Za-z])")
 def extract_note_id(text: str) -> str | None:
     """The note id in *text*, or ``None`` when there is not exactly one."""
     text = text.strip()
-    if _BARE.match(text):
+    if NOTE_ID.match(text):
         return text
     in_url = set(_IN_URL.findall(text))
     found = in_url or set(_ANYWHERE.findall(text))

@@ -284,9 +284,6 @@ class NoteStore(ABC):
         """For those of ``note_ids`` ever fetched: the time of the latest
         fetch, a detail or a 201, whichever is newer. One query."""
 
-    def fresh_note_ids(self, note_ids: Collection[str], since: str) -> set[str]:
-        """Those of ``note_ids`` with a detail or a 201 at or after ``since``."""
-        return {note_id for note_id, at in self.fetch_times(note_ids).items() if at >= since}
 
     @abstractmethod
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
