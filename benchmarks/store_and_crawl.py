@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 from tests.mongo_server import MongoServer
-from xhs_spider.defaults import OWN_SETTINGS
+from xhs_spider.config.declarations import STORE_BATCH_SIZE
 from xhs_spider.sandbox.process import SandboxProcess
 from xhs_spider.store import WriteBatch, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "benchmark-token"
-BATCH = OWN_SETTINGS["XHS_STORE_BATCH_SIZE"]
+BATCH = STORE_BATCH_SIZE.default
 
 
 def synthetic_note(index: int) -> dict:

@@ -55,7 +55,7 @@ def main(extra: list[str]) -> int:
     if returncode == 0:
         notes = json.loads((DATA / "notes.json").read_text("utf-8"))
         stats = json.loads(STATS.read_text("utf-8"))
-        fresh = stats.get("justoneapi/notes/skipped_fresh", 0)
+        fresh = stats.get("xhs/notes/skipped_fresh", 0)
         print(f"\n{len(notes)} notes in {DATA / 'notes.json'}, stored in {DATA / 'xhs.sqlite3'}")
         if fresh:
             print(

@@ -1,6 +1,6 @@
 import pytest
 
-from xhs_spider.channels import CHANNELS, UnknownChannel, closest_channel, parse_channels
+from xhs_spider.api.channels import CHANNELS, UnknownChannel, closest_channel, parse_channels
 
 
 def test_there_are_41_documented_channels():

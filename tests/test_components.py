@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 
 from xhs_spider.extensions.progress import ProgressLog
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.normalize import card_fields, note_fields
+from xhs_spider.api.normalize import card_fields, note_fields
 from xhs_spider.pipelines.dedup import DedupPipeline
 from xhs_spider.pipelines.validation import SchemaValidationPipeline
 from xhs_spider.spiders.feed import FeedSpider
@@ -45,9 +45,9 @@ def test_validation_drops_an_invalid_item_naming_the_field():
     with pytest.raises(DropItem, match="counts.likes"):
         pipeline.process_item(broken)
     stats = crawler.stats.get_stats()
-    assert stats["justoneapi/validation/NoteItem/counts.likes"] == 1
-    assert stats["justoneapi/validation/NoteItem/images[].url"] == 1
-    assert stats["justoneapi/validation/NoteItem/dropped"] == 1
+    assert stats["xhs/validation/NoteItem/counts.likes"] == 1
+    assert stats["xhs/validation/NoteItem/images[].url"] == 1
+    assert stats["xhs/validation/NoteItem/dropped"] == 1
 
 
 def test_dedup_drops_what_this_run_already_has():
@@ -60,14 +60,14 @@ def test_dedup_drops_what_this_run_already_has():
         pipeline.process_item(example_note())
     with pytest.raises(DropItem):
         pipeline.process_item(example_appearance(position=1))
-    assert crawler.stats.get_value("justoneapi/dedup/dropped/NoteItem") == 1
-    assert crawler.stats.get_value("justoneapi/dedup/dropped/FeedAppearanceItem") == 1
+    assert crawler.stats.get_value("xhs/dedup/dropped/NoteItem") == 1
+    assert crawler.stats.get_value("xhs/dedup/dropped/FeedAppearanceItem") == 1
 
 
 def test_progress_line_reports_rate_billing_and_backoff(caplog):
     crawler = get_crawler(Spider, {**ADDON, "XHS_PROGRESS_INTERVAL": "30"})
     progress = ProgressLog.from_crawler(crawler)
-    crawler.stats.set_value("justoneapi/items/NoteItem", 40)
+    crawler.stats.set_value("xhs/items/NoteItem", 40)
     crawler.stats.set_value("justoneapi/billed", 55)
     crawler.stats.set_value("justoneapi/rate_limit/delay", 2.0)
     with caplog.at_level(logging.INFO):

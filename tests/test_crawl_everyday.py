@@ -8,7 +8,7 @@ import re
 
 from tests.conftest import feed_note_ids, run_scrapy
 from xhs_spider.exporters import csv_columns
-from xhs_spider.normalize import now_iso
+from xhs_spider.api.normalize import now_iso
 from xhs_spider.schemas import load_schema
 from xhs_spider.store import WriteBatch, open_store
 
@@ -79,7 +79,7 @@ def test_note_spider_reads_an_ids_file(crawl, api, tmp_path):
         assert store.count("note_metrics") == 4
 
     again = crawl("note", f"ids={ids[0]},{ids[1]}")
-    assert again.stats["justoneapi/notes/refreshed"] == 2
+    assert again.stats["xhs/notes/refreshed"] == 2
     with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
         assert store.count("note_metrics") == 6
 

@@ -50,7 +50,7 @@ def test_second_run_pays_only_for_new_or_stale_notes(crawl, api, tmp_path):
     second = crawl("feed", TWO_CHANNELS, "pages=3")
     assert second.finish_reason == "finished"
     assert api.stats()["calls_by_endpoint"]["detail"] == 0
-    assert second.stats["justoneapi/notes/skipped_fresh"] == len(distinct)
+    assert second.stats["xhs/notes/skipped_fresh"] == len(distinct)
     after_second = counts(uri)
     assert after_second["notes"] == after_first["notes"]
     assert after_second["feed_appearances"] == 2 * after_first["feed_appearances"]

@@ -17,7 +17,7 @@ from itemadapter import ItemAdapter
 
 from xhs_spider.exporters import LIST_SEPARATOR, SpreadsheetCsvItemExporter, csv_columns
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.normalize import card_fields, note_fields, note_url
+from xhs_spider.api.normalize import card_fields, note_fields, note_url
 from xhs_spider.schemas import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent

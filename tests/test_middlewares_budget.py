@@ -8,7 +8,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import reactor  # noqa: F401 - installs Twisted's default reactor
 from twisted.internet.defer import Deferred
 
-from xhs_spider.api import JustOneApi
+from xhs_spider.api.client import JustOneApi
 from xhs_spider.middlewares.budget import BillingBudgetMiddleware
 
 

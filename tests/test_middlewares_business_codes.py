@@ -8,8 +8,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, JsonResponse
 from scrapy.utils.test import get_crawler
 
-from xhs_spider.api import JustOneApi
-from xhs_spider.backoff import SlotBackoff
+from xhs_spider.api.client import JustOneApi
+from xhs_spider.api.backoff import SlotBackoff
 from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
 
 

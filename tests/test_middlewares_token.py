@@ -7,7 +7,7 @@ from scrapy.http import JsonResponse
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import TimeoutError as DownloadTimeoutError
 
-from xhs_spider.api import JustOneApi
+from xhs_spider.api.client import JustOneApi
 from xhs_spider.middlewares.token import TokenMiddleware
 
 TOKEN = "unit-token-AbCdEf0123456789"

@@ -2,7 +2,8 @@ import pytest
 from scrapy.settings import Settings
 
 from xhs_spider.addon import XhsSpiderAddon
-from xhs_spider.setting_checks import RULES, first_problem, setting
+from xhs_spider.config.checks import first_problem
+from xhs_spider.config.declarations import DECLARED
 
 
 def settings(**values):
@@ -13,8 +14,8 @@ def settings(**values):
 
 def test_every_default_is_usable():
     assert first_problem(settings()) is None
-    for name in RULES:
-        setting(settings(), name)
+    for declared in DECLARED.values():
+        declared.get(settings())
 
 
 @pytest.mark.parametrize(
@@ -36,8 +37,8 @@ def test_a_bad_value_is_one_line_naming_the_setting(name, value, expected):
 
 
 def test_strings_from_scrapyd_are_typed():
-    assert setting(settings(XHS_DETAIL_TTL="3600"), "XHS_DETAIL_TTL") == 3600
-    assert setting(settings(JUSTONEAPI_ACCEPT_CACHE="true"), "JUSTONEAPI_ACCEPT_CACHE") is True
+    assert DECLARED["XHS_DETAIL_TTL"].get(settings(XHS_DETAIL_TTL="3600")) == 3600
+    assert DECLARED["JUSTONEAPI_ACCEPT_CACHE"].get(settings(JUSTONEAPI_ACCEPT_CACHE="true")) is True
 
 
 def test_store_uri_and_delay_order_are_checked():
@@ -52,5 +53,5 @@ def test_environment_overrides_settings_py_but_not_the_command_line(monkeypatch)
     monkeypatch.setenv("XHS_DETAIL_TTL", "60")
     project = Settings({"XHS_DETAIL_TTL": 10}, priority="project")
     XhsSpiderAddon().update_settings(project)
-    assert setting(project, "XHS_DETAIL_TTL") == 60
-    assert setting(settings(XHS_DETAIL_TTL="5"), "XHS_DETAIL_TTL") == 5
+    assert DECLARED["XHS_DETAIL_TTL"].get(project) == 60
+    assert DECLARED["XHS_DETAIL_TTL"].get(settings(XHS_DETAIL_TTL="5")) == 5

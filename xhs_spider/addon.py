@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from scrapy.utils.misc import load_object
 
-from xhs_spider import defaults
-from xhs_spider.environment import apply_environment
+from xhs_spider.config import defaults
+from xhs_spider.config.declarations import defaults as declared_defaults
+from xhs_spider.config.environment import apply_environment
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 class XhsSpiderAddon:
     def update_settings(self, settings: BaseSettings) -> None:
-        settings.setdict(defaults.OWN_SETTINGS, priority="addon")
+        settings.setdict(declared_defaults(), priority="addon")
         settings.setdict(defaults.SCRAPY_SETTINGS, priority="addon")
         for setting, components in (
             ("DOWNLOADER_MIDDLEWARES", defaults.DOWNLOADER_MIDDLEWARES),

@@ -1,4 +1,4 @@
-"""Project settings. Defaults live in xhs_spider/defaults.py, applied by the add-on."""
+"""Project settings. Defaults are declared in xhs_spider/config/, applied by the add-on."""
 
 BOT_NAME = "xhs_spider"
 

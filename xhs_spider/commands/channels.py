@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.channels import ALL, CHANNELS
+from xhs_spider.api.channels import ALL, CHANNELS
 
 if TYPE_CHECKING:
     import argparse

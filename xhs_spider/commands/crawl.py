@@ -18,22 +18,18 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
 from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.config.checks import first_problem
+from xhs_spider.config.declarations import TOKEN
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
-from xhs_spider.setting_checks import first_problem
-from xhs_spider.store import StoreUnavailable, store_from_settings
+from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, failed
+from xhs_spider.store.base import StoreUnavailable
+from xhs_spider.store.uri import store_from_settings
 
 if TYPE_CHECKING:
     import argparse
 
     from scrapy.settings import BaseSettings
-
-USAGE_ERROR = 2
-
-
-#: Finish reasons that mean the job did not do what it was asked to.
-FAILED_PREFIXES = ("justoneapi_", "xhs_", "bad_arguments")
-FAILED = 1
 
 
 class Command(ScrapyCrawlCommand):
@@ -46,16 +42,16 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         reason = crawler.stats.get_value("finish_reason") or ""
-        if self.crawler_process.bootstrap_failed or reason.startswith(FAILED_PREFIXES):
+        if self.crawler_process.bootstrap_failed or failed(reason):
             # Cron and Scrapyd see a stopped token, quota or store as failure.
-            self.exitcode = FAILED
+            self.exitcode = EXIT_FAILED
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         problem = self._preflight(args[0], opts.spargs) if len(args) == 1 else None
         if problem:
             print(f"Error: {problem}", file=sys.stderr)
-            sys.exit(USAGE_ERROR)
+            sys.exit(EXIT_USAGE)
 
     def _preflight(self, spider_name: str, spargs: dict[str, str]) -> str | None:
         try:
@@ -69,7 +65,7 @@ class Command(ScrapyCrawlCommand):
         settings = self.settings.copy()
         settings.setdict(spidercls.custom_settings or {}, priority="spider")
         XhsSpiderAddon().update_settings(settings)
-        if not settings.get("JUSTONEAPI_TOKEN"):
+        if not TOKEN.get(settings):
             return MISSING_TOKEN_MESSAGE
         return first_problem(settings) or self._store_problem(settings)
 

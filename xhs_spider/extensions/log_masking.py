@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
-from xhs_spider.api import mask_token
+from xhs_spider.api.masking import mask_token
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -13,7 +13,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from xhs_spider.setting_checks import setting
+from xhs_spider import stats as keys
+from xhs_spider.config.declarations import PROGRESS_INTERVAL
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 class ProgressLog:
     def __init__(self, crawler: Crawler):
-        self.interval = setting(crawler.settings, "XHS_PROGRESS_INTERVAL")
+        self.interval = PROGRESS_INTERVAL.get(crawler.settings)
         if not self.interval:
             raise NotConfigured  # turned off
         self.stats = crawler.stats
@@ -48,7 +49,7 @@ class ProgressLog:
 
     def log_progress(self) -> None:
         get = self.stats.get_value
-        notes = get("justoneapi/items/NoteItem", 0)
+        notes = get(keys.ITEMS.format(item_type="NoteItem"), 0)
         rate = (notes - self._last_notes) * 60.0 / self.interval
         self._last_notes = notes
         logger.info(
@@ -57,9 +58,9 @@ class ProgressLog:
             {
                 "notes": notes,
                 "rate": rate,
-                "appearances": get("justoneapi/items/FeedAppearanceItem", 0),
-                "billed": get("justoneapi/billed", 0),
-                "retries": get("justoneapi/retry/count", 0),
-                "delay": get("justoneapi/rate_limit/delay", 0.0),
+                "appearances": get(keys.ITEMS.format(item_type="FeedAppearanceItem"), 0),
+                "billed": get(keys.BILLED, 0),
+                "retries": get(keys.RETRY_COUNT, 0),
+                "delay": get(keys.RATE_LIMIT_DELAY, 0.0),
             },
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 
+from xhs_spider.extensions.run_outcome import outcome_of
 from xhs_spider.pipelines.store import store_settled
-from xhs_spider.summary import format_summary, run_summary
+from xhs_spider.run.summary import format_summary
+from xhs_spider.stats import STORE_RUN_ID
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -21,23 +23,15 @@ logger = logging.getLogger(__name__)
 class RunSummary:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.stats = crawler.stats
-        crawler.signals.connect(self._count_item, signal=signals.item_scraped)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def _count_item(self, item: Any) -> None:
-        self.stats.inc_value(f"justoneapi/items/{type(item).__name__}")
-
     async def _spider_closed(self, reason: str) -> None:
-        # The store's last write may spill, and so change the finish reason.
+        # After the store's last write, so the summary follows the run record.
         await store_settled(self.crawler)
-        stats = self.stats.get_stats()
-        reason = stats.get("finish_reason", reason)
-        arguments = getattr(self.crawler.spider, "run_arguments", {})
-        summary = run_summary(stats, reason, arguments)
-        run_id = stats.get("justoneapi/store/run_id", "")
+        summary = outcome_of(self.crawler).conclude(reason)
+        run_id = self.crawler.stats.get_value(STORE_RUN_ID, "")
         logger.info("%(summary)s", {"summary": format_summary(run_id, summary)})

@@ -11,6 +11,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
+from xhs_spider.config.declarations import STATS_FILE
 from xhs_spider.pipelines.store import store_settled
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 class StatsFile:
     def __init__(self, crawler: Crawler):
-        path = crawler.settings.get("XHS_STATS_FILE")
+        path = STATS_FILE.get(crawler.settings)
         if not path:
             raise NotConfigured  # off unless asked for
         self.path = Path(path)

@@ -15,10 +15,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from xhs_spider.api import POSSIBLY_BILLED_ERRORS, endpoint_of, is_billed
-from xhs_spider.closing import close_crawl, kept_for_resume
+from xhs_spider.api.client import endpoint_of
+from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, is_billed
+from xhs_spider.config.declarations import MAX_BILLED_CALLS
+from xhs_spider.run.finish import BUDGET_EXHAUSTED, close_crawl, kept_for_resume
 from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
-from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -29,12 +30,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-BUDGET_EXHAUSTED_REASON = "justoneapi_budget_exhausted"
-
 
 class BillingBudgetMiddleware:
     def __init__(self, crawler: Crawler):
-        self.budget = setting(crawler.settings, "JUSTONEAPI_MAX_BILLED_CALLS")
+        self.budget = MAX_BILLED_CALLS.get(crawler.settings)
         if not self.budget:
             raise NotConfigured  # unlimited
         self.crawler = crawler
@@ -101,4 +100,4 @@ class BillingBudgetMiddleware:
             "stopping the crawl.",
             {"budget": self.budget},
         )
-        close_crawl(self.crawler, BUDGET_EXHAUSTED_REASON)
+        close_crawl(self.crawler, BUDGET_EXHAUSTED)

@@ -18,17 +18,21 @@ from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from xhs_spider import codes
-from xhs_spider.api import (
-    POSSIBLY_BILLED_ERRORS,
-    InvalidBody,
-    endpoint_of,
-    is_billed,
-    parse_envelope,
+from xhs_spider import stats as keys
+from xhs_spider.api import codes
+from xhs_spider.api.client import endpoint_of
+from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_billed, parse_envelope
+from xhs_spider.api.backoff import SlotBackoff, exponential_delay
+from xhs_spider.run.finish import close_crawl, kept_for_resume
+from xhs_spider.config.declarations import (
+    RATE_LIMIT_MAX_DELAY,
+    RATE_LIMIT_RECOVERY,
+    RATE_LIMIT_RETRY_TIMES,
+    RATE_LIMIT_START_DELAY,
+    RETRY_BACKOFF_BASE,
+    RETRY_BACKOFF_MAX,
+    RETRY_TIMES,
 )
-from xhs_spider.backoff import SlotBackoff, exponential_delay
-from xhs_spider.closing import close_crawl, kept_for_resume
-from xhs_spider.setting_checks import setting
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -40,7 +44,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STATS = "justoneapi"
 RATE_LIMIT_META = "justoneapi_rate_limited_times"
 
 
@@ -49,14 +52,14 @@ class BusinessCodeMiddleware:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.retry_times = setting(settings, "JUSTONEAPI_RETRY_TIMES")
-        self.backoff_base = setting(settings, "JUSTONEAPI_RETRY_BACKOFF_BASE")
-        self.backoff_max = setting(settings, "JUSTONEAPI_RETRY_BACKOFF_MAX")
-        self.rate_limit_retry_times = setting(settings, "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES")
+        self.retry_times = RETRY_TIMES.get(settings)
+        self.backoff_base = RETRY_BACKOFF_BASE.get(settings)
+        self.backoff_max = RETRY_BACKOFF_MAX.get(settings)
+        self.rate_limit_retry_times = RATE_LIMIT_RETRY_TIMES.get(settings)
         self.slot_backoff = SlotBackoff(
-            start=setting(settings, "JUSTONEAPI_RATE_LIMIT_START_DELAY"),
-            maximum=setting(settings, "JUSTONEAPI_RATE_LIMIT_MAX_DELAY"),
-            recovery=setting(settings, "JUSTONEAPI_RATE_LIMIT_RECOVERY"),
+            start=RATE_LIMIT_START_DELAY.get(settings),
+            maximum=RATE_LIMIT_MAX_DELAY.get(settings),
+            recovery=RATE_LIMIT_RECOVERY.get(settings),
             base_delay=settings.getfloat("DOWNLOAD_DELAY"),
         )
         #: Set once the API says the account can make no more calls.
@@ -75,7 +78,7 @@ class BusinessCodeMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         if endpoint_of(request) is not None and isinstance(exception, POSSIBLY_BILLED_ERRORS):
             # Scrapy's RetryMiddleware retries these; the API may bill both.
-            self.stats.inc_value(f"{STATS}/possibly_billed")
+            self.stats.inc_value(keys.POSSIBLY_BILLED)
 
     async def process_response(
         self, request: Request, response: Response
@@ -86,16 +89,16 @@ class BusinessCodeMiddleware:
         try:
             envelope = parse_envelope(response)
         except InvalidBody as exc:
-            self.stats.inc_value(f"{STATS}/invalid_body")
+            self.stats.inc_value(keys.INVALID_BODY)
             return await self._retry(
                 request, "invalid_body", f"HTTP {response.status}, {exc}"
             )
         code = envelope.code
-        self.stats.inc_value(f"{STATS}/code/{code}")
+        self.stats.inc_value(keys.CODE.format(code=code))
         action = codes.action_for(code)
         if is_billed(response):
-            self.stats.inc_value(f"{STATS}/billed")
-            self.stats.inc_value(f"{STATS}/billed/{endpoint}")
+            self.stats.inc_value(keys.BILLED)
+            self.stats.inc_value(keys.BILLED_BY.format(endpoint=endpoint))
         if action is codes.Action.PASS or action is codes.Action.NO_CONTENT:
             self._slot_succeeded(request)
             return response
@@ -116,7 +119,7 @@ class BusinessCodeMiddleware:
             spider=self.crawler.spider,
             reason=reason,
             max_retry_times=self.retry_times,
-            stats_base_key=f"{STATS}/retry",
+            stats_base_key=keys.RETRY_BASE_KEY,
             logger=logger,
             give_up_log_level="DEBUG",  # _give_up logs it, with the reason
         )
@@ -134,21 +137,21 @@ class BusinessCodeMiddleware:
         return exponential_delay(self.backoff_base, attempt, self.backoff_max)
 
     def _rate_limited(self, request: Request, detail: str) -> Request:
-        self.stats.inc_value(f"{STATS}/rate_limited")
+        self.stats.inc_value(keys.RATE_LIMITED)
         key, slot = self._slot(request)
         if slot is not None:
             penalty = self.slot_backoff.rate_limited(key, slot)
-            self.stats.set_value(f"{STATS}/rate_limit/delay", penalty)
-            self.stats.max_value(f"{STATS}/rate_limit/delay_max", penalty)
+            self.stats.set_value(keys.RATE_LIMIT_DELAY, penalty)
+            self.stats.max_value(keys.RATE_LIMIT_DELAY_MAX, penalty)
         times = request.meta.get(RATE_LIMIT_META, 0) + 1
         if times > self.rate_limit_retry_times:
-            self.stats.inc_value(f"{STATS}/retry/max_reached")
+            self.stats.inc_value(keys.RETRY_MAX_REACHED)
             self._give_up(request, "rate_limited", detail)
         retry = request.copy()
         retry.meta[RATE_LIMIT_META] = times
         retry.dont_filter = True
-        self.stats.inc_value(f"{STATS}/retry/count")
-        self.stats.inc_value(f"{STATS}/retry/reason_count/rate_limited")
+        self.stats.inc_value(keys.RETRY_COUNT)
+        self.stats.inc_value(keys.RETRY_REASON.format(reason="rate_limited"))
         return retry
 
     def _slot_succeeded(self, request: Request) -> None:
@@ -156,7 +159,7 @@ class BusinessCodeMiddleware:
         if slot is not None:
             self.slot_backoff.succeeded(key, slot)
             self.stats.set_value(
-                f"{STATS}/rate_limit/delay", self.slot_backoff.penalty(key)
+                keys.RATE_LIMIT_DELAY, self.slot_backoff.penalty(key)
             )
 
     def _slot(self, request: Request) -> tuple[str, Slot | None]:
@@ -166,8 +169,8 @@ class BusinessCodeMiddleware:
         return key, self.crawler.engine.downloader.slots.get(key)
 
     def _give_up(self, request: Request, reason: str, detail: str) -> NoReturn:
-        self.stats.inc_value(f"{STATS}/give_up")
-        self.stats.inc_value(f"{STATS}/give_up/{reason}")
+        self.stats.inc_value(keys.GIVE_UP)
+        self.stats.inc_value(keys.GIVE_UP_BY.format(reason=reason))
         logger.error(
             "Gave up on %(request)s (%(endpoint)s): %(detail)s",
             {"request": request, "endpoint": endpoint_of(request), "detail": detail},

@@ -18,8 +18,11 @@ from weakref import WeakKeyDictionary
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 
-from xhs_spider.api import endpoint_of, mask_token
-from xhs_spider.setting_checks import setting
+from xhs_spider.api.client import endpoint_of
+from xhs_spider.api.masking import mask_token
+from xhs_spider.config.declarations import BASE_URL, TOKEN
+from xhs_spider.run.finish import MISSING_TOKEN
+from xhs_spider.stats import REQUESTS, REQUESTS_TO
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -34,7 +37,6 @@ MISSING_TOKEN_MESSAGE = (
     "No Just One API token: set the JUSTONEAPI_TOKEN environment variable "
     "(export JUSTONEAPI_TOKEN=...) or the JUSTONEAPI_TOKEN setting."
 )
-MISSING_TOKEN_REASON = "justoneapi_missing_token"
 
 
 def is_loopback(host: str) -> bool:
@@ -51,8 +53,8 @@ class TokenMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         settings = crawler.settings
-        self.token: str | None = settings.get("JUSTONEAPI_TOKEN") or None
-        base = urlsplit(setting(settings, "JUSTONEAPI_BASE_URL"))
+        self.token = TOKEN.get(settings)
+        base = urlsplit(BASE_URL.get(settings))
         # Like HttpAuthMiddleware: credentials go to one known origin only
         # (scheme included: never downgraded to plain HTTP on the same host).
         self.origin = (base.scheme, base.netloc)
@@ -72,7 +74,7 @@ class TokenMiddleware:
     def _spider_opened(self) -> None:
         if self.token is None:
             logger.error(MISSING_TOKEN_MESSAGE)
-            raise CloseSpider(MISSING_TOKEN_REASON)
+            raise CloseSpider(MISSING_TOKEN)
 
     def process_request(self, request: Request) -> None:
         if endpoint_of(request) is None or request in self._original_urls:
@@ -86,8 +88,8 @@ class TokenMiddleware:
             raise IgnoreRequest(MISSING_TOKEN_MESSAGE)
         self._original_urls[request] = request.url
         # Counted here, innermost: only what really leaves for the API.
-        self.stats.inc_value("justoneapi/requests")
-        self.stats.inc_value(f"justoneapi/requests/{endpoint_of(request)}")
+        self.stats.inc_value(REQUESTS)
+        self.stats.inc_value(REQUESTS_TO.format(endpoint=endpoint_of(request)))
         separator = "&" if "?" in request.url else "?"
         # Request has no public way to change its URL in place, and a copy
         # would go back through the scheduler (and JOBDIR) with the token.

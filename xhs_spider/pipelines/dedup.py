@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.stats import DEDUP_DROPPED
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -37,7 +38,7 @@ class DedupPipeline:
         if key is None:
             return item
         if key in self.seen:
-            self.stats.inc_value(f"justoneapi/dedup/dropped/{type(item).__name__}")
+            self.stats.inc_value(DEDUP_DROPPED.format(item_type=type(item).__name__))
             raise DropItem(f"Duplicate {type(item).__name__} {key[1:]}")
         self.seen.add(key)
         return item

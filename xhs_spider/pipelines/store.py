@@ -4,15 +4,15 @@ Items are buffered and written as one bulk operation per collection when the
 buffer is full, on a timer, and at close (:class:`BatchWriter`). If the
 store stays down, the rest goes to a spill file (``scrapy replay-spill``) and
 the crawl closes with ``xhs_store_spilled``: nothing is lost, and nothing
-more is paid for while the store is away. The spiders also ask the store,
-through this pipeline, which notes are fresh or stale.
+more is paid for while the store is away. The pipeline owns the crawl's
+connection to the store: :class:`~xhs_spider.extensions.freshness.Freshness`
+reads through it, and records what the API answered without an item.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -21,16 +21,22 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from xhs_spider import signals as xhs_signals
-from xhs_spider import spill
-from xhs_spider.batch_writer import BatchWriter
-from xhs_spider.closing import close_crawl
+from xhs_spider.api.normalize import now_iso
+from xhs_spider.config.declarations import (
+    STORE_BATCH_SIZE,
+    STORE_FLUSH_INTERVAL,
+    STORE_RETRY_BACKOFF,
+    STORE_RETRY_TIMES,
+)
+from xhs_spider.extensions.run_outcome import outcome_of
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.normalize import now_iso
-from xhs_spider.setting_checks import setting
-from xhs_spider.store import StoreUnavailable, store_from_settings
-from xhs_spider.summary import run_summary
-from xhs_spider.worker_thread import WorkerThread
+from xhs_spider.run.finish import STORE_LOST, STORE_SPILLED, STORE_UNREACHABLE
+from xhs_spider.stats import STORE_RUN_ID
+from xhs_spider.store import spill
+from xhs_spider.store.base import StoreUnavailable
+from xhs_spider.store.batch_writer import BatchWriter
+from xhs_spider.store.uri import store_from_settings
+from xhs_spider.store.worker_thread import WorkerThread
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -39,13 +45,13 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
-    from xhs_spider.store import NoteStore
+    from xhs_spider.store.base import NoteStore
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE_REASON = "xhs_store_unreachable"
-SPILLED_REASON = "xhs_store_spilled"
-LOST_REASON = "xhs_store_lost"
+
+class StoreClosing(Exception):
+    """The store went away and the crawl is closing: pay for nothing more."""
 
 
 def new_run_id(spider_name: str) -> str:
@@ -58,11 +64,10 @@ class StorePipeline:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.batch_size = setting(settings, "XHS_STORE_BATCH_SIZE")
-        self.flush_interval = setting(settings, "XHS_STORE_FLUSH_INTERVAL")
-        self.retry_times = setting(settings, "XHS_STORE_RETRY_TIMES")
-        self.retry_backoff = setting(settings, "XHS_STORE_RETRY_BACKOFF")
-        self.detail_ttl = timedelta(seconds=setting(settings, "XHS_DETAIL_TTL"))
+        self.batch_size = STORE_BATCH_SIZE.get(settings)
+        self.flush_interval = STORE_FLUSH_INTERVAL.get(settings)
+        self.retry_times = STORE_RETRY_TIMES.get(settings)
+        self.retry_backoff = STORE_RETRY_BACKOFF.get(settings)
         self.store: NoteStore = store_from_settings(settings)
         self.spill_dir = spill.spill_directory(settings, self.store)
         self.run_id = ""
@@ -70,7 +75,6 @@ class StorePipeline:
         self._timer: Any = None
         self._settled = False
         self._waiting: list[Deferred[None]] = []
-        crawler.signals.connect(self._note_unavailable, signal=xhs_signals.note_unavailable)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -91,7 +95,7 @@ class StorePipeline:
                 "no API call made. Check XHS_STORE_URI.",
                 {"store": self.store.display_uri, "error": str(exc)[:200]},
             )
-            raise CloseSpider(UNREACHABLE_REASON) from exc
+            raise CloseSpider(STORE_UNREACHABLE) from exc
         self.run_id = new_run_id(spider.name)
         self.writer = BatchWriter(
             self.store,
@@ -101,14 +105,14 @@ class StorePipeline:
             retry_times=self.retry_times,
             retry_backoff=self.retry_backoff,
             stats=self.stats,
-            on_spill=lambda: close_crawl(self.crawler, SPILLED_REASON),
-            on_loss=self._items_lost,
+            on_spill=lambda: outcome_of(self.crawler).fail(STORE_SPILLED),
+            on_loss=lambda: outcome_of(self.crawler).fail(STORE_LOST),
         )
         logger.info(
             "Storing run %(run_id)s in %(store)s",
             {"run_id": self.run_id, "store": self.store.display_uri},
         )
-        self.stats.set_value("justoneapi/store/run_id", self.run_id)
+        self.stats.set_value(STORE_RUN_ID, self.run_id)
         self.writer.pending.runs.append(self._run_start(spider))
         self._timer = create_looping_call(self._flush_on_timer)
         self._timer.start(self.flush_interval, now=False)
@@ -131,19 +135,12 @@ class StorePipeline:
 
     async def _record_run_end(self, reason: str) -> None:
         assert self.writer is not None
-        if self.writer.spill_file is not None and not self.writer.lost:
-            # Spilled while flushing at close: the run did not end "finished".
-            self.stats.set_value("finish_reason", SPILLED_REASON)
         self.writer.pending.runs.append(self._run_end(reason))
         await self.writer.flush()
         try:
             await self.writer.thread.call(self.store.close)
         finally:
             self.writer.thread.stop()
-
-    def _items_lost(self) -> None:
-        self.stats.set_value("finish_reason", LOST_REASON)
-        close_crawl(self.crawler, LOST_REASON)
 
     async def settled(self) -> None:
         """Until the last batch and the run record are written (or spilled).
@@ -170,9 +167,10 @@ class StorePipeline:
             await self.writer.flush()
         return item
 
-    def _note_unavailable(self, note_id: str, at: str) -> None:
-        if self.writer is not None:
-            self.writer.pending.unavailable.append((note_id, at))
+    def record_unavailable(self, note_id: str, at: str) -> None:
+        """The detail of *note_id* was answered 201 (billed, no content) at *at*."""
+        assert self.writer is not None
+        self.writer.pending.unavailable.append((note_id, at))
 
     def _flush_on_timer(self) -> None:
         if self.writer is not None and not self.writer.busy:
@@ -182,44 +180,34 @@ class StorePipeline:
                 )
             )
 
-    # Questions to the store --------------------------------------------------
+    # Reads ---------------------------------------------------------------------
 
-    async def fresh_and_known(self, note_ids: Collection[str]) -> tuple[set[str], set[str]]:
-        """Among *note_ids*: those fetched within XHS_DETAIL_TTL, and those
-        ever fetched (a detail or a 201). One store query."""
-        if not note_ids or self.writer is None:
-            return set(), set()
-        try:
-            times = await self._fetch_times(note_ids)
-        except StoreUnavailable:
-            # Paying again for notes the store may hold fresh is what this
-            # lookup is for: let the writes retry or spill first, then ask once
-            # more. A spilling crawl is closing: it asks for nothing more.
-            await self.writer.flush()
-            if self.writer.spill_file is not None:
-                return set(note_ids), set()
-            try:
-                times = await self._fetch_times(note_ids)
-            except StoreUnavailable as exc:
-                logger.warning(
-                    "The store cannot say which notes are fresh (%(error)s); fetching them.",
-                    {"error": str(exc)[:200]},
-                )
-                return set(), set()
-        since = now_iso(ago=self.detail_ttl)
-        fresh = {note_id for note_id, at in times.items() if self.detail_ttl and at >= since}
-        return fresh, set(times)
+    async def fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
+        """For those of *note_ids* ever fetched, when (see ``NoteStore.fetch_times``).
 
-    async def _fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
+        The answer decides what is paid for again, so a failing store gets
+        the chance to settle its writes and is asked once more.
+        ``StoreClosing`` once the writes spill; ``StoreUnavailable`` if the
+        store still cannot answer.
+        """
         assert self.writer is not None
-        if self.writer.failing or self.writer.spill_file is not None:
+        try:
+            return await self._read_fetch_times(note_ids)
+        except StoreUnavailable:
+            await self.writer.flush()
+            return await self._read_fetch_times(note_ids)
+
+    async def _read_fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
+        assert self.writer is not None
+        if self.writer.spill_file is not None:
+            raise StoreClosing(str(self.writer.spill_file))
+        if self.writer.failing:
             raise StoreUnavailable("the store is failing")
         return await self.writer.thread.call(self.store.fetch_times, list(note_ids))
 
-    async def stale_note_ids(self, limit: int | None = None) -> list[str]:
-        """Stored notes whose detail is older than XHS_DETAIL_TTL, oldest first."""
+    async def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
+        """Stored notes whose detail is older than *before*, oldest first."""
         assert self.writer is not None
-        before = now_iso(ago=self.detail_ttl)
         return await self.writer.thread.call(self.store.stale_note_ids, before, limit)
 
     # Run records -------------------------------------------------------------
@@ -233,16 +221,13 @@ class StorePipeline:
         }
 
     def _run_end(self, reason: str) -> dict[str, Any]:
-        assert self.writer is not None
-        if self.writer.spill_file is not None:
-            reason = LOST_REASON if self.writer.lost else SPILLED_REASON
-        arguments = dict(getattr(self.crawler.spider, "run_arguments", {}))
+        summary = outcome_of(self.crawler).conclude(reason)
         return {
             "run_id": self.run_id,
-            "arguments": arguments,  # now with the defaults the spider resolved
+            "arguments": summary["arguments"],  # now with the defaults the spider resolved
             "finished_at": now_iso(),
-            "finish_reason": reason,
-            "summary": run_summary(self.stats.get_stats(), reason, arguments),
+            "finish_reason": summary["finish_reason"],
+            "summary": summary,
         }
 
 

@@ -14,6 +14,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from scrapy_jsonschema import JsonSchemaItem, JsonSchemaValidatePipeline
 
+from xhs_spider.stats import VALIDATION_DROPPED, VALIDATION_FIELD
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -36,10 +38,10 @@ class SchemaValidationPipeline(JsonSchemaValidatePipeline):
 
     The upstream ``process_item(item, spider)`` signature is deprecated by
     Scrapy; this subclass keeps its validation and stats vocabulary but puts
-    the counts under ``justoneapi/validation/`` and logs the failing fields.
+    the counts under ``xhs/validation/`` and logs the failing fields.
     """
 
-    STAT_FMT = "justoneapi/validation/{item_type}/{field}"
+    STAT_FMT = VALIDATION_FIELD
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler.stats)
@@ -58,7 +60,7 @@ class SchemaValidationPipeline(JsonSchemaValidatePipeline):
         fields = sorted({field_path(error) for error in errors})
         for field in fields:
             self.stats.inc_value(self.STAT_FMT.format(item_type=item_type, field=field))
-        self.stats.inc_value(f"justoneapi/validation/{item_type}/dropped")
+        self.stats.inc_value(VALIDATION_DROPPED.format(item_type=item_type))
         raise DropItem(
             f"{item_type} {ItemAdapter(item).get('note_id')} fails its schema at "
             f"{', '.join(fields)}: {errors[0].message[:200]}"

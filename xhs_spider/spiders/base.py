@@ -9,23 +9,24 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider
 from scrapy.exceptions import CloseSpider
 
-from xhs_spider import codes
-from xhs_spider.api import JustOneApi, parse_envelope
-from xhs_spider.arguments import SpiderArgumentError
+from xhs_spider.api import codes
+from xhs_spider.api.client import JustOneApi
+from xhs_spider.api.envelope import parse_envelope
+from xhs_spider.api.normalize import note_fields, now_iso
+from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
-from xhs_spider.normalize import note_fields, now_iso
-from xhs_spider.pipelines.store import StorePipeline
-from xhs_spider.signals import note_unavailable
+from xhs_spider.run.finish import BAD_ARGUMENTS
+from xhs_spider.spiders.arguments import SpiderArgumentError
+from xhs_spider.stats import NOTES_DETAIL_REQUESTED, NOTES_MALFORMED_DETAIL, NOTES_UNAVAILABLE
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
     from scrapy import Request
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
 
-BAD_ARGUMENTS_REASON = "bad_arguments"
 DETAIL_PRIORITY = 10  # notes already found come before more feed pages
 
 
@@ -38,6 +39,9 @@ class NoteDetailSpider(Spider):
     ``_job``) pass through to Scrapy untouched.
     """
 
+    #: Declares the spider's ``-a`` arguments as its keyword-only parameters.
+    parse_arguments: Callable[..., None]
+
     def __init__(self, **kwargs: Any):
         super().__init__(**{k: v for k, v in kwargs.items() if k.startswith("_")})
         self.run_arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
@@ -45,11 +49,8 @@ class NoteDetailSpider(Spider):
         try:
             self._check_names(self.run_arguments)
             self.parse_arguments(**self.run_arguments)
-        except SpiderArgumentError as exc:
+        except ValueError as exc:  # SpiderArgumentError, UnknownChannel
             self.argument_error = str(exc)
-
-    def parse_arguments(self, **kwargs: Any) -> None:
-        raise NotImplementedError
 
     def _check_names(self, arguments: dict[str, Any]) -> None:
         accepted = list(inspect.signature(self.parse_arguments).parameters)
@@ -68,10 +69,10 @@ class NoteDetailSpider(Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.argument_error is not None:
             logger.error("%(problem)s", {"problem": self.argument_error})
-            raise CloseSpider(BAD_ARGUMENTS_REASON)
+            raise CloseSpider(BAD_ARGUMENTS)
         # Settings are final only once the crawl starts (add-ons apply late).
         self.api = JustOneApi.from_crawler(self.crawler)
-        self.store = self.crawler.get_item_pipeline(StorePipeline)
+        self.freshness = self.crawler.get_extension(Freshness)
         async for request in self.first_requests():
             yield request
 
@@ -80,25 +81,13 @@ class NoteDetailSpider(Spider):
         yield  # pragma: no cover
 
     async def notes_to_fetch(self, note_ids: list[str], *, skip_fresh: bool) -> list[str]:
-        """*note_ids* to ask details for, counting new, refreshed and fresh ones.
-
-        With *skip_fresh*, notes the store fetched within XHS_DETAIL_TTL are
-        left out: they are not paid for twice.
-        """
-        if self.store is None or not note_ids:
+        """*note_ids* to ask details for; see :class:`Freshness`."""
+        if self.freshness is None:
             return note_ids
-        fresh, known = await self.store.fresh_and_known(note_ids)
-        if not skip_fresh:
-            fresh = set()
-        wanted = [note_id for note_id in note_ids if note_id not in fresh]
-        stats = self.crawler.stats
-        stats.inc_value("justoneapi/notes/skipped_fresh", len(note_ids) - len(wanted))
-        stats.inc_value("justoneapi/notes/new", sum(n not in known for n in wanted))
-        stats.inc_value("justoneapi/notes/refreshed", sum(n in known for n in wanted))
-        return wanted
+        return await self.freshness.notes_to_fetch(note_ids, skip_fresh=skip_fresh)
 
     def detail_request(self, note_id: str) -> Request:
-        self.crawler.stats.inc_value("justoneapi/notes/detail_requested")
+        self.crawler.stats.inc_value(NOTES_DETAIL_REQUESTED)
         return self.api.detail_request(
             note_id,
             callback=self.parse_detail,
@@ -109,15 +98,14 @@ class NoteDetailSpider(Spider):
     def parse_detail(self, response: Response, note_id: str) -> Iterator[NoteItem]:
         envelope = parse_envelope(response)
         if envelope.code == codes.NO_CONTENT:
-            self.crawler.stats.inc_value("justoneapi/notes/unavailable")
+            self.crawler.stats.inc_value(NOTES_UNAVAILABLE)
             logger.info("Note %(note_id)s is unavailable (201).", {"note_id": note_id})
-            self.crawler.signals.send_catch_log(
-                signal=note_unavailable, note_id=note_id, at=now_iso()
-            )
+            if self.freshness is not None:
+                self.freshness.record_unavailable(note_id)
             return
         data = envelope.data
         if not isinstance(data, dict) or data.get("noteId") != note_id:
-            self.crawler.stats.inc_value("justoneapi/notes/malformed_detail")
+            self.crawler.stats.inc_value(NOTES_MALFORMED_DETAIL)
             logger.error(
                 "Detail of note %(note_id)s came back without that note; skipped.",
                 {"note_id": note_id},

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from xhs_spider.api import parse_envelope
-from xhs_spider.codes import NO_CONTENT
-from xhs_spider.arguments import parse_bool, parse_int
-from xhs_spider.channels import parse_channels
+from xhs_spider import stats as keys
+from xhs_spider.api.channels import parse_channels
+from xhs_spider.api.codes import NO_CONTENT
+from xhs_spider.api.envelope import parse_envelope
+from xhs_spider.api.normalize import card_fields, now_iso, skip_reason
+from xhs_spider.config.declarations import FEED_PAGES
 from xhs_spider.items import FeedAppearanceItem
-from xhs_spider.normalize import card_fields, now_iso, skip_reason
-from xhs_spider.setting_checks import setting
+from xhs_spider.spiders.arguments import parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class FeedSpider(NoteDetailSpider):
         if state is not None:
             self.seen_notes = state.setdefault("seen_notes", self.seen_notes)
         if self.pages is None:
-            self.pages = setting(self.crawler.settings, "XHS_FEED_PAGES")
+            self.pages = FEED_PAGES.get(self.crawler.settings)
             self.run_arguments["pages"] = self.pages
         for channel in self.channels:
             yield self._feed_request(channel, 1)
@@ -68,7 +69,7 @@ class FeedSpider(NoteDetailSpider):
         stats = self.crawler.stats
         envelope = parse_envelope(response)
         if envelope.code == NO_CONTENT:
-            stats.inc_value("justoneapi/feed/no_content")
+            stats.inc_value(keys.FEED_NO_CONTENT)
             logger.info(
                 "Feed page %(channel)s #%(page)d has no content (201).",
                 {"channel": channel, "page": page},
@@ -76,21 +77,21 @@ class FeedSpider(NoteDetailSpider):
             return
         cards = envelope.data
         if not isinstance(cards, list):
-            stats.inc_value("justoneapi/feed/malformed_page")
+            stats.inc_value(keys.FEED_MALFORMED_PAGE)
             logger.error(
                 "Feed page %(channel)s #%(page)d has no card list; stopping that channel.",
                 {"channel": channel, "page": page},
             )
             return
-        stats.inc_value("justoneapi/feed/pages")
-        stats.inc_value(f"justoneapi/feed/pages_by_channel/{channel}")
+        stats.inc_value(keys.FEED_PAGES)
+        stats.inc_value(keys.FEED_PAGES_BY_CHANNEL.format(channel=channel))
         crawled_at = now_iso()
         new_notes: list[str] = []
         for position, card in enumerate(cards, start=1):
-            stats.inc_value("justoneapi/feed/cards")
+            stats.inc_value(keys.FEED_CARDS)
             reason = skip_reason(card)
             if reason is not None:
-                stats.inc_value(f"justoneapi/feed/cards_skipped/{reason}")
+                stats.inc_value(keys.FEED_CARDS_SKIPPED.format(reason=reason))
                 continue
             fields = card_fields(
                 card, channel=channel, page=page, position=position, crawled_at=crawled_at
@@ -118,7 +119,7 @@ class FeedSpider(NoteDetailSpider):
         else:
             yield self._feed_request(channel, page + 1)
             return
-        self.crawler.stats.inc_value(f"justoneapi/feed/stopped_early/{stop}")
+        self.crawler.stats.inc_value(keys.FEED_STOPPED_EARLY.format(why=stop))
         logger.info(
             "Channel %(channel)s stops at page %(page)d: %(why)s.",
             {"channel": channel, "page": page, "why": stop.replace("_", " ")},

@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.asyncio import run_in_thread
 
-from xhs_spider.arguments import SpiderArgumentError, parse_bool, parse_int
-from xhs_spider.note_ids import IdList, extract_note_id, parse_id_lines
-from xhs_spider.spiders.base import BAD_ARGUMENTS_REASON, NoteDetailSpider
+from xhs_spider.api.note_ids import IdList, extract_note_id, parse_id_lines
+from xhs_spider.extensions.freshness import NoStore
+from xhs_spider.run.finish import BAD_ARGUMENTS
+from xhs_spider.spiders.arguments import SpiderArgumentError, parse_bool, parse_int
+from xhs_spider.spiders.base import NoteDetailSpider
+from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -77,15 +80,17 @@ class NoteSpider(NoteDetailSpider):
                 "%(path)s line %(number)d holds no note id, skipped: %(line)r",
                 {"path": str(self.ids_file), "number": number, "line": line[:200]},
             )
-        self.crawler.stats.set_value("justoneapi/ids_file/bad_lines", len(id_list.bad_lines))
-        self.crawler.stats.set_value("justoneapi/ids_file/ids", len(id_list.ids))
+        self.crawler.stats.set_value(IDS_FILE_BAD_LINES, len(id_list.bad_lines))
+        self.crawler.stats.set_value(IDS_FILE_IDS, len(id_list.ids))
         return id_list.ids
 
     async def _stale_note_ids(self) -> list[str]:
-        if self.store is None:
-            logger.error("-a stale=true needs the store (StorePipeline is disabled).")
-            raise CloseSpider(BAD_ARGUMENTS_REASON)
-        note_ids = await self.store.stale_note_ids(self.limit)
+        try:
+            if self.freshness is None:
+                raise NoStore("-a stale=true needs the Freshness extension, which is disabled.")
+            note_ids = await self.freshness.stale_note_ids(self.limit)
+        except NoStore as exc:
+            logger.error("%(problem)s", {"problem": str(exc)})
+            raise CloseSpider(BAD_ARGUMENTS) from exc
         logger.info("%(count)d stored notes are older than XHS_DETAIL_TTL.", {"count": len(note_ids)})
-        self.crawler.stats.set_value("justoneapi/notes/stale", len(note_ids))
         return note_ids

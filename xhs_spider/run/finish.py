@@ -1,4 +1,9 @@
-"""Ending a crawl early with a named finish reason."""
+"""Finish reasons: what each one means for the exit status, and how to end early.
+
+The reasons an API business code gives are in :mod:`xhs_spider.api.codes`;
+:class:`~xhs_spider.extensions.run_outcome.RunOutcome` decides which reason a
+run ends with.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,26 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+FINISHED = "finished"
+BAD_ARGUMENTS = "bad_arguments"
+MISSING_TOKEN = "justoneapi_missing_token"
+BUDGET_EXHAUSTED = "justoneapi_budget_exhausted"
+STORE_UNREACHABLE = "xhs_store_unreachable"
+STORE_SPILLED = "xhs_store_spilled"
+STORE_LOST = "xhs_store_lost"
+
+#: Finish reasons that mean the job did not do what it was asked to.
+FAILED_PREFIXES = ("justoneapi_", "xhs_", BAD_ARGUMENTS)
+#: Exit status of a crawl that ended for a reason of the API or the store.
+EXIT_FAILED = 1
+#: Exit status of a command refused before it started (bad input).
+EXIT_USAGE = 2
+
+
+def failed(reason: str) -> bool:
+    """Whether a run that ended with *reason* failed at its job."""
+    return reason.startswith(FAILED_PREFIXES)
 
 
 def kept_for_resume(request: Request) -> Request:
@@ -32,7 +57,7 @@ def close_crawl(crawler: Crawler, reason: str) -> None:
 
     The first reason wins: the engine ignores later requests to close.
     """
-    if not crawler.crawling:
+    if not crawler.crawling or crawler.engine is None:
         return
     closing = deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
     closing.addErrback(

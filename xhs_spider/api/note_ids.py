@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from xhs_spider.normalize import NOTE_ID
+from xhs_spider.api.normalize import NOTE_ID
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

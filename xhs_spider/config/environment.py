@@ -1,11 +1,11 @@
-"""Environment variables that override project settings of the same name."""
+"""Environment variables that override the project's settings of the same name."""
 
 from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING
 
-from xhs_spider.defaults import OWN_SETTINGS
+from xhs_spider.config.declarations import DECLARED
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -15,7 +15,7 @@ ENVIRONMENT_PRIORITY = 35
 
 
 def apply_environment(settings: BaseSettings) -> None:
-    for name in OWN_SETTINGS:
+    for name in DECLARED:
         value = os.environ.get(name)
         if value:
             settings.set(name, value, priority=ENVIRONMENT_PRIORITY)

@@ -5,15 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-PREFIX = "justoneapi/"
-
-
-def _prefixed(stats: dict[str, Any], prefix: str) -> dict[str, int]:
-    return {
-        key[len(prefix) :]: value
-        for key, value in sorted(stats.items())
-        if key.startswith(prefix) and "/" not in key[len(prefix) :]
-    }
+from xhs_spider import stats as keys
 
 
 def _duration(stats: dict[str, Any]) -> float:
@@ -24,12 +16,16 @@ def _duration(stats: dict[str, Any]) -> float:
 
 
 def _invalid_by_field(stats: dict[str, Any]) -> dict[str, int]:
-    prefix = f"{PREFIX}validation/"
+    prefix = keys.VALIDATION_FIELD.split("{", 1)[0]
     return {
-        key[len(prefix) :]: value
+        key[len(prefix):]: value
         for key, value in sorted(stats.items())
         if key.startswith(prefix) and not key.endswith("/dropped")
     }
+
+
+def _item_count(stats: dict[str, Any], item_type: str) -> int:
+    return stats.get(keys.ITEMS.format(item_type=item_type), 0)
 
 
 def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -39,31 +35,29 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -
         "arguments": {k: v for k, v in arguments.items() if v is not None},
         "duration_seconds": _duration(stats),
         "finish_reason": reason,
-        "channels": _prefixed(stats, f"{PREFIX}feed/pages_by_channel/"),
-        "feed_pages": get(f"{PREFIX}feed/pages", 0),
-        "appearances": get(f"{PREFIX}items/FeedAppearanceItem", 0),
+        "channels": keys.under(keys.FEED_PAGES_BY_CHANNEL, stats),
+        "feed_pages": get(keys.FEED_PAGES, 0),
+        "appearances": _item_count(stats, "FeedAppearanceItem"),
         "notes": {
-            "new": get(f"{PREFIX}notes/new", 0),
-            "refreshed": get(f"{PREFIX}notes/refreshed", 0),
-            "skipped_fresh": get(f"{PREFIX}notes/skipped_fresh", 0),
-            "unavailable": get(f"{PREFIX}notes/unavailable", 0),
-            "stored": get(f"{PREFIX}items/NoteItem", 0),
+            "new": get(keys.NOTES_NEW, 0),
+            "refreshed": get(keys.NOTES_REFRESHED, 0),
+            "skipped_fresh": get(keys.NOTES_SKIPPED_FRESH, 0),
+            "unavailable": get(keys.NOTES_UNAVAILABLE, 0),
+            "stored": _item_count(stats, "NoteItem"),
         },
         "dropped": {
-            "invalid": sum(
-                v for k, v in stats.items() if k.startswith(f"{PREFIX}validation/") and k.endswith("/dropped")
-            ),
+            "invalid": keys.total(keys.VALIDATION_DROPPED, stats),
             "invalid_by_field": _invalid_by_field(stats),
-            "duplicate": sum(v for k, v in stats.items() if k.startswith(f"{PREFIX}dedup/dropped/")),
+            "duplicate": keys.total(keys.DEDUP_DROPPED, stats),
         },
         "api": {
-            "requests": get(f"{PREFIX}requests", 0),
-            "billed": get(f"{PREFIX}billed", 0),
-            "by_code": _prefixed(stats, f"{PREFIX}code/"),
-            "retries": get(f"{PREFIX}retry/count", 0),
-            "retry_reasons": _prefixed(stats, f"{PREFIX}retry/reason_count/"),
-            "give_ups": get(f"{PREFIX}give_up", 0),
-            "rate_limit_delay_max": get(f"{PREFIX}rate_limit/delay_max", 0),
+            "requests": get(keys.REQUESTS, 0),
+            "billed": get(keys.BILLED, 0),
+            "by_code": keys.under(keys.CODE, stats),
+            "retries": get(keys.RETRY_COUNT, 0),
+            "retry_reasons": keys.under(keys.RETRY_REASON, stats),
+            "give_ups": get(keys.GIVE_UP, 0),
+            "rate_limit_delay_max": get(keys.RATE_LIMIT_DELAY_MAX, 0),
         },
     }
 

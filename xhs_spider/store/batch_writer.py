@@ -15,9 +15,10 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredLock
 
-from xhs_spider import spill
-from xhs_spider.backoff import exponential_delay
-from xhs_spider.store import WriteBatch
+from xhs_spider.store import spill
+from xhs_spider import stats as keys
+from xhs_spider.api.backoff import exponential_delay
+from xhs_spider.store.base import WriteBatch
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,12 +26,11 @@ if TYPE_CHECKING:
 
     from scrapy.statscollectors import StatsCollector
 
-    from xhs_spider.store import NoteStore
-    from xhs_spider.worker_thread import WorkerThread
+    from xhs_spider.store.base import NoteStore
+    from xhs_spider.store.worker_thread import WorkerThread
 
 logger = logging.getLogger(__name__)
 
-STATS = "justoneapi/store"
 MAX_RETRY_DELAY = 30.0
 
 
@@ -93,7 +93,7 @@ class BatchWriter:
                         {"store": self.store.display_uri, "error": str(exc)[:200]},
                     )
                     return False
-                self.stats.inc_value(f"{STATS}/retries")
+                self.stats.inc_value(keys.STORE_RETRIES)
                 delay = exponential_delay(self.retry_backoff, attempt + 1, MAX_RETRY_DELAY)
                 logger.warning(
                     "Store write failed (%(error)s); retrying in %(delay).1f s.",
@@ -102,15 +102,15 @@ class BatchWriter:
                 await sleep(delay)
             else:
                 self.failing = False
-                self.stats.inc_value(f"{STATS}/batches")
-                self.stats.inc_value(f"{STATS}/operations", len(batch))
+                self.stats.inc_value(keys.STORE_BATCHES)
+                self.stats.inc_value(keys.STORE_OPERATIONS, len(batch))
                 return True
         return False
 
     async def _spill(self, batch: WriteBatch) -> None:
         if self.spill_file is None:
             self.spill_file = self.planned_spill_file
-            self.stats.set_value(f"{STATS}/spill_file", str(self.spill_file))
+            self.stats.set_value(keys.STORE_SPILL_FILE, str(self.spill_file))
             logger.error(
                 "Spilling to %(path)s and stopping the crawl; once the store is "
                 "back, load it with: scrapy replay-spill %(path)s",
@@ -122,11 +122,11 @@ class BatchWriter:
         except OSError as exc:
             # Nowhere left to put it: say how much, loudly.
             self.lost += len(batch)
-            self.stats.inc_value(f"{STATS}/lost", len(batch))
+            self.stats.inc_value(keys.STORE_LOST, len(batch))
             logger.error(
                 "Could not spill %(count)d operations to %(path)s (%(error)s): they are lost.",
                 {"count": len(batch), "path": str(self.spill_file), "error": exc},
             )
             self.on_loss()
             return
-        self.stats.inc_value(f"{STATS}/spilled", len(batch))
+        self.stats.inc_value(keys.STORE_SPILLED, len(batch))

@@ -1,47 +1,11 @@
-"""Every default of the project, in one place.
+"""Scrapy's settings the project changes, and the components it wires in.
 
-:class:`xhs_spider.addon.XhsSpiderAddon` applies these at ``addon`` priority, so
-``settings.py``, ``-s`` and Scrapyd's settings override them, and environment
-variables of the same name override those (see :mod:`xhs_spider.environment`).
+:class:`xhs_spider.addon.XhsSpiderAddon` applies these, and the defaults of
+:mod:`xhs_spider.config.declarations`, at ``addon`` priority, so
+``settings.py``, ``-s`` and Scrapyd's settings override them.
 """
 
 from __future__ import annotations
-
-PROD_GLOBAL_URL = "https://api.justoneapi.com"
-PROD_CN_URL = "http://47.117.133.51:30015"
-#: The embedded store when XHS_STORE_URI is unset (relative to the working directory).
-DEFAULT_STORE_PATH = "data/xhs.sqlite3"
-
-OWN_SETTINGS: dict[str, object] = {
-    # Just One API
-    "JUSTONEAPI_TOKEN": None,
-    "JUSTONEAPI_BASE_URL": PROD_GLOBAL_URL,
-    # The vendor is retiring both paths (see README): they are settings so a
-    # move is a configuration change, not a code change.
-    "JUSTONEAPI_FEED_PATH": "/api/xiaohongshu/get-note-feed/v1",
-    "JUSTONEAPI_DETAIL_PATH": "/api/xiaohongshu-pgy/get-note-detail/v1",
-    "JUSTONEAPI_ACCEPT_CACHE": False,
-    "JUSTONEAPI_RETRY_TIMES": 5,
-    "JUSTONEAPI_RETRY_BACKOFF_BASE": 1.0,
-    "JUSTONEAPI_RETRY_BACKOFF_MAX": 30.0,
-    "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES": 10,
-    "JUSTONEAPI_RATE_LIMIT_START_DELAY": 1.0,
-    "JUSTONEAPI_RATE_LIMIT_MAX_DELAY": 60.0,
-    "JUSTONEAPI_RATE_LIMIT_RECOVERY": 0.8,
-    "JUSTONEAPI_MAX_BILLED_CALLS": 0,  # 0: unlimited
-    # Storage
-    "XHS_STORE_URI": None,
-    "XHS_STORE_BATCH_SIZE": 500,
-    "XHS_STORE_FLUSH_INTERVAL": 5.0,
-    "XHS_STORE_RETRY_TIMES": 5,
-    "XHS_STORE_RETRY_BACKOFF": 1.0,
-    "XHS_SPILL_DIR": None,
-    "XHS_DETAIL_TTL": 24 * 60 * 60,
-    # Spiders and extensions
-    "XHS_FEED_PAGES": 5,
-    "XHS_STATS_FILE": None,
-    "XHS_PROGRESS_INTERVAL": 60.0,
-}
 
 SCRAPY_SETTINGS: dict[str, object] = {
     # One paid host: a small, steady concurrency beats Scrapy's template
@@ -90,6 +54,10 @@ ITEM_PIPELINES: dict[str, int] = {
 
 EXTENSIONS: dict[str, int] = {
     "xhs_spider.extensions.log_masking.TokenLogMasking": 0,
+    "xhs_spider.extensions.item_counts.ItemCounts": 100,
+    "xhs_spider.extensions.freshness.Freshness": 100,
+    # Before the readers of the outcome below, whatever the handler order.
+    "xhs_spider.extensions.run_outcome.RunOutcome": 800,
     "xhs_spider.extensions.stats_file.StatsFile": 900,
     "xhs_spider.extensions.run_summary.RunSummary": 900,
     "xhs_spider.extensions.progress.ProgressLog": 900,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from xhs_spider.arguments import SpiderArgumentError
+
 
 CHANNELS: dict[str, str] = {
     "homefeed_recommend": "recommend",
@@ -53,7 +53,7 @@ CHANNELS: dict[str, str] = {
 ALL = "all"
 
 
-class UnknownChannel(SpiderArgumentError):
+class UnknownChannel(ValueError):
     """An ``oid`` that is not one of :data:`CHANNELS`."""
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xhs_spider.defaults import DEFAULT_STORE_PATH
-from xhs_spider.store import WriteBatch
+from xhs_spider.config.declarations import DEFAULT_STORE_PATH
+from xhs_spider.config.declarations import SPILL_DIR
+from xhs_spider.store.base import WriteBatch
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-    from xhs_spider.store import NoteStore
+    from xhs_spider.store.base import NoteStore
 
 SUFFIX = ".jsonl"
 REPLAYED_SUFFIX = ".replayed"
@@ -24,7 +25,7 @@ REPLAYED_SUFFIX = ".replayed"
 
 def spill_directory(settings: BaseSettings, store: NoteStore) -> Path:
     """XHS_SPILL_DIR, else next to an SQLite store, else ``data/``."""
-    configured = settings.get("XHS_SPILL_DIR")
+    configured = SPILL_DIR.get(settings)
     if configured:
         return Path(configured)
     return Path(getattr(store, "path", DEFAULT_STORE_PATH)).parent

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider import spill
+from xhs_spider.store import spill
 from xhs_spider.addon import XhsSpiderAddon
-from xhs_spider.store import NoteStore, StoreUnavailable, store_from_settings
+from xhs_spider.run.finish import EXIT_FAILED
+from xhs_spider.store.base import NoteStore, StoreUnavailable
+from xhs_spider.store.uri import store_from_settings
 
 if TYPE_CHECKING:
     import argparse
-
-FAILED = 1
 
 
 class ReplaySpillCommand(ScrapyCommand):
@@ -59,7 +59,7 @@ class ReplaySpillCommand(ScrapyCommand):
 
     def _fail(self, problem: str) -> None:
         print(f"Error: {problem}", file=sys.stderr)
-        self.exitcode = FAILED
+        self.exitcode = EXIT_FAILED
 
     def _replay(self, path: Path, store: NoteStore) -> None:
         try:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from xhs_spider.counters import parse_counter
+from xhs_spider.api.counters import parse_counter
 
 NOTE_ID = re.compile(r"^[0-9a-f]{24}$")
 _HASHTAG = re.compile(r"#([^#\[\]\n]+?)\[话题\]#")

@@ -1,0 +1,19 @@
+"""Masking the API token in any text that might quote it."""
+
+from __future__ import annotations
+
+import re
+
+MIN_MASKED_TOKEN_LENGTH = 8
+TOKEN_PATTERN = re.compile(r"(token=)[^&\s\"'<>]+", re.IGNORECASE)
+
+
+def mask_token(text: str, token: str | None = None) -> str:
+    """*text* with every ``token=…`` value, and *token* itself, masked.
+
+    The bare token is masked only when long enough to be told apart from
+    ordinary text (a one-letter test token would mask every such letter).
+    """
+    if token and len(token) >= MIN_MASKED_TOKEN_LENGTH:
+        text = text.replace(token, "***")
+    return TOKEN_PATTERN.sub(r"\1***", text)

@@ -1,0 +1,2 @@
+"""Settings: declared once (``declarations``), Scrapy's that the project
+changes (``defaults``), environment overrides and checks."""

@@ -1,0 +1,209 @@
+"""Every setting of the project, declared once: name, default, type, check, doc.
+
+The add-on applies the defaults, the environment overrides the names, the
+``crawl`` command checks the values, and components read them, all from the
+declarations below; ``docs/settings.md`` documents them (a test keeps the
+two in step). Scrapyd passes every setting as a string: each is read with a
+typed getter, and a value that does not fit raises ``ValueError`` naming
+the setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+T = TypeVar("T")
+
+PROD_GLOBAL_URL = "https://api.justoneapi.com"
+PROD_CN_URL = "http://47.117.133.51:30015"
+#: The embedded store when XHS_STORE_URI is unset (relative to the working directory).
+DEFAULT_STORE_PATH = "data/xhs.sqlite3"
+
+#: Every declared setting, by name, in declaration order.
+DECLARED: dict[str, Setting[Any]] = {}
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    name: str
+    default: T
+    doc: str
+    read: Callable[[BaseSettings, str], T]
+    valid: Callable[[T], bool]
+    expected: str
+
+    def get(self, settings: BaseSettings) -> T:
+        """The value, typed and checked; ``ValueError`` naming the setting."""
+        try:
+            value = self.read(settings, self.name)
+            usable = self.valid(value)
+        except (TypeError, ValueError):
+            usable = False
+        if not usable:
+            raise ValueError(
+                f"Setting {self.name}={settings.get(self.name)!r}: expected {self.expected}."
+            )
+        return value
+
+
+def _declare(setting: Setting[T]) -> Setting[T]:
+    DECLARED[setting.name] = setting
+    return setting
+
+
+def _whole(name: str, default: int, doc: str, *, minimum: int = 0, maximum: int | None = None,
+           expected: str = "") -> Setting[int]:
+    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+    return _declare(Setting(
+        name, default, doc, lambda s, n: s.getint(n),
+        lambda v: v >= minimum and (maximum is None or v <= maximum),
+        expected or f"a whole number {bounds}",
+    ))
+
+
+def _seconds(name: str, default: float, doc: str, *, positive: bool = False,
+             expected: str = "") -> Setting[float]:
+    return _declare(Setting(
+        name, default, doc, lambda s, n: s.getfloat(n),
+        (lambda v: v > 0) if positive else (lambda v: v >= 0),
+        expected or ("seconds, more than 0" if positive else "seconds, 0 or more"),
+    ))
+
+
+def _flag(name: str, default: bool, doc: str) -> Setting[bool]:
+    return _declare(Setting(name, default, doc, lambda s, n: s.getbool(n), lambda v: True,
+                            "true or false"))
+
+
+def _text(name: str, default: str, doc: str, *, valid: Callable[[str], bool],
+          expected: str) -> Setting[str]:
+    return _declare(Setting(name, default, doc, lambda s, n: str(s.get(n)), valid, expected))
+
+
+def _optional(name: str, doc: str) -> Setting[str | None]:
+    """A text setting that may be unset; blank counts as unset."""
+    return _declare(Setting(
+        name, None, doc, lambda s, n: str(s.get(n) or "").strip() or None, lambda v: True,
+        "text",
+    ))
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _is_path(value: str) -> bool:
+    return value.startswith("/")
+
+
+# Just One API ---------------------------------------------------------------
+
+TOKEN = _optional(
+    "JUSTONEAPI_TOKEN", "the API token; the crawl refuses to start without it",
+)
+BASE_URL = _text(
+    "JUSTONEAPI_BASE_URL", PROD_GLOBAL_URL,
+    f"prod-global; prod-cn is `{PROD_CN_URL}` (plain HTTP: warned about)",
+    valid=_is_http_url, expected="an http:// or https:// URL",
+)
+# The vendor is retiring both paths: they are settings so that a move is a
+# configuration change, not a code change.
+FEED_PATH = _text(
+    "JUSTONEAPI_FEED_PATH", "/api/xiaohongshu/get-note-feed/v1",
+    "the feed endpoint; the vendor's SDK no longer ships it",
+    valid=_is_path, expected="a path starting with /",
+)
+DETAIL_PATH = _text(
+    "JUSTONEAPI_DETAIL_PATH", "/api/xiaohongshu-pgy/get-note-detail/v1",
+    "the note detail endpoint; deprecated by the vendor, whose successor is "
+    "`/api/xiaohongshu-pgy/api/solar/note/noteId/detail/v1`",
+    valid=_is_path, expected="a path starting with /",
+)
+ACCEPT_CACHE = _flag(
+    "JUSTONEAPI_ACCEPT_CACHE", False, "send `acceptCache=true` on detail calls",
+)
+RETRY_TIMES = _whole(
+    "JUSTONEAPI_RETRY_TIMES", 5,
+    "retries of a transient failure before giving up on the request; Scrapy's "
+    "`RETRY_TIMES` (network errors) counts in the same `retry_times` of the request",
+)
+RETRY_BACKOFF_BASE = _seconds(
+    "JUSTONEAPI_RETRY_BACKOFF_BASE", 1.0, "seconds before the first retry; doubles each time",
+)
+RETRY_BACKOFF_MAX = _seconds(
+    "JUSTONEAPI_RETRY_BACKOFF_MAX", 30.0, "longest wait before a retry (s)",
+)
+RATE_LIMIT_RETRY_TIMES = _whole(
+    "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES", 10, "retries of one request answered 302",
+)
+RATE_LIMIT_START_DELAY = _seconds(
+    "JUSTONEAPI_RATE_LIMIT_START_DELAY", 1.0, "slot delay after the first 302 (s)",
+    positive=True,
+)
+RATE_LIMIT_MAX_DELAY = _seconds(
+    "JUSTONEAPI_RATE_LIMIT_MAX_DELAY", 60.0,
+    "largest slot delay under rate limiting (s); not below the start delay", positive=True,
+)
+RATE_LIMIT_RECOVERY = _declare(Setting(
+    "JUSTONEAPI_RATE_LIMIT_RECOVERY", 0.8, "factor applied to that delay after each success",
+    lambda s, n: s.getfloat(n), lambda v: 0 < v < 1, "a factor between 0 and 1",
+))
+MAX_BILLED_CALLS = _whole(
+    "JUSTONEAPI_MAX_BILLED_CALLS", 0,
+    "`0`: unlimited. Stop with `justoneapi_budget_exhausted` once this many billed calls "
+    "were made; calls in flight count against it, so it is never overshot",
+    expected="a whole number, 0 (unlimited) or more",
+)
+
+# Storage ---------------------------------------------------------------------
+
+STORE_URI = _optional(
+    "XHS_STORE_URI",
+    f"`sqlite:///…` or `mongodb://…/db`; unset: SQLite `{DEFAULT_STORE_PATH}`",
+)
+STORE_BATCH_SIZE = _whole(
+    "XHS_STORE_BATCH_SIZE", 500, "operations per bulk write", minimum=1,
+)
+STORE_FLUSH_INTERVAL = _seconds(
+    "XHS_STORE_FLUSH_INTERVAL", 5.0, "seconds between timed flushes", positive=True,
+)
+STORE_RETRY_TIMES = _whole(
+    "XHS_STORE_RETRY_TIMES", 5, "retries of a failed write before spilling",
+)
+STORE_RETRY_BACKOFF = _seconds(
+    "XHS_STORE_RETRY_BACKOFF", 1.0, "seconds before the first retry of a write; doubles, "
+    "at most 30 s",
+)
+SPILL_DIR = _optional(
+    "XHS_SPILL_DIR", "where spill files go; unset: next to the SQLite file, else `data/`",
+)
+DETAIL_TTL = _whole(
+    "XHS_DETAIL_TTL", 24 * 60 * 60,
+    "seconds a fetched detail (or a 201) stays fresh; `0`: never fresh",
+    expected="seconds as a whole number, 0 or more",
+)
+
+# Spiders and extensions ------------------------------------------------------
+
+FEED_PAGES = _whole(
+    "XHS_FEED_PAGES", 5, "default of `-a pages`", minimum=1, maximum=1000,
+)
+STATS_FILE = _optional(
+    "XHS_STATS_FILE", "write the final stats as JSON to this path",
+)
+PROGRESS_INTERVAL = _seconds(
+    "XHS_PROGRESS_INTERVAL", 60.0, "seconds between progress lines; `0` turns them off",
+    expected="seconds, 0 (off) or more",
+)
+
+
+def defaults() -> dict[str, object]:
+    """Every declared setting's default, by name."""
+    return {name: setting.default for name, setting in DECLARED.items()}

@@ -1,0 +1,1 @@
+"""A run's outcome: finish reasons, exit statuses and the run summary."""

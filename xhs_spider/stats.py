@@ -1,0 +1,87 @@
+"""Every stats key the project writes, in one place.
+
+What concerns the Just One API (calls, codes, billing, retries, feed pages)
+is under ``justoneapi/``; the project's own bookkeeping (items, validation,
+dedup, freshness, the store) under ``xhs/``, like its ``XHS_*`` settings.
+A key with a ``{part}`` is a template: fill it with :meth:`str.format`.
+``docs/stats.md`` documents every key here, and a test keeps it so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+API = "justoneapi"
+OWN = "xhs"
+
+# Calls to the API ---------------------------------------------------------------
+REQUESTS = f"{API}/requests"
+REQUESTS_TO = f"{API}/requests/{{endpoint}}"
+BILLED = f"{API}/billed"
+BILLED_BY = f"{API}/billed/{{endpoint}}"
+POSSIBLY_BILLED = f"{API}/possibly_billed"
+CODE = f"{API}/code/{{code}}"
+INVALID_BODY = f"{API}/invalid_body"
+#: Scrapy's get_retry_request writes ``count``, ``reason_count/…`` and
+#: ``max_reached`` under this base.
+RETRY_BASE_KEY = f"{API}/retry"
+RETRY_COUNT = f"{RETRY_BASE_KEY}/count"
+RETRY_REASON = f"{RETRY_BASE_KEY}/reason_count/{{reason}}"
+RETRY_MAX_REACHED = f"{RETRY_BASE_KEY}/max_reached"
+GIVE_UP = f"{API}/give_up"
+GIVE_UP_BY = f"{API}/give_up/{{reason}}"
+RATE_LIMITED = f"{API}/rate_limited"
+RATE_LIMIT_DELAY = f"{API}/rate_limit/delay"
+RATE_LIMIT_DELAY_MAX = f"{API}/rate_limit/delay_max"
+
+# What the API answered ----------------------------------------------------------
+FEED_PAGES = f"{API}/feed/pages"
+FEED_PAGES_BY_CHANNEL = f"{API}/feed/pages_by_channel/{{channel}}"
+FEED_CARDS = f"{API}/feed/cards"
+FEED_CARDS_SKIPPED = f"{API}/feed/cards_skipped/{{reason}}"
+FEED_STOPPED_EARLY = f"{API}/feed/stopped_early/{{why}}"
+FEED_MALFORMED_PAGE = f"{API}/feed/malformed_page"
+FEED_NO_CONTENT = f"{API}/feed/no_content"
+NOTES_UNAVAILABLE = f"{API}/notes/unavailable"
+NOTES_MALFORMED_DETAIL = f"{API}/notes/malformed_detail"
+
+# The project's own ----------------------------------------------------------------
+ITEMS = f"{OWN}/items/{{item_type}}"
+VALIDATION_FIELD = f"{OWN}/validation/{{item_type}}/{{field}}"
+VALIDATION_DROPPED = f"{OWN}/validation/{{item_type}}/dropped"
+DEDUP_DROPPED = f"{OWN}/dedup/dropped/{{item_type}}"
+NOTES_DETAIL_REQUESTED = f"{OWN}/notes/detail_requested"
+NOTES_NEW = f"{OWN}/notes/new"
+NOTES_REFRESHED = f"{OWN}/notes/refreshed"
+NOTES_SKIPPED_FRESH = f"{OWN}/notes/skipped_fresh"
+NOTES_STALE = f"{OWN}/notes/stale"
+IDS_FILE_IDS = f"{OWN}/ids_file/ids"
+IDS_FILE_BAD_LINES = f"{OWN}/ids_file/bad_lines"
+STORE_RUN_ID = f"{OWN}/store/run_id"
+STORE_BATCHES = f"{OWN}/store/batches"
+STORE_OPERATIONS = f"{OWN}/store/operations"
+STORE_RETRIES = f"{OWN}/store/retries"
+STORE_SPILLED = f"{OWN}/store/spilled"
+STORE_SPILL_FILE = f"{OWN}/store/spill_file"
+STORE_LOST = f"{OWN}/store/lost"
+
+
+def under(template: str, stats: dict[str, Any]) -> dict[str, Any]:
+    """The values of the keys that fill *template*'s one trailing ``{part}``,
+    by that part: ``under(CODE, stats) == {"0": 12, "302": 1}``."""
+    prefix = template.split("{", 1)[0]
+    return {
+        key[len(prefix):]: value
+        for key, value in sorted(stats.items())
+        if key.startswith(prefix) and "/" not in key[len(prefix):]
+    }
+
+
+def total(template: str, stats: dict[str, Any]) -> int:
+    """The sum of every key that fills *template*, whatever its parts."""
+    head, _, tail = template.partition("{")
+    tail = tail.rsplit("}", 1)[-1]
+    return sum(
+        value for key, value in stats.items()
+        if key.startswith(head) and key.endswith(tail) and len(key) > len(head) + len(tail)
+    )
