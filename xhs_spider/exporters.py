@@ -125,7 +125,7 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
         # appending, and whether Scrapy opened the file in binary mode or not.
         kwargs["encoding"] = spreadsheet_encoding(kwargs.get("encoding"))
         super().__init__(
-            file,
+            file,  # type: ignore[arg-type]  # Scrapy's stub says BytesIO; any binary file works
             include_headers_line=include_headers_line,
             join_multivalued=join_multivalued,
             errors=errors,
@@ -137,7 +137,7 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
 
     def export_item(self, item: Any) -> None:
         if self._paths is None:
-            self._start_file(item)
+            self._paths = self._start_file(item)
         elif self._item_class is not None and type(item) is not self._item_class:
             self._warn_other_class(item)
         values = ItemAdapter(item).asdict()
@@ -146,13 +146,13 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
             [_cell(_lookup(values, path), separator) for path in self._paths]
         )
 
-    def _start_file(self, item: Any) -> None:
+    def _start_file(self, item: Any) -> list[list[str]]:
         columns, headers = self._columns_and_headers(item)
-        self._paths = [column.split(".") for column in columns]
         # Appending to an earlier run's file: its header already names these
         # columns, and a second one would read as a row of data.
         if self.include_headers_line and _at_file_start(self.stream.buffer):
             self.csv_writer.writerow(headers)
+        return [column.split(".") for column in columns]
 
     def _columns_and_headers(self, item: Any) -> tuple[list[str], list[str]]:
         chosen = self.fields_to_export
@@ -177,7 +177,7 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
             "This CSV file has the columns of %(first)s, but also receives "
             "%(other)s items: only their fields matching those columns are "
             "written. Give each item class its own file with item_classes in FEEDS.",
-            {"first": self._item_class.__name__, "other": type(item).__name__},
+            {"first": getattr(self._item_class, "__name__", "?"), "other": type(item).__name__},
         )
 
 

@@ -54,6 +54,7 @@ class Command(ScrapyCrawlCommand):
             sys.exit(EXIT_USAGE)
 
     def _preflight(self, spider_name: str, spargs: dict[str, str]) -> str | None:
+        assert self.settings is not None
         try:
             spidercls = get_spider_loader(self.settings).load(spider_name)
         except KeyError:

@@ -33,6 +33,7 @@ class ReplaySpillCommand(ScrapyCommand):
         return "Load spill files into the store (XHS_STORE_URI), idempotently"
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
         settings = self.settings.copy()
         XhsSpiderAddon().update_settings(settings)
         try:

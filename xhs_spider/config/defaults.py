@@ -52,7 +52,7 @@ ITEM_PIPELINES: dict[str, int] = {
     "xhs_spider.pipelines.store.StorePipeline": 300,
 }
 
-EXTENSIONS: dict[str, int] = {
+EXTENSIONS: dict[str, int | None] = {
     "xhs_spider.extensions.log_masking.TokenLogMasking": 0,
     "xhs_spider.extensions.item_counts.ItemCounts": 100,
     "xhs_spider.extensions.freshness.Freshness": 100,

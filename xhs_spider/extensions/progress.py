@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from scrapy.crawler import Crawler
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ class ProgressLog:
             raise NotConfigured  # turned off
         self.stats = crawler.stats
         self._last_notes = 0
-        self._task = None
+        self._task: AsyncioLoopingCall | LoopingCall | None = None
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
@@ -40,8 +42,8 @@ class ProgressLog:
         return cls(crawler)
 
     def _spider_opened(self) -> None:
-        self._task = create_looping_call(self.log_progress)
-        self._task.start(self.interval, now=False)
+        task = self._task = create_looping_call(self.log_progress)
+        task.start(self.interval, now=False)
 
     def _spider_closed(self) -> None:
         if self._task is not None and self._task.running:

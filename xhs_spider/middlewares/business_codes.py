@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.utils.asyncio import CallLaterResult
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class BusinessCodeMiddleware:
         )
         #: Set once the API says the account can make no more calls.
         self.stop_reason: str | None = None
-        self._sleeps: dict[Deferred[None], object] = {}
+        self._sleeps: dict[Deferred[None], CallLaterResult] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

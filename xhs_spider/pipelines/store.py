@@ -85,6 +85,7 @@ class StorePipeline:
 
     async def open_spider(self) -> None:
         spider = self.crawler.spider
+        assert spider is not None
         thread = WorkerThread(name="xhs-store")
         try:
             await thread.call(self.store.open)

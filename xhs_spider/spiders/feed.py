@@ -38,7 +38,11 @@ class FeedSpider(NoteDetailSpider):
         refresh: str | bool = False,
     ) -> None:
         self.channels = parse_channels(oid)
-        self.pages = None if pages is None else parse_int("pages", pages, minimum=1, maximum=MAX_PAGES)
+        #: None until the crawl starts: then XHS_FEED_PAGES.
+        self.pages_asked = (
+            None if pages is None else parse_int("pages", pages, minimum=1, maximum=MAX_PAGES)
+        )
+        self.pages = 0
         self.details = parse_bool("details", details)
         self.refresh = parse_bool("refresh", refresh)
         self.seen_notes: set[str] = set()
@@ -49,9 +53,8 @@ class FeedSpider(NoteDetailSpider):
         state = getattr(self, "state", None)
         if state is not None:
             self.seen_notes = state.setdefault("seen_notes", self.seen_notes)
-        if self.pages is None:
-            self.pages = FEED_PAGES.get(self.crawler.settings)
-            self.run_arguments["pages"] = self.pages
+        self.pages = self.pages_asked or FEED_PAGES.get(self.crawler.settings)
+        self.run_arguments["pages"] = self.pages
         for channel in self.channels:
             yield self._feed_request(channel, 1)
 
@@ -66,46 +69,54 @@ class FeedSpider(NoteDetailSpider):
     async def parse_feed(
         self, response: Response, channel: str, page: int
     ) -> AsyncIterator[Any]:
-        stats = self.crawler.stats
-        envelope = parse_envelope(response)
-        if envelope.code == NO_CONTENT:
-            stats.inc_value(keys.FEED_NO_CONTENT)
-            logger.info(
-                "Feed page %(channel)s #%(page)d has no content (201).",
-                {"channel": channel, "page": page},
-            )
+        cards = self._cards(response, channel, page)
+        if cards is None:
             return
-        cards = envelope.data
-        if not isinstance(cards, list):
-            stats.inc_value(keys.FEED_MALFORMED_PAGE)
-            logger.error(
-                "Feed page %(channel)s #%(page)d has no card list; stopping that channel.",
-                {"channel": channel, "page": page},
-            )
-            return
-        stats.inc_value(keys.FEED_PAGES)
-        stats.inc_value(keys.FEED_PAGES_BY_CHANNEL.format(channel=channel))
-        crawled_at = now_iso()
         new_notes: list[str] = []
-        for position, card in enumerate(cards, start=1):
-            stats.inc_value(keys.FEED_CARDS)
-            reason = skip_reason(card)
-            if reason is not None:
-                stats.inc_value(keys.FEED_CARDS_SKIPPED.format(reason=reason))
-                continue
-            fields = card_fields(
-                card, channel=channel, page=page, position=position, crawled_at=crawled_at
-            )
-            yield FeedAppearanceItem(fields)
-            if fields["note_id"] not in self.seen_notes:
-                self.seen_notes.add(fields["note_id"])
-                new_notes.append(fields["note_id"])
+        for appearance in self._appearances(cards, channel, page):
+            yield appearance
+            if appearance["note_id"] not in self.seen_notes:
+                self.seen_notes.add(appearance["note_id"])
+                new_notes.append(appearance["note_id"])
         if self.details:
             wanted = await self.notes_to_fetch(new_notes, skip_fresh=not self.refresh)
             for note_id in wanted:
                 yield self.detail_request(note_id)
         for request in self._next_page(channel, page, bool(cards), len(new_notes)):
             yield request
+
+    def _cards(self, response: Response, channel: str, page: int) -> list[Any] | None:
+        """The cards of a feed page; ``None`` when it has none to read."""
+        envelope = parse_envelope(response)
+        where = {"channel": channel, "page": page}
+        if envelope.code == NO_CONTENT:
+            self.crawler.stats.inc_value(keys.FEED_NO_CONTENT)
+            logger.info("Feed page %(channel)s #%(page)d has no content (201).", where)
+            return None
+        if not isinstance(envelope.data, list):
+            self.crawler.stats.inc_value(keys.FEED_MALFORMED_PAGE)
+            logger.error(
+                "Feed page %(channel)s #%(page)d has no card list; stopping that channel.", where
+            )
+            return None
+        self.crawler.stats.inc_value(keys.FEED_PAGES)
+        self.crawler.stats.inc_value(keys.FEED_PAGES_BY_CHANNEL.format(channel=channel))
+        return envelope.data
+
+    def _appearances(
+        self, cards: list[Any], channel: str, page: int
+    ) -> Iterator[FeedAppearanceItem]:
+        stats = self.crawler.stats
+        crawled_at = now_iso()
+        for position, card in enumerate(cards, start=1):
+            stats.inc_value(keys.FEED_CARDS)
+            reason = skip_reason(card)
+            if reason is not None:
+                stats.inc_value(keys.FEED_CARDS_SKIPPED.format(reason=reason))
+                continue
+            yield FeedAppearanceItem(card_fields(
+                card, channel=channel, page=page, position=position, crawled_at=crawled_at
+            ))
 
     def _next_page(
         self, channel: str, page: int, had_cards: bool, new_notes: int

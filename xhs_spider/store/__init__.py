@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from xhs_spider.store.base import NoteStore, StoreUnavailable, WriteBatch
+from xhs_spider.store.base import NoteStore, StoreUnavailable
+from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.mongo import MongoNoteStore
 from xhs_spider.store.sqlite import SqliteNoteStore
 from xhs_spider.store.uri import open_store, store_from_settings

@@ -18,7 +18,7 @@ from twisted.internet.defer import DeferredLock
 from xhs_spider.store import spill
 from xhs_spider import stats as keys
 from xhs_spider.api.backoff import exponential_delay
-from xhs_spider.store.base import WriteBatch
+from xhs_spider.store.batch import WriteBatch
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -12,12 +12,12 @@ from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure
 
+from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.base import (
     APPEARANCE_KEY,
     NoteState,
     NoteStore,
     StoreUnavailable,
-    WriteBatch,
     appearance_record,
     check_collection,
     metric_snapshot,
@@ -39,7 +39,7 @@ INDEXES = (
     ("note_metrics", [("note_id", ASCENDING), ("fetched_at", ASCENDING)], True),
 )
 #: What a note record holds before anything but a feed has seen it.
-NEW_NOTE = {"status": "seen", "channels": [], "detail_fetched_at": None, "unavailable_at": None}
+NEW_NOTE: dict[str, Any] = {"status": "seen", "channels": [], "detail_fetched_at": None, "unavailable_at": None}
 
 _PASSWORD_OPTION = re.compile(r"((?:^|&)[^=&]*password[^=&]*=)[^&]*", re.IGNORECASE)
 
@@ -61,7 +61,7 @@ class MongoNoteStore(NoteStore):
         self.uri = uri
         self.display_uri = masked_uri(uri)
         self.database_name = database_name(uri)
-        self._client_options = {
+        self._client_options: dict[str, Any] = {
             "serverSelectionTimeoutMS": server_selection_timeout_ms,
             "connectTimeoutMS": connect_timeout_ms,
             "socketTimeoutMS": socket_timeout_ms,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from xhs_spider.config.declarations import DEFAULT_STORE_PATH
 from xhs_spider.config.declarations import SPILL_DIR
-from xhs_spider.store.base import WriteBatch
+from xhs_spider.store.batch import WriteBatch
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

@@ -9,12 +9,12 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.base import (
     COUNTERS,
     NoteState,
     NoteStore,
     StoreUnavailable,
-    WriteBatch,
     appearance_record,
     check_collection,
     metric_snapshot,

@@ -19,23 +19,26 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 
+def _reactor() -> Any:
+    # The installed reactor, imported late: Scrapy installs it first. Twisted
+    # types it as a module, and its interfaces need a mypy plugin to check.
+    from twisted.internet import reactor  # noqa: PLC0415
+
+    return reactor
+
+
 class WorkerThread:
     def __init__(self, name: str):
-        from twisted.internet import reactor  # noqa: PLC0415
-
+        reactor = _reactor()
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name=name)
         self._pool.start()
         # Its thread is not a daemon: an interrupted crawl must still end it.
         self._trigger = reactor.addSystemEventTrigger("during", "shutdown", self._pool.stop)
 
     async def call(self, function: Callable[..., _T], *args: Any) -> _T:
-        from twisted.internet import reactor  # noqa: PLC0415
-
-        deferred = deferToThreadPool(reactor, self._pool, function, *args)
+        deferred = deferToThreadPool(_reactor(), self._pool, function, *args)
         return await maybe_deferred_to_future(deferred)
 
     def stop(self) -> None:
-        from twisted.internet import reactor  # noqa: PLC0415
-
-        reactor.removeSystemEventTrigger(self._trigger)
+        _reactor().removeSystemEventTrigger(self._trigger)
         self._pool.stop()
