@@ -1,4 +1,4 @@
-"""The README's ready SQLite queries run against a crawled store."""
+"""The ready SQLite queries of docs/storage.md run against a crawled store."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import re
 import sqlite3
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+STORAGE_PAGE = Path(__file__).resolve().parent.parent / "docs" / "storage.md"
 
 
-def readme_query(name: str) -> str:
-    match = re.search(rf"<!-- query: {name} -->\s*```\w+\n(.*?)```", README.read_text("utf-8"), re.S)
-    assert match, f"no query {name} in README.md"
+def documented_query(name: str) -> str:
+    match = re.search(rf"<!-- query: {name} -->\s*```\w+\n(.*?)```", STORAGE_PAGE.read_text("utf-8"), re.S)
+    assert match, f"no query {name} in docs/storage.md"
     return match.group(1)
 
 
@@ -20,8 +20,8 @@ def test_top_notes_per_channel_and_likes_growth(crawl, api, tmp_path):
     crawl("feed", "oid=homefeed_food_v3", "pages=1", "refresh=true")
     database = sqlite3.connect(tmp_path / "xhs.sqlite3")
     try:
-        top = database.execute(readme_query("top-notes-sqlite")).fetchall()
-        growth = database.execute(readme_query("growth-sqlite")).fetchall()
+        top = database.execute(documented_query("top-notes-sqlite")).fetchall()
+        growth = database.execute(documented_query("growth-sqlite")).fetchall()
     finally:
         database.close()
 
@@ -34,3 +34,9 @@ def test_top_notes_per_channel_and_likes_growth(crawl, api, tmp_path):
     assert growth and len({row[0] for row in growth}) == len(growth)
     assert all(row[3] == row[2] - row[1] > 0 for row in growth)
     assert [row[3] for row in growth] == sorted((row[3] for row in growth), reverse=True)
+
+
+def test_every_sqlite_query_of_the_page_is_run_above():
+    text = STORAGE_PAGE.read_text("utf-8")
+    assert text.count("```sql") == len(re.findall(r"<!-- query: [\w-]+ -->\s*```sql", text))
+    assert set(re.findall(r"<!-- query: ([\w-]+-sqlite) -->", text)) == {"top-notes-sqlite", "growth-sqlite"}
