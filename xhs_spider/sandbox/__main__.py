@@ -11,9 +11,11 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
+from typing import Any, cast
 
-from xhs_spider.sandbox.server import ConfigError, SandboxConfig, build_site
+from xhs_spider.sandbox.config import ConfigError, SandboxConfig
+from xhs_spider.sandbox.reactor_typing import SandboxReactor, installed_reactor
+from xhs_spider.sandbox.server import build_site
 
 TOKEN_ENV = "XHS_SANDBOX_TOKEN"
 DEFAULT_TOKEN = "sandbox-token"
@@ -91,13 +93,15 @@ def build_config(args: argparse.Namespace) -> SandboxConfig:
 
 
 def configure_logging(level: str) -> None:
-    from twisted.logger import STDLibLogObserver, globalLogBeginner
+    from twisted.logger import ILogObserver, STDLibLogObserver, globalLogBeginner
 
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    globalLogBeginner.beginLoggingTo([STDLibLogObserver(name="twisted")], redirectStandardIO=False)
+    # STDLibLogObserver implements ILogObserver, which mypy cannot see without the mypy-zope plugin.
+    observer = cast(ILogObserver, STDLibLogObserver(name="twisted"))
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
 
-def stop_on_interrupt(reactor: Any) -> None:
+def stop_on_interrupt(reactor: SandboxReactor) -> None:
     """Stop on SIGINT even when the parent started us with SIGINT ignored.
 
     Twisted only handles SIGINT when it still has Python's default handler,
@@ -111,7 +115,7 @@ def stop_on_interrupt(reactor: Any) -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def stop_reactor(reactor: Any) -> None:
+def stop_reactor(reactor: SandboxReactor) -> None:
     if reactor.running:
         reactor.stop()
 
@@ -125,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     configure_logging(args.log_level)
 
-    from twisted.internet import reactor
-
+    reactor = installed_reactor()
     port = reactor.listenTCP(args.port, build_site(config, reactor), interface=LOOPBACK)
     url = "http://%s:%d" % (LOOPBACK, port.getHost().port)
     sys.stdout.write(url + "\n")

@@ -1,0 +1,159 @@
+"""What the vendor answers to an API call, and what it bills.
+
+Token, quota and rate limit are checked first, then the parameters; then the
+call gets either an injected fault or the real answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from xhs_spider.sandbox.answers import BILLED_CODES, Answer, envelope_body
+from xhs_spider.sandbox.config import SandboxConfig
+from xhs_spider.sandbox.data import CHANNELS, DEFAULT_CHANNEL, FeedUniverse
+from xhs_spider.sandbox.endpoints import (
+    API_PATHS,
+    FEED,
+    VALIDATORS,
+    InvalidParameters,
+    ValidQuery,
+    request_key,
+    validate_feed,
+)
+from xhs_spider.sandbox.fault_answers import http_fault_answer
+from xhs_spider.sandbox.faults import (
+    BUSINESS_CODE,
+    FaultInjector,
+    InjectedFault,
+    TokenBucket,
+    business_http_status,
+)
+from xhs_spider.sandbox.stats import SandboxStats
+
+logger = logging.getLogger(__name__)
+
+GROWING_COUNTERS = ("likeNum", "favNum", "cmtNum", "shareNum", "readNum", "impNum")
+
+
+def grown(detail: dict, earlier_fetches: int) -> dict:
+    """*detail* with its counters grown by about 5 % per earlier fetch."""
+    if not earlier_fetches:
+        return detail
+    grown_detail = dict(detail)
+    for name in GROWING_COUNTERS:
+        base = detail[name]
+        grown_detail[name] = base + earlier_fetches * (base // 20 + 1)
+    return grown_detail
+
+
+class SandboxApi:
+    """The vendor's behaviour, independent of the HTTP plumbing."""
+
+    def __init__(self, config: SandboxConfig, clock: Callable[[], float]) -> None:
+        self.config = config
+        self.stats = SandboxStats()
+        self.universe = FeedUniverse(config.seed, config.pages)
+        self._clock = clock
+        self._injector = FaultInjector(config.seed)
+        self._bucket = self._new_bucket()
+
+    def _new_bucket(self) -> TokenBucket | None:
+        if self.config.rate_limit is None:
+            return None
+        return TokenBucket(self.config.rate_limit, self._clock)
+
+    def reset(self) -> None:
+        self.stats.reset()
+        self._injector.reset()
+        self._bucket = self._new_bucket()
+
+    def configure(self, changes: dict[str, Any]) -> None:
+        self.config.apply_update(changes)
+        if "rate_limit" in changes:
+            self._bucket = self._new_bucket()
+
+    def answer(self, path: str, params: dict[str, str]) -> Answer:
+        endpoint = API_PATHS[path]
+        self.stats.record_call(endpoint)
+        if params.get("token") != self.config.token:
+            return self._business_answer(100)
+        if self.config.quota is not None and self.stats.billed >= self.config.quota:
+            return self._business_answer(303)
+        if self._bucket is not None and not self._bucket.try_take():
+            return self._business_answer(302)
+        try:
+            query = VALIDATORS[endpoint](params)
+        except InvalidParameters as error:
+            logger.debug("invalid %s parameters: %s", endpoint, error)
+            return self._business_answer(400)
+        fault = self._injector.decide(request_key(path, params), self.config.fault_rates())
+        if fault is None:
+            return self._real_answer(query)
+        return self._fault_answer(fault, query, path, params)
+
+    def _real_answer(self, query: ValidQuery) -> Answer:
+        if query.endpoint == FEED:
+            return self._billed_answer(query, 0, self.universe.feed_page(query.oid, query.page))
+        if self.universe.is_unavailable(query.note_id, self.config.unavailable_rate):
+            return self._billed_answer(query, 201, None)
+        detail = self.universe.note_detail(query.note_id)
+        # Engagement grows between fetches, so refreshes have something to show.
+        earlier = self.stats.detail_billed_by_note[query.note_id]
+        return self._billed_answer(query, 0, grown(detail, earlier))
+
+    def _fault_answer(
+        self, fault: InjectedFault, query: ValidQuery, path: str, params: dict[str, str]
+    ) -> Answer:
+        if fault.kind == BUSINESS_CODE and fault.code in BILLED_CODES:
+            return self._billed_answer(query, fault.code, None)
+        if fault.kind == BUSINESS_CODE and fault.code is not None:
+            return self._business_answer(
+                fault.code, business_http_status(fault.code, fault.variant)
+            )
+        self.stats.record_http_fault(fault.kind)
+        return http_fault_answer(
+            fault, path, params, lambda: self._envelope_body(0, self._real_data(query))
+        )
+
+    def _real_data(self, query: ValidQuery) -> Any:
+        if query.endpoint == FEED:
+            return self.universe.feed_page(query.oid, query.page)
+        return self.universe.note_detail(query.note_id)
+
+    def _billed_answer(self, query: ValidQuery, code: int, data: Any) -> Answer:
+        self.stats.record_billing(query.endpoint, query.billing_key)
+        self.stats.record_code(code)
+        return Answer(200, self._envelope_body(code, data))
+
+    def _business_answer(self, code: int, http_status: int | None = None) -> Answer:
+        self.stats.record_code(code)
+        if http_status is None:
+            http_status = business_http_status(code, 0.0)
+        return Answer(http_status, self._envelope_body(code, None))
+
+    def _envelope_body(self, code: int, data: Any) -> bytes:
+        return envelope_body(code, data, self._clock())
+
+    def notes_preview(self, params: dict[str, str]) -> dict[str, Any]:
+        query = validate_feed(params)
+        note_ids = self.universe.page_note_ids(query.oid, query.page)
+        unavailable = [
+            note_id
+            for note_id in note_ids
+            if self.universe.is_unavailable(note_id, self.config.unavailable_rate)
+        ]
+        return {
+            "oid": query.oid,
+            "page": query.page,
+            "note_ids": note_ids,
+            "unavailable_note_ids": unavailable,
+        }
+
+    def channels(self) -> dict[str, Any]:
+        return {
+            "channels": list(CHANNELS),
+            "default": DEFAULT_CHANNEL,
+            "pages": self.universe.pages,
+        }

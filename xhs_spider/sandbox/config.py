@@ -1,0 +1,123 @@
+"""The sandbox's live configuration and the checks on every change to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from xhs_spider.sandbox.faults import FaultRates
+
+
+class ConfigError(ValueError):
+    """A config change that the sandbox refuses."""
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError("a share must be a number between 0 and 1, got %r" % (value,))
+    return float(value)
+
+
+def _non_negative_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError("expected a non-negative number, got %r" % (value,))
+    return float(value)
+
+
+def _non_negative_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError("expected a non-negative integer, got %r" % (value,))
+    return value
+
+
+def _optional(validate: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else validate(value)
+
+
+def _positive_number(value: Any) -> float:
+    if _non_negative_number(value) == 0:
+        raise ConfigError("expected a positive number, got 0")
+    return float(value)
+
+
+def _token(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError("token must be a non-empty string")
+    return value
+
+
+def _fault_shares(value: Any) -> dict[int, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("faults must be an object of code -> share")
+    try:
+        shares = {int(code): _share(share) for code, share in value.items()}
+    except (TypeError, ValueError) as error:
+        raise ConfigError("bad faults entry: %s" % error) from error
+    if sum(shares.values()) > 1:
+        raise ConfigError("fault shares add up to more than 1")
+    return shares
+
+
+CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
+    "token": _token,
+    "faults": _fault_shares,
+    "malformed_rate": _share,
+    "truncated_rate": _share,
+    "html_error_rate": _share,
+    "redirect_rate": _share,
+    "dataloss_rate": _share,
+    "max_consecutive_faults": _non_negative_int,
+    "quota": _optional(_non_negative_int),
+    "rate_limit": _optional(_positive_number),
+    "latency": _non_negative_number,
+    "latency_jitter": _non_negative_number,
+    "unavailable_rate": _share,
+}
+
+
+@dataclass
+class SandboxConfig:
+    token: str
+    seed: int = 0
+    pages: int = 8
+    faults: dict[int, float] = field(default_factory=dict)
+    malformed_rate: float = 0.0
+    truncated_rate: float = 0.0
+    html_error_rate: float = 0.0
+    redirect_rate: float = 0.0
+    dataloss_rate: float = 0.0
+    max_consecutive_faults: int = 2
+    quota: int | None = None
+    rate_limit: float | None = None
+    latency: float = 0.0
+    latency_jitter: float = 0.0
+    unavailable_rate: float = 0.03
+
+    def apply_update(self, changes: dict[str, Any]) -> None:
+        """Validate every change first, so a bad request changes nothing."""
+        unknown = sorted(set(changes) - set(CONFIG_VALIDATORS))
+        if unknown:
+            raise ConfigError("unknown config keys: %s" % ", ".join(unknown))
+        validated = {name: CONFIG_VALIDATORS[name](value) for name, value in changes.items()}
+        for name, value in validated.items():
+            setattr(self, name, value)
+
+    def public_view(self) -> dict[str, Any]:
+        view = asdict(self)
+        del view["token"]
+        view["faults"] = {str(code): share for code, share in sorted(self.faults.items())}
+        return view
+
+    def fault_rates(self) -> FaultRates:
+        return FaultRates(
+            codes=dict(self.faults),
+            malformed=self.malformed_rate,
+            truncated=self.truncated_rate,
+            html=self.html_error_rate,
+            redirect=self.redirect_rate,
+            dataloss=self.dataloss_rate,
+            max_consecutive=self.max_consecutive_faults,
+        )

@@ -1,0 +1,69 @@
+"""The control endpoints ``/__sandbox__/*`` that tests and benchmarks drive.
+
+``GET stats``, ``POST reset``, ``GET``/``POST config``, ``GET notes`` (which
+note ids a feed page holds) and ``GET channels``. Anything else outside the
+API paths is a 404, a known action with the wrong method a 405.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from xhs_spider.sandbox.answers import Answer, json_answer, method_not_allowed, not_found
+from xhs_spider.sandbox.api import SandboxApi
+from xhs_spider.sandbox.config import ConfigError
+from xhs_spider.sandbox.endpoints import InvalidParameters
+
+logger = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/__sandbox__/"
+
+
+class ControlEndpoints:
+    """Answers every call that is not an API call, from plain values rather than HTTP objects."""
+
+    def __init__(self, api: SandboxApi) -> None:
+        self.api = api
+
+    def answer(self, method: str, path: str, params: dict[str, str], body: bytes) -> Answer:
+        if not path.startswith(CONTROL_PREFIX):
+            return not_found()
+        action = path[len(CONTROL_PREFIX) :]
+        handlers: dict[tuple[str, str], Callable[[], Answer]] = {
+            ("GET", "stats"): lambda: json_answer(self.api.stats.as_json()),
+            ("POST", "reset"): self._reset,
+            ("GET", "config"): lambda: json_answer(self.api.config.public_view()),
+            ("POST", "config"): lambda: self._configure(body),
+            ("GET", "notes"): lambda: self._notes(params),
+            ("GET", "channels"): lambda: json_answer(self.api.channels()),
+        }
+        handler = handlers.get((method, action))
+        if handler is not None:
+            return handler()
+        if any(known_action == action for _, known_action in handlers):
+            return method_not_allowed()
+        return not_found()
+
+    def _reset(self) -> Answer:
+        self.api.reset()
+        logger.info("counters reset")
+        return json_answer({"ok": True})
+
+    def _configure(self, body: bytes) -> Answer:
+        try:
+            changes = json.loads(body or b"{}")
+            if not isinstance(changes, dict):
+                raise ConfigError("the body must be a JSON object")
+            self.api.configure(changes)
+        except (ValueError, ConfigError) as error:
+            return json_answer({"ok": False, "error": str(error)}, 400)
+        logger.info("config updated: %s", ", ".join(sorted(changes)))
+        return json_answer(self.api.config.public_view())
+
+    def _notes(self, params: dict[str, str]) -> Answer:
+        try:
+            return json_answer(self.api.notes_preview(params))
+        except InvalidParameters as error:
+            return json_answer({"ok": False, "error": str(error)}, 400)

@@ -1,0 +1,54 @@
+"""The call counters that tests read through ``GET /__sandbox__/stats``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from xhs_spider.sandbox.endpoints import DETAIL, FEED
+from xhs_spider.sandbox.faults import HTTP_FAULT_KINDS
+
+
+class SandboxStats:
+    """What the sandbox answered since start or the last reset."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls = 0
+        self.billed = 0
+        self.calls_by_endpoint = Counter({FEED: 0, DETAIL: 0})
+        self.billed_by_endpoint = Counter({FEED: 0, DETAIL: 0})
+        self.codes: Counter[str] = Counter()
+        self.http_faults = Counter({kind: 0 for kind in HTTP_FAULT_KINDS})
+        self.detail_billed_by_note: Counter[str] = Counter()
+        self.feed_billed_by_page: Counter[str] = Counter()
+
+    def record_call(self, endpoint: str) -> None:
+        self.calls += 1
+        self.calls_by_endpoint[endpoint] += 1
+
+    def record_code(self, code: int) -> None:
+        self.codes[str(code)] += 1
+
+    def record_http_fault(self, kind: str) -> None:
+        self.http_faults[kind] += 1
+
+    def record_billing(self, endpoint: str, billing_key: str) -> None:
+        self.billed += 1
+        self.billed_by_endpoint[endpoint] += 1
+        by_key = self.detail_billed_by_note if endpoint == DETAIL else self.feed_billed_by_page
+        by_key[billing_key] += 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "billed": self.billed,
+            "calls_by_endpoint": dict(self.calls_by_endpoint),
+            "billed_by_endpoint": dict(self.billed_by_endpoint),
+            "codes": dict(self.codes),
+            "http_faults": dict(self.http_faults),
+            "detail_billed_by_note": dict(self.detail_billed_by_note),
+            "feed_billed_by_page": dict(self.feed_billed_by_page),
+        }
