@@ -391,7 +391,7 @@ def build_note(seed: int, note_id: str) -> Note:
     user_updated = created + rng.randrange(0, 5 * 86400)
     author = build_author(seed, rng.randrange(AUTHOR_POOL_SIZE))
     if is_video:
-        images = (build_image(rng, rng.choice(VIDEO_SIZES)),)
+        images: tuple[Image, ...] = (build_image(rng, rng.choice(VIDEO_SIZES)),)
         video = build_video(rng, images[0])
     else:
         size = rng.choice(IMAGE_SIZES)
@@ -596,6 +596,21 @@ def feed_recommend(content: CardContent, place: CardPlace, lazy_load_score: floa
     }
 
 
+#: The same on every card the vendor sends.
+FEED_REC_EXTRA_INFO = compact_json(
+    {
+        "followConductVideoTime": "-1",
+        "followConductReason": "",
+        "needInnerSharePrompt": "false",
+        "needShareProgress": "false",
+    }
+)
+
+
+def feed_widgets_context(user: dict) -> str:
+    return compact_json({"flags": {}, "author_id": user["userid"], "author_name": user["nickname"]})
+
+
 def feed_card(content: CardContent, place: CardPlace, rng: random.Random) -> dict:
     lazy_load_score = round(rng.random(), 7)
     is_ads = content.model_type == "ads"
@@ -621,18 +636,9 @@ def feed_card(content: CardContent, place: CardPlace, rng: random.Random) -> dic
         "is_top_show_eco_officer_note": False,
         "pk_status_info": compact_json({"ubtsecret": random_token(rng, BASE64_CHARS, 88)}),
         "advanced_widgets_groups": {"groups": [{"mode": 1, "fetch_types": ["guos_test"]}]},
-        "widgets_context": compact_json(
-            {"flags": {}, "author_id": content.user["userid"], "author_name": content.user["nickname"]}
-        ),
+        "widgets_context": feed_widgets_context(content.user),
         "corner_tag": [],
-        "rec_extra_info": compact_json(
-            {
-                "followConductVideoTime": "-1",
-                "followConductReason": "",
-                "needInnerSharePrompt": "false",
-                "needShareProgress": "false",
-            }
-        ),
+        "rec_extra_info": FEED_REC_EXTRA_INFO,
         "rec_params": compact_json({"isNiceNote": 0, "hfTrackId": place.track_id}),
         "recommend": feed_recommend(content, place, lazy_load_score, rng),
         "dislike_optional": {"follow_user": False},
