@@ -235,7 +235,7 @@ def test_seen_bookkeeping_merges_across_batches_and_runs(store: NoteStore) -> No
         "first_seen_at": at(1),
         "last_seen_at": at(3),
         "detail_fetched_at": None,
-        "unavailable_at": None,
+        "unavailable_at": None, "failed_at": None, "failed_reason": None,
         "channels": [FOOD, TRAVEL],
     }
     assert store.count("feed_appearances") == 3
@@ -246,7 +246,7 @@ def test_detail_sets_status_and_fields(store: NoteStore) -> None:
 
     expected = {
         "note_id": note_id(1), "status": "ok", "first_seen_at": at(2), "last_seen_at": at(2, 1),
-        "detail_fetched_at": at(2, 1), "unavailable_at": None, "channels": [FOOD],
+        "detail_fetched_at": at(2, 1), "unavailable_at": None, "failed_at": None, "failed_reason": None, "channels": [FOOD],
     }
     expected.update({name: value for name, value in detail(1, at(2, 1), likes=7).items() if name != "note_id"})
     assert store.get_note(note_id(1)) == expected
@@ -282,7 +282,7 @@ def test_unavailable_bookkeeping(store: NoteStore) -> None:
     store.write(WriteBatch("r1", unavailable=[(note_id(1), at(2))]))
     assert store.get_note(note_id(1)) == {
         "note_id": note_id(1), "status": "unavailable", "first_seen_at": at(2), "last_seen_at": at(2),
-        "detail_fetched_at": None, "unavailable_at": at(2), "channels": [],
+        "detail_fetched_at": None, "unavailable_at": at(2), "failed_at": None, "failed_reason": None, "channels": [],
     }
 
     store.write(WriteBatch("r1", notes=[detail(2, at(2), title="还在")]))

@@ -1,16 +1,19 @@
 """The note store's interface and data model, shared by its backends.
 
-Four collections (SQLite tables, MongoDB collections) hold what the crawl saw:
+Six collections (SQLite tables, MongoDB collections) hold what the crawl saw:
 
 ``notes``
     One record per note id. Bookkeeping: ``note_id``; ``status`` ("seen":
     only in feeds so far, "ok": its detail is stored, "unavailable": the
-    detail endpoint answered 201, no content); ``first_seen_at`` and
-    ``last_seen_at`` (earliest and latest time any operation saw it);
-    ``detail_fetched_at`` (null until a detail); ``unavailable_at`` (null
-    unless the newest news about the note is a 201); ``channels`` (sorted
-    channel oids it was seen in). When a detail exists, the newest detail's
-    fields (:data:`DETAIL_FIELDS`) sit at the top level of the record.
+    detail endpoint answered 201, no content, "failed": a paid detail gave
+    no note, see ``failed_reason``); ``first_seen_at`` and ``last_seen_at``
+    (earliest and latest time any operation saw it); ``detail_fetched_at``
+    (null until a detail); ``unavailable_at`` (null unless the newest news
+    about the note is a 201); ``failed_at`` and ``failed_reason`` (the newest
+    paid detail that gave no note: "invalid", "mismatched_id",
+    "callback_error"); ``channels`` (sorted channel oids it was seen in).
+    When a detail exists, the newest detail's fields (:data:`DETAIL_FIELDS`)
+    sit at the top level of the record.
 ``feed_appearances``
     One per (run_id, channel, page, position): the appearance item's fields
     plus ``run_id``.
@@ -19,6 +22,14 @@ Four collections (SQLite tables, MongoDB collections) hold what the crawl saw:
 ``runs``
     One per crawl, keyed by ``run_id``; each write merges its fields into the
     record (later values replace earlier ones of the same name).
+``feed_pages``
+    One per (crawl_id, channel, page) read: ``cards``, ``new_notes``,
+    ``next`` (whether the channel goes on after it) and ``at``. A resumed
+    crawl carries on each channel from these.
+``claims``
+    One lease per note a crawl is asking the API about: ``crawl_id``,
+    ``run_id``, ``expires_at``. Another crawl does not pay for a note under a
+    live lease of someone else's; see :meth:`NoteStore.claim`.
 
 A note record depends only on the *set* of operations ever written about
 the note, never on their order, so replaying a spill file after a crash, or
@@ -34,19 +45,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store.note_state import DETAIL_FIELDS, NoteState, note_states
 
-#: The fields of a detail (NoteItem) kept at the top level of a note record.
-DETAIL_FIELDS = (
-    "url", "type", "title", "text", "hashtags", "images", "video", "author",
-    "counts", "published_at", "updated_at", "request_id", "crawled_at",
-)
+__all__ = ["DETAIL_FIELDS", "NoteState", "note_states"]  # part of the interface
+
 #: The counters of a ``note_metrics`` snapshot, read from the detail's counts.
 COUNTERS = ("likes", "collects", "comments", "shares", "reads", "impressions", "follows")
-COLLECTIONS = ("notes", "feed_appearances", "note_metrics", "runs")
+COLLECTIONS = ("notes", "feed_appearances", "note_metrics", "runs", "feed_pages", "claims")
+#: The key of a ``feed_pages`` record.
+PAGE_KEY = ("crawl_id", "channel", "page")
 #: The key of a ``feed_appearances`` record.
 APPEARANCE_KEY = ("run_id", "channel", "page", "position")
 
@@ -56,103 +67,6 @@ class StoreUnavailable(Exception):
 
     The caller may retry later, or spill the batch to disk and replay it.
     """
-
-
-@dataclass
-class NoteState:
-    """A note record, built from operations; merging states is order-free.
-
-    A note's state is the fold of every operation about it, so backends
-    compute the same record whatever order and however often they see them.
-    """
-
-    note_id: str
-    first_seen_at: str
-    last_seen_at: str
-    channels: set[str] = field(default_factory=set)
-    detail_fetched_at: str | None = None
-    #: The newest detail's fields; None before any detail.
-    detail: dict | None = None
-    #: Only set while a 201 is newer than the newest detail.
-    unavailable_at: str | None = None
-
-    @classmethod
-    def from_appearance(cls, item: dict) -> NoteState:
-        at = item["crawled_at"]
-        return cls(item["note_id"], at, at, channels={item["channel"]})
-
-    @classmethod
-    def from_detail(cls, item: dict) -> NoteState:
-        at = item["crawled_at"]
-        detail = {name: item.get(name) for name in DETAIL_FIELDS}
-        return cls(item["note_id"], at, at, detail_fetched_at=at, detail=detail)
-
-    @classmethod
-    def from_unavailable(cls, note_id: str, at: str) -> NoteState:
-        return cls(note_id, at, at, unavailable_at=at)
-
-    @property
-    def status(self) -> str:
-        if self.unavailable_at is not None:
-            return "unavailable"
-        return "ok" if self.detail_fetched_at is not None else "seen"
-
-    def merge(self, other: NoteState) -> None:
-        """Fold ``other`` (same note) into this state; on equal times, ``other`` wins."""
-        self.first_seen_at = min(self.first_seen_at, other.first_seen_at)
-        self.last_seen_at = max(self.last_seen_at, other.last_seen_at)
-        self.channels |= other.channels
-        fetched_at = other.detail_fetched_at
-        if fetched_at is not None and not _earlier(fetched_at, self.detail_fetched_at):
-            self.detail_fetched_at, self.detail = fetched_at, other.detail
-        unavailable_at = _latest(self.unavailable_at, other.unavailable_at)
-        if unavailable_at is not None and not _earlier(self.detail_fetched_at, unavailable_at):
-            unavailable_at = None  # a detail at or after the 201: the note is back
-        self.unavailable_at = unavailable_at
-
-    def to_record(self) -> dict:
-        """The record as ``get_note`` returns it."""
-        record = {
-            "note_id": self.note_id,
-            "status": self.status,
-            "first_seen_at": self.first_seen_at,
-            "last_seen_at": self.last_seen_at,
-            "detail_fetched_at": self.detail_fetched_at,
-            "unavailable_at": self.unavailable_at,
-            "channels": sorted(self.channels),
-        }
-        record.update(self.detail or {})
-        return record
-
-
-def _earlier(time: str | None, than: str | None) -> bool:
-    """Whether ``time`` is before ``than``; never (None) is before any time."""
-    if than is None:
-        return False
-    return time is None or time < than
-
-
-def _latest(first: str | None, second: str | None) -> str | None:
-    if first is None or second is None:
-        return first if second is None else second
-    return max(first, second)
-
-
-def note_states(batch: WriteBatch) -> dict[str, NoteState]:
-    """What ``batch`` says about each note it touches, by note id."""
-    states: dict[str, NoteState] = {}
-    changes = [
-        *(NoteState.from_appearance(item) for item in batch.appearances),
-        *(NoteState.from_detail(item) for item in batch.notes),
-        *(NoteState.from_unavailable(note_id, at) for note_id, at in batch.unavailable),
-    ]
-    for change in changes:
-        state = states.get(change.note_id)
-        if state is None:
-            states[change.note_id] = change
-        else:
-            state.merge(change)
-    return states
 
 
 def metric_snapshot(item: dict, run_id: str) -> dict:
@@ -166,6 +80,17 @@ def metric_snapshot(item: dict, run_id: str) -> dict:
 def appearance_record(item: dict, run_id: str) -> dict:
     """The ``feed_appearances`` record of one appearance item."""
     return {**item, "run_id": run_id}
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who asks the API about a note, until when, unless it is fresh."""
+
+    crawl_id: str
+    run_id: str
+    now: str
+    expires_at: str
+    fresh_since: str | None
 
 
 class NoteStore(ABC):
@@ -192,9 +117,31 @@ class NoteStore(ABC):
 
     @abstractmethod
     def fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
-        """For those of ``note_ids`` ever fetched: the time of the latest
-        fetch, a detail or a 201, whichever is newer. One query."""
+        """For those of ``note_ids`` ever fetched: the time of the latest paid
+        fetch (a detail, a 201 or a detail that gave no note). One query."""
 
+    @abstractmethod
+    def claim(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        """Lease those of ``note_ids`` that need a paid call, atomically.
+
+        Granted: notes not fetched since ``lease.fresh_since`` (when set),
+        and under no live lease of another crawl; their lease becomes
+        ``lease``. Several processes and machines may claim at once: each
+        note is granted to one crawl at a time.
+        """
+
+    @abstractmethod
+    def release(self, run_id: str) -> None:
+        """End every lease of ``run_id``: another crawl may take the notes."""
+
+    @abstractmethod
+    def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:
+        """Notes seen in a feed (of one of ``channels``, or any) and never
+        fetched, oldest seen first."""
+
+    @abstractmethod
+    def feed_pages(self, crawl_id: str) -> list[dict]:
+        """The ``feed_pages`` records of ``crawl_id``, by channel and page."""
 
     @abstractmethod
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:

@@ -1,7 +1,9 @@
 """A batch of operations to write to the store, and its JSON Lines form.
 
-The JSON Lines form is what spill files hold: one operation per line, each
-checked when read back, so a replay never half-applies a malformed line.
+The JSON Lines form is what journals and spill files hold: one operation per
+line, each checked when read back, so a replay never half-applies a
+malformed line. A last line cut short (the process died writing it) is
+skipped and reported; any other malformed line refuses the file.
 """
 
 from __future__ import annotations
@@ -9,6 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+#: Operation kinds, and the list of :class:`WriteBatch` each one goes to.
+KINDS = {
+    "note": "notes",
+    "appearance": "appearances",
+    "unavailable": "unavailable",
+    "failed": "failed",
+    "page": "pages",
+    "run": "runs",
+}
 
 
 @dataclass
@@ -22,53 +35,66 @@ class WriteBatch:
     appearances: list[dict] = field(default_factory=list)
     #: (note_id, at): the detail endpoint answered 201 at ``at``.
     unavailable: list[tuple[str, str]] = field(default_factory=list)
+    #: ``{"note_id", "at", "reason"}``: a paid detail that gave no note.
+    failed: list[dict] = field(default_factory=list)
+    #: ``{"crawl_id", "channel", "page", "cards", "new_notes", "next", "at"}``:
+    #: a feed page read, and whether the channel goes on after it.
+    pages: list[dict] = field(default_factory=list)
     #: Run records, each with its ``run_id``.
     runs: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.notes) + len(self.appearances) + len(self.unavailable) + len(self.runs)
+        return sum(len(getattr(self, name)) for name in KINDS.values())
+
+    def add(self, kind: str, data: dict) -> None:
+        if kind == "unavailable":
+            self.unavailable.append((data["note_id"], data["at"]))
+        else:
+            getattr(self, KINDS[kind]).append(data)
+
+    def operations(self) -> Iterable[tuple[str, dict]]:
+        for kind, name in KINDS.items():
+            for data in getattr(self, name):
+                if kind == "unavailable":
+                    data = {"note_id": data[0], "at": data[1]}
+                yield kind, data
 
     def to_json_lines(self) -> list[str]:
         """One JSON line per operation: ``{"kind", "run_id", "data"}``."""
-        operations = [
-            *(("note", item) for item in self.notes),
-            *(("appearance", item) for item in self.appearances),
-            *(("unavailable", {"note_id": note_id, "at": at}) for note_id, at in self.unavailable),
-            *(("run", record) for record in self.runs),
-        ]
-        return [
-            json.dumps({"kind": kind, "run_id": self.run_id, "data": data}, ensure_ascii=False)
-            for kind, data in operations
-        ]
+        return [operation_line(kind, self.run_id, data) for kind, data in self.operations()]
 
     @classmethod
     def from_json_lines(cls, lines: Iterable[str]) -> list[WriteBatch]:
-        """The batches that :meth:`to_json_lines` wrote, one per run id.
+        """The batches that :meth:`to_json_lines` wrote, one per run id;
+        a torn last line is refused like any other (see :func:`read_operations`)."""
+        batches, torn = read_operations(lines)
+        if torn is not None:
+            raise ValueError("line %d: %s" % torn)
+        return batches
 
-        Blank lines are skipped; a malformed line raises
-        ``ValueError("line N: ...")``, N counting from 1.
-        """
-        batches: dict[str, WriteBatch] = {}
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                kind, run_id, data = _parse_operation(line)
-            except ValueError as exc:
-                raise ValueError("line %d: %s" % (number, exc)) from None
-            batch = batches.setdefault(run_id, cls(run_id=run_id))
-            batch._add(kind, data)
-        return list(batches.values())
 
-    def _add(self, kind: str, data: dict) -> None:
-        if kind == "note":
-            self.notes.append(data)
-        elif kind == "appearance":
-            self.appearances.append(data)
-        elif kind == "unavailable":
-            self.unavailable.append((data["note_id"], data["at"]))
-        else:
-            self.runs.append(data)
+def operation_line(kind: str, run_id: str, data: dict[str, Any]) -> str:
+    return json.dumps({"kind": kind, "run_id": run_id, "data": data}, ensure_ascii=False)
+
+
+def read_operations(lines: Iterable[str]) -> tuple[list[WriteBatch], tuple[int, str] | None]:
+    """The batches in *lines*, one per run id, and the torn last line if any:
+    ``(number, problem)``. A malformed line before the last raises
+    ``ValueError("line N: ...")``, N counting from 1."""
+    batches: dict[str, WriteBatch] = {}
+    problem: tuple[int, str] | None = None
+    for number, line in enumerate(lines, start=1):
+        if problem is not None:
+            raise ValueError("line %d: %s" % problem)
+        if not line.strip():
+            continue
+        try:
+            kind, run_id, data = _parse_operation(line)
+        except ValueError as exc:
+            problem = (number, str(exc))
+            continue
+        batches.setdefault(run_id, WriteBatch(run_id=run_id)).add(kind, data)
+    return list(batches.values()), problem
 
 
 def _parse_operation(line: str) -> tuple[str, str, dict]:
@@ -97,5 +123,7 @@ _REQUIRED_DATA: dict[str, dict[str, type]] = {
     "note": {"note_id": str, "crawled_at": str},
     "appearance": {"note_id": str, "channel": str, "page": int, "position": int, "crawled_at": str},
     "unavailable": {"note_id": str, "at": str},
+    "failed": {"note_id": str, "at": str, "reason": str},
+    "page": {"crawl_id": str, "channel": str, "page": int, "next": bool, "at": str},
     "run": {"run_id": str},
 }

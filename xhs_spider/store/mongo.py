@@ -10,20 +10,20 @@ from typing import Any
 
 from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import BulkWriteError, ConnectionFailure
 
-from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.base import (
     APPEARANCE_KEY,
-    NoteState,
+    PAGE_KEY,
+    Lease,
     NoteStore,
     StoreUnavailable,
-    appearance_record,
     check_collection,
-    metric_snapshot,
-    note_states,
     run_sort_key,
 )
+from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store import mongo_requests as updates
+from xhs_spider.store.note_state import note_states
 
 #: Short, so that a server that is down is reported (and the batch spilled)
 #: within seconds rather than after pymongo's 30 s default.
@@ -37,10 +37,11 @@ INDEXES = (
     ("feed_appearances", [(name, ASCENDING) for name in APPEARANCE_KEY], True),
     ("feed_appearances", [("note_id", ASCENDING)], False),
     ("note_metrics", [("note_id", ASCENDING), ("fetched_at", ASCENDING)], True),
+    ("feed_pages", [(name, ASCENDING) for name in PAGE_KEY], True),
+    ("claims", [("run_id", ASCENDING)], False),
 )
-#: What a note record holds before anything but a feed has seen it.
-NEW_NOTE: dict[str, Any] = {"status": "seen", "channels": [], "detail_fetched_at": None, "unavailable_at": None}
-
+DUPLICATE_KEY = 11000
+FETCH_TIME_FIELDS = ("detail_fetched_at", "unavailable_at", "failed_at")
 _PASSWORD_OPTION = re.compile(r"((?:^|&)[^=&]*password[^=&]*=)[^&]*", re.IGNORECASE)
 
 
@@ -89,10 +90,11 @@ class MongoNoteStore(NoteStore):
     def write(self, batch: WriteBatch) -> None:
         database = self._database()
         requests = {
-            "feed_appearances": [_appearance_request(item, batch.run_id) for item in batch.appearances],
-            "notes": [request for note in note_states(batch).values() for request in _note_requests(note)],
-            "note_metrics": [_metric_request(item, batch.run_id) for item in batch.notes],
-            "runs": [_run_request(run) for run in batch.runs],
+            "feed_appearances": [updates.appearance_request(item, batch.run_id) for item in batch.appearances],
+            "notes": [request for note in note_states(batch).values() for request in updates.note_requests(note)],
+            "note_metrics": [updates.metric_request(item, batch.run_id) for item in batch.notes],
+            "runs": [updates.run_request(run) for run in batch.runs],
+            "feed_pages": [updates.page_request(page) for page in batch.pages],
         }
         with self._unavailable_on_error("cannot write"):
             for collection, collection_requests in requests.items():
@@ -104,21 +106,86 @@ class MongoNoteStore(NoteStore):
         if not note_ids:
             return {}
         query = {"_id": {"$in": list(note_ids)}}
-        fields = {"_id": 1, "detail_fetched_at": 1, "unavailable_at": 1}
+        fields = {"_id": 1, **dict.fromkeys(FETCH_TIME_FIELDS, 1)}
         with self._unavailable_on_error("cannot read"):
             documents = list(self._database().notes.find(query, fields))
         times = {}
         for document in documents:
-            fetched = [document.get("detail_fetched_at"), document.get("unavailable_at")]
-            known = [at for at in fetched if at]
+            known = [document[name] for name in FETCH_TIME_FIELDS if document.get(name)]
             if known:
                 times[document["_id"]] = max(known)
         return times
 
+    def claim(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        wanted = list(dict.fromkeys(note_ids))
+        if not wanted:
+            return set()
+        claims = self._database().claims
+        others = updates.all_of(
+            {"_id": {"$in": wanted}}, {"expires_at": {"$gt": lease.now}},
+            {"crawl_id": {"$ne": lease.crawl_id}},
+        )
+        with self._unavailable_on_error("cannot claim"):
+            refused = {document["_id"] for document in claims.find(others, {"_id": 1})}
+        if lease.fresh_since is not None:
+            times = self.fetch_times(wanted)
+            refused |= {n for n, at in times.items() if at >= lease.fresh_since}
+        candidates = [note_id for note_id in wanted if note_id not in refused]
+        return set(candidates) - self._take_leases(candidates, lease)
+
+    def _take_leases(self, note_ids: list[str], lease: Lease) -> set[str]:
+        """Lease *note_ids*; returns those another crawl leased meanwhile."""
+        if not note_ids:
+            return set()
+        fields = {"crawl_id": lease.crawl_id, "run_id": lease.run_id, "expires_at": lease.expires_at}
+        # Matches a free, expired or own lease; a live foreign one makes the
+        # upsert collide with its _id, which is how the race is lost.
+        requests = [
+            UpdateOne(
+                updates.all_of({"_id": note_id}, {"$or": [
+                    {"expires_at": {"$lte": lease.now}}, {"crawl_id": lease.crawl_id},
+                ]}),
+                {"$set": fields}, upsert=True,
+            )
+            for note_id in note_ids
+        ]
+        with self._unavailable_on_error("cannot claim"):
+            try:
+                self._database().claims.bulk_write(requests, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                    raise
+                return {note_ids[error["index"]] for error in errors}
+        return set()
+
+    def release(self, run_id: str) -> None:
+        with self._unavailable_on_error("cannot release"):
+            self._database().claims.delete_many({"run_id": run_id})
+
+    def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:
+        if limit == 0:
+            return []
+        conditions: list[dict[str, Any]] = [{"status": "seen"}]
+        if channels is not None:
+            conditions.append({"channels": {"$in": list(channels)}})
+        oldest_first = [("first_seen_at", ASCENDING), ("_id", ASCENDING)]
+        cursor = self._database().notes.find(updates.all_of(*conditions), {"_id": 1}, sort=oldest_first)
+        if limit is not None:
+            cursor = cursor.limit(limit)
+        with self._unavailable_on_error("cannot read"):
+            return [document["_id"] for document in cursor]
+
+    def feed_pages(self, crawl_id: str) -> list[dict]:
+        by_page = [("channel", ASCENDING), ("page", ASCENDING)]
+        with self._unavailable_on_error("cannot read"):
+            cursor = self._database().feed_pages.find({"crawl_id": crawl_id}, sort=by_page)
+            return [_without_id(document) for document in cursor]
+
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
         if limit == 0:
             return []  # pymongo reads limit 0 as "no limit"
-        query = _all_of({"status": "ok"}, {"detail_fetched_at": {"$lt": before}})
+        query = updates.all_of({"status": "ok"}, {"detail_fetched_at": {"$lt": before}})
         oldest_first = [("detail_fetched_at", ASCENDING), ("_id", ASCENDING)]
         cursor = self._database().notes.find(query, {"_id": 1}, sort=oldest_first)
         if limit is not None:
@@ -187,68 +254,6 @@ def masked_uri(uri: str) -> str:
 def _create_indexes(database: Database) -> None:
     for collection, keys, unique in INDEXES:
         database[collection].create_index(keys, unique=unique)
-
-
-def _appearance_request(item: dict, run_id: str) -> UpdateOne:
-    record = appearance_record(item, run_id)
-    key = {name: record[name] for name in APPEARANCE_KEY}
-    fields = {name: value for name, value in record.items() if name not in key}
-    return UpdateOne(key, {"$set": fields}, upsert=True)
-
-
-def _metric_request(item: dict, run_id: str) -> UpdateOne:
-    snapshot = metric_snapshot(item, run_id)
-    key = {"note_id": snapshot.pop("note_id"), "fetched_at": snapshot.pop("fetched_at")}
-    # The first snapshot of a fetch stays: a replay carries the same counters.
-    return UpdateOne(key, {"$setOnInsert": snapshot}, upsert=True)
-
-
-def _run_request(run: dict) -> UpdateOne:
-    return UpdateOne({"_id": run["run_id"]}, {"$set": run}, upsert=True)
-
-
-def _note_requests(state: NoteState) -> Iterator[UpdateOne]:
-    """Merge ``state`` into the stored note, as :meth:`NoteState.merge` does."""
-    this_note = {"_id": state.note_id}
-    yield UpdateOne(
-        this_note,
-        {
-            "$setOnInsert": {"note_id": state.note_id, **NEW_NOTE},
-            "$min": {"first_seen_at": state.first_seen_at},
-            "$max": {"last_seen_at": state.last_seen_at},
-        },
-        upsert=True,
-    )
-    if state.channels:
-        # A separate request: $addToSet cannot share an update with the
-        # $setOnInsert that creates the array.
-        yield UpdateOne(this_note, {"$addToSet": {"channels": {"$each": sorted(state.channels)}}})
-    if state.detail is not None:
-        at = state.detail_fetched_at
-        yield UpdateOne(
-            _all_of(this_note, _null_or("detail_fetched_at", {"$lte": at})),
-            {"$set": {**state.detail, "detail_fetched_at": at}},
-        )
-        yield UpdateOne(
-            _all_of(this_note, {"detail_fetched_at": at}, _null_or("unavailable_at", {"$lte": at})),
-            {"$set": {"status": "ok", "unavailable_at": None}},
-        )
-    if state.unavailable_at is not None:
-        yield UpdateOne(
-            _all_of(this_note, _null_or("detail_fetched_at", {"$lt": state.unavailable_at})),
-            {"$set": {"status": "unavailable"}, "$max": {"unavailable_at": state.unavailable_at}},
-        )
-
-
-def _all_of(*conditions: dict[str, Any]) -> dict[str, Any]:
-    # An explicit $and, not one merged filter: nx-27017 (a MongoDB-compatible
-    # server) ignores the other conditions of a filter that holds an $or.
-    return {"$and": list(conditions)}
-
-
-def _null_or(name: str, condition: dict[str, Any]) -> dict[str, Any]:
-    # Comparisons never match null, which stands for "never happened".
-    return {"$or": [{name: None}, {name: condition}]}
 
 
 def _note_record(document: dict) -> dict:

@@ -9,87 +9,21 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store import sqlite_schema as sql
 from xhs_spider.store.base import (
-    COUNTERS,
-    NoteState,
+    Lease,
     NoteStore,
     StoreUnavailable,
-    appearance_record,
     check_collection,
-    metric_snapshot,
-    note_states,
     run_sort_key,
 )
+from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store.note_state import NoteState, note_states
 
 #: Seconds to wait for another process's write lock (a reader exporting data).
 BUSY_TIMEOUT = 10.0
 #: SQLite allows 999 bound variables in old builds; stay well below.
 IN_CHUNK_SIZE = 500
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS notes (
-    note_id TEXT PRIMARY KEY,
-    status TEXT NOT NULL,
-    first_seen_at TEXT NOT NULL,
-    last_seen_at TEXT NOT NULL,
-    detail_fetched_at TEXT,
-    unavailable_at TEXT,
-    channels TEXT NOT NULL,  -- JSON array, sorted
-    detail TEXT              -- JSON object: the newest detail's fields
-);
-CREATE INDEX IF NOT EXISTS notes_by_status_detail_fetched_at
-    ON notes (status, detail_fetched_at);
-
-CREATE TABLE IF NOT EXISTS feed_appearances (
-    run_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    page INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    note_id TEXT NOT NULL,
-    crawled_at TEXT NOT NULL,
-    record TEXT NOT NULL,  -- JSON object: the whole appearance, run_id included
-    PRIMARY KEY (run_id, channel, page, position)
-);
-CREATE INDEX IF NOT EXISTS feed_appearances_by_note_id ON feed_appearances (note_id);
-
-CREATE TABLE IF NOT EXISTS note_metrics (
-    note_id TEXT NOT NULL,
-    fetched_at TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    likes INTEGER,
-    collects INTEGER,
-    comments INTEGER,
-    shares INTEGER,
-    reads INTEGER,
-    impressions INTEGER,
-    follows INTEGER,
-    PRIMARY KEY (note_id, fetched_at)
-);
-
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    record TEXT NOT NULL  -- JSON object
-);
-"""
-
-NOTE_COLUMNS = (
-    "note_id, status, first_seen_at, last_seen_at, detail_fetched_at, unavailable_at, channels, detail"
-)
-REPLACE_NOTE = "INSERT OR REPLACE INTO notes (%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" % NOTE_COLUMNS
-UPSERT_APPEARANCE = """
-INSERT INTO feed_appearances (run_id, channel, page, position, note_id, crawled_at, record)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, channel, page, position) DO UPDATE SET
-    note_id = excluded.note_id, crawled_at = excluded.crawled_at, record = excluded.record
-"""
-METRIC_COLUMNS = ("note_id", "fetched_at", "run_id", *COUNTERS)
-# The first snapshot of a fetch stays: a replay carries the same counters.
-INSERT_METRIC = "INSERT INTO note_metrics (%s) VALUES (%s) ON CONFLICT DO NOTHING" % (
-    ", ".join(METRIC_COLUMNS), ", ".join("?" * len(METRIC_COLUMNS)),
-)
-REPLACE_RUN = "INSERT OR REPLACE INTO runs (run_id, record) VALUES (?, ?)"
-
 
 class SqliteNoteStore(NoteStore):
     """The store in the SQLite file at ``path``, in WAL mode, one connection.
@@ -114,7 +48,7 @@ class SqliteNoteStore(NoteStore):
             )
             try:
                 connection.execute("PRAGMA journal_mode = WAL")
-                connection.executescript(SCHEMA)
+                sql.migrate(connection)
             except BaseException:
                 connection.close()
                 raise
@@ -127,9 +61,10 @@ class SqliteNoteStore(NoteStore):
 
     def write(self, batch: WriteBatch) -> None:
         with self._transaction() as connection:
-            connection.executemany(UPSERT_APPEARANCE, _appearance_rows(batch))
+            connection.executemany(sql.UPSERT_APPEARANCE, sql.appearance_rows(batch))
             self._merge_notes(connection, batch)
-            connection.executemany(INSERT_METRIC, _metric_rows(batch))
+            connection.executemany(sql.INSERT_METRIC, sql.metric_rows(batch))
+            connection.executemany(sql.REPLACE_PAGE, sql.page_rows(batch))
             self._merge_runs(connection, batch.runs)
 
     def _merge_notes(self, connection: sqlite3.Connection, batch: WriteBatch) -> None:
@@ -137,17 +72,17 @@ class SqliteNoteStore(NoteStore):
         for stored in self._stored_states(connection, list(states)):
             stored.merge(states[stored.note_id])
             states[stored.note_id] = stored
-        connection.executemany(REPLACE_NOTE, (_note_row(state) for state in states.values()))
+        connection.executemany(sql.REPLACE_NOTE, (sql.note_row(state) for state in states.values()))
 
     def _stored_states(
         self, connection: sqlite3.Connection, note_ids: Sequence[str],
     ) -> Iterator[NoteState]:
         for chunk in _chunks(note_ids):
             query = "SELECT %s FROM notes WHERE note_id IN (%s)" % (
-                NOTE_COLUMNS, _placeholders(chunk),
+                sql.NOTE_COLUMNS, _placeholders(chunk),
             )
             for row in connection.execute(query, chunk):
-                yield _note_state(row)
+                yield sql.note_state(row)
 
     def _merge_runs(self, connection: sqlite3.Connection, runs: list[dict]) -> None:
         if not runs:
@@ -160,20 +95,72 @@ class SqliteNoteStore(NoteStore):
                 merged[run_id] = json.loads(record)
         for run in runs:
             merged.setdefault(run["run_id"], {}).update(run)
-        connection.executemany(REPLACE_RUN, [(run_id, _json(record)) for run_id, record in merged.items()])
+        connection.executemany(sql.REPLACE_RUN, [(run_id, sql.to_json(record)) for run_id, record in merged.items()])
 
     def fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
-        times: dict[str, str] = {}
         with self._reading() as connection:
-            for chunk in _chunks(list(note_ids)):
-                query = (
-                    "SELECT note_id, MAX(COALESCE(detail_fetched_at, ''), COALESCE(unavailable_at, ''))"
-                    " FROM notes WHERE note_id IN (%s)"
-                    " AND (detail_fetched_at IS NOT NULL OR unavailable_at IS NOT NULL)"
-                    % _placeholders(chunk)
-                )
-                times.update(connection.execute(query, chunk).fetchall())
+            return self._fetch_times(connection, list(note_ids))
+
+    @staticmethod
+    def _fetch_times(connection: sqlite3.Connection, note_ids: Sequence[str]) -> dict[str, str]:
+        times: dict[str, str] = {}
+        for chunk in _chunks(note_ids):
+            query = "SELECT note_id, %s FROM notes WHERE note_id IN (%s)" % (
+                sql.FETCHED_AT, _placeholders(chunk),
+            )
+            times.update((note_id, at) for note_id, at in connection.execute(query, chunk) if at)
         return times
+
+    def claim(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        wanted = list(dict.fromkeys(note_ids))
+        with self._transaction() as connection:
+            refused = self._leased_by_others(connection, wanted, lease)
+            if lease.fresh_since is not None:
+                times = self._fetch_times(connection, wanted)
+                refused |= {n for n, at in times.items() if at >= lease.fresh_since}
+            granted = [note_id for note_id in wanted if note_id not in refused]
+            connection.executemany(sql.REPLACE_CLAIM, (
+                (note_id, lease.crawl_id, lease.run_id, lease.expires_at) for note_id in granted
+            ))
+        return set(granted)
+
+    @staticmethod
+    def _leased_by_others(
+        connection: sqlite3.Connection, note_ids: Sequence[str], lease: Lease,
+    ) -> set[str]:
+        refused: set[str] = set()
+        for chunk in _chunks(note_ids):
+            query = (
+                "SELECT note_id FROM claims WHERE note_id IN (%s) AND expires_at > ?"
+                " AND crawl_id != ?" % _placeholders(chunk)
+            )
+            rows = connection.execute(query, [*chunk, lease.now, lease.crawl_id])
+            refused.update(row[0] for row in rows)
+        return refused
+
+    def release(self, run_id: str) -> None:
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM claims WHERE run_id = ?", (run_id,))
+
+    def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:
+        query = (
+            "SELECT note_id, channels FROM notes WHERE status = 'seen'"
+            " ORDER BY first_seen_at, note_id"
+        )
+        wanted = None if channels is None else set(channels)
+        found: list[str] = []
+        with self._reading() as connection:
+            for note_id, seen_in in connection.execute(query):
+                if wanted is None or wanted.intersection(json.loads(seen_in)):
+                    found.append(note_id)
+                    if limit is not None and len(found) >= limit:
+                        break
+        return found
+
+    def feed_pages(self, crawl_id: str) -> list[dict]:
+        query = "SELECT record FROM feed_pages WHERE crawl_id = ? ORDER BY channel, page"
+        with self._reading() as connection:
+            return [json.loads(row[0]) for row in connection.execute(query, (crawl_id,))]
 
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
         query = (
@@ -186,14 +173,14 @@ class SqliteNoteStore(NoteStore):
 
     def get_note(self, note_id: str) -> dict | None:
         with self._reading() as connection:
-            query = "SELECT %s FROM notes WHERE note_id = ?" % NOTE_COLUMNS
+            query = "SELECT %s FROM notes WHERE note_id = ?" % sql.NOTE_COLUMNS
             row = connection.execute(query, (note_id,)).fetchone()
-        return None if row is None else _note_state(row).to_record()
+        return None if row is None else sql.note_state(row).to_record()
 
     def iter_notes(self) -> Iterator[dict]:
         with self._reading() as connection:
-            for row in connection.execute("SELECT %s FROM notes ORDER BY note_id" % NOTE_COLUMNS):
-                yield _note_state(row).to_record()
+            for row in connection.execute("SELECT %s FROM notes ORDER BY note_id" % sql.NOTE_COLUMNS):
+                yield sql.note_state(row).to_record()
 
     def count(self, collection: str) -> int:
         check_collection(collection)
@@ -237,45 +224,6 @@ def _unavailable_on_error(what: str) -> Iterator[None]:
         yield
     except (sqlite3.OperationalError, OSError) as exc:
         raise StoreUnavailable("%s: %s" % (what, exc)) from exc
-
-
-def _appearance_rows(batch: WriteBatch) -> Iterator[tuple]:
-    for item in batch.appearances:
-        record = appearance_record(item, batch.run_id)
-        yield (
-            record["run_id"], record["channel"], record["page"], record["position"],
-            record["note_id"], record["crawled_at"], _json(record),
-        )
-
-
-def _metric_rows(batch: WriteBatch) -> Iterator[tuple]:
-    for item in batch.notes:
-        snapshot = metric_snapshot(item, batch.run_id)
-        yield tuple(snapshot[column] for column in METRIC_COLUMNS)
-
-
-def _note_row(state: NoteState) -> tuple:
-    return (
-        state.note_id, state.status, state.first_seen_at, state.last_seen_at,
-        state.detail_fetched_at, state.unavailable_at, _json(sorted(state.channels)),
-        None if state.detail is None else _json(state.detail),
-    )
-
-
-def _note_state(row: sqlite3.Row | tuple) -> NoteState:
-    # The status column is for queries; the state derives it.
-    note_id, _, first_seen_at, last_seen_at, detail_fetched_at, unavailable_at, channels, detail = row
-    return NoteState(
-        note_id, first_seen_at, last_seen_at,
-        channels=set(json.loads(channels)),
-        detail_fetched_at=detail_fetched_at,
-        detail=None if detail is None else json.loads(detail),
-        unavailable_at=unavailable_at,
-    )
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:

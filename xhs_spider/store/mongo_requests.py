@@ -1,0 +1,94 @@
+"""The MongoDB store's update requests: order-free merges, as NoteState does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pymongo import UpdateOne
+
+from xhs_spider.store.base import APPEARANCE_KEY, PAGE_KEY, appearance_record, metric_snapshot
+from xhs_spider.store.note_state import NoteState
+
+#: What a note record holds before anything but a feed has seen it.
+NEW_NOTE: dict[str, Any] = {
+    "status": "seen", "channels": [], "detail_fetched_at": None, "unavailable_at": None,
+    "failed_at": None, "failed_reason": None,
+}
+
+
+def appearance_request(item: dict, run_id: str) -> UpdateOne:
+    record = appearance_record(item, run_id)
+    key = {name: record[name] for name in APPEARANCE_KEY}
+    fields = {name: value for name, value in record.items() if name not in key}
+    return UpdateOne(key, {"$set": fields}, upsert=True)
+
+
+def metric_request(item: dict, run_id: str) -> UpdateOne:
+    snapshot = metric_snapshot(item, run_id)
+    key = {"note_id": snapshot.pop("note_id"), "fetched_at": snapshot.pop("fetched_at")}
+    # The first snapshot of a fetch stays: a replay carries the same counters.
+    return UpdateOne(key, {"$setOnInsert": snapshot}, upsert=True)
+
+
+def page_request(page: dict) -> UpdateOne:
+    return UpdateOne({name: page[name] for name in PAGE_KEY}, {"$set": page}, upsert=True)
+
+
+def run_request(run: dict) -> UpdateOne:
+    return UpdateOne({"_id": run["run_id"]}, {"$set": run}, upsert=True)
+
+
+def note_requests(state: NoteState) -> Iterator[UpdateOne]:
+    """Merge ``state`` into the stored note, as :meth:`NoteState.merge` does."""
+    this_note = {"_id": state.note_id}
+    yield UpdateOne(
+        this_note,
+        {
+            "$setOnInsert": {"note_id": state.note_id, **NEW_NOTE},
+            "$min": {"first_seen_at": state.first_seen_at},
+            "$max": {"last_seen_at": state.last_seen_at},
+        },
+        upsert=True,
+    )
+    if state.channels:
+        # A separate request: $addToSet cannot share an update with the
+        # $setOnInsert that creates the array.
+        yield UpdateOne(this_note, {"$addToSet": {"channels": {"$each": sorted(state.channels)}}})
+    if state.detail is not None:
+        at = state.detail_fetched_at
+        yield UpdateOne(
+            all_of(this_note, null_or("detail_fetched_at", {"$lte": at})),
+            {"$set": {**state.detail, "detail_fetched_at": at}},
+        )
+        yield UpdateOne(
+            all_of(this_note, {"detail_fetched_at": at}, null_or("unavailable_at", {"$lte": at})),
+            {"$set": {"status": "ok", "unavailable_at": None}},
+        )
+    if state.failed_at is not None:
+        yield from failure_requests(this_note, state)
+    if state.unavailable_at is not None:
+        yield UpdateOne(
+            all_of(this_note, null_or("detail_fetched_at", {"$lt": state.unavailable_at})),
+            {"$set": {"status": "unavailable"}, "$max": {"unavailable_at": state.unavailable_at}},
+        )
+
+
+def failure_requests(this_note: dict[str, Any], state: NoteState) -> Iterator[UpdateOne]:
+    at = state.failed_at
+    yield UpdateOne(
+        all_of(this_note, null_or("failed_at", {"$lte": at})),
+        {"$set": {"failed_at": at, "failed_reason": state.failed_reason}},
+    )
+    yield UpdateOne(all_of(this_note, {"status": "seen"}), {"$set": {"status": "failed"}})
+
+
+def all_of(*conditions: dict[str, Any]) -> dict[str, Any]:
+    # An explicit $and, not one merged filter: nx-27017 (a MongoDB-compatible
+    # server) ignores the other conditions of a filter that holds an $or.
+    return {"$and": list(conditions)}
+
+
+def null_or(name: str, condition: dict[str, Any]) -> dict[str, Any]:
+    # Comparisons never match null, which stands for "never happened".
+    return {"$or": [{name: None}, {name: condition}]}
