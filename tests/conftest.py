@@ -1,17 +1,30 @@
-"""Fixtures: a real sandbox of the API on loopback, and real crawls against it."""
+"""Fixtures: a real sandbox of the API on loopback, and real crawls against it.
+
+Crawls run in the test process (:func:`in_process_crawl`, on the asyncio
+reactor that pytest-twisted runs for the whole session) unless a test needs
+what only a subprocess shows: an exit status, a command's output, a signal
+(:func:`crawl`, :func:`run_scrapy`).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.test import get_crawler
 
 from xhs_spider.sandbox.process import SandboxProcess
 
@@ -53,10 +66,14 @@ def feed_note_ids(api: SandboxProcess, oid: str, page: int) -> list[str]:
         return json.load(answer)["note_ids"]
 
 
-@dataclass
-class Crawl:
-    returncode: int
-    stdout: str
+#: What every in-process crawler needs to be a crawl of this project.
+ADDON = {"ADDONS": {"xhs_spider.addon.XhsSpiderAddon": 0}}
+
+
+@dataclass(kw_only=True)
+class CrawlOutput:
+    """What a crawl left: its log, its final stats and the items it scraped."""
+
     log: str
     stats: dict
     items: list[dict] = field(default_factory=list)
@@ -72,6 +89,14 @@ class Crawl:
     @property
     def finish_reason(self) -> str | None:
         return self.stats.get("finish_reason")
+
+
+@dataclass(kw_only=True)
+class Crawl(CrawlOutput):
+    """A ``scrapy crawl`` subprocess: also its exit status and its output."""
+
+    returncode: int
+    stdout: str
 
 
 def scrapy_command(*args: str) -> list[str]:
@@ -127,3 +152,93 @@ def crawl(tmp_path, api):
         )
 
     return run
+
+
+# In-process crawls ------------------------------------------------------------
+
+
+class LogCapture(logging.Handler):
+    """The log of one in-process crawl, formatted as Scrapy writes LOG_FILE.
+
+    A root handler, added before the crawler is built: the token-masking
+    extension filters it as it filters Scrapy's own handler in a subprocess.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def __enter__(self) -> LogCapture:
+        root = logging.getLogger()
+        self._level = root.level
+        root.addHandler(self)
+        root.setLevel(logging.DEBUG)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self)
+        root.setLevel(self._level)
+
+
+class ItemCollector:
+    """Collects the items a crawl scraped, as the feed exports would write them."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def item_scraped(self, item: Any) -> None:
+        self.items.append(ItemAdapter(item).asdict())
+
+
+async def run_crawler(spidercls: type[Spider], settings: dict[str, Any], **spider_args: str) -> CrawlOutput:
+    """Crawl with *spidercls* in this process; *settings* at project priority."""
+    collector = ItemCollector()
+    with LogCapture() as log:
+        crawler = get_crawler(spidercls, settings)
+        crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+        await maybe_deferred_to_future(crawler.crawl(**spider_args))
+    assert crawler.stats is not None
+    return CrawlOutput(log=log.text, stats=dict(crawler.stats.get_stats()), items=collector.items)
+
+
+InProcessCrawl = Callable[..., Awaitable[CrawlOutput]]
+
+
+@pytest.fixture
+def in_process_crawl(tmp_path: Path, api: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessCrawl]:
+    """Crawl against the sandbox in the test process; awaitable, returns a :class:`CrawlOutput`.
+
+    ``await in_process_crawl(FeedSpider, oid="homefeed_food_v3", pages="2",
+    settings={...}, token=...)``: the settings and spider arguments of
+    ``scrapy crawl -s ... -a ...``, with the developer's environment left out.
+    """
+    for name in list(os.environ):
+        if name.startswith(("JUSTONEAPI_", "XHS_")):
+            monkeypatch.delenv(name)
+
+    async def run(
+        spidercls: type[Spider], *, settings: dict[str, Any] | None = None, token: str | None = TOKEN,
+        **spider_args: str,
+    ) -> CrawlOutput:
+        merged: dict[str, Any] = {
+            **ADDON,
+            **FAST_SETTINGS,
+            "JUSTONEAPI_BASE_URL": api.url,
+            # One embedded store per test, shared by the test's crawls.
+            "XHS_STORE_URI": f"sqlite:///{tmp_path / 'xhs.sqlite3'}",
+            **(settings or {}),
+        }
+        if token:
+            merged["JUSTONEAPI_TOKEN"] = token
+        return await run_crawler(spidercls, merged, **spider_args)
+
+    yield run

@@ -1,14 +1,25 @@
+"""TokenMiddleware: the token is in a request only while it is downloaded.
+
+Unit tests build the middleware with get_crawler; whole crawls against the
+sandbox (in-process) check that the token ends up in no log, output or file.
+"""
+
 import logging
 
 import pytest
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import JsonResponse
+from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import TimeoutError as DownloadTimeoutError
 
+from tests.conftest import TOKEN as CRAWL_TOKEN
+from tests.conftest import InProcessCrawl
 from xhs_spider.api.client import JustOneApi
 from xhs_spider.middlewares.token import TokenMiddleware
+from xhs_spider.sandbox import SandboxProcess
+from xhs_spider.spiders.feed import FeedSpider
 
 TOKEN = "unit-token-AbCdEf0123456789"
 BASE = "https://api.justoneapi.com"
@@ -85,3 +96,79 @@ def test_environment_variable_overrides_the_setting(monkeypatch):
     monkeypatch.setenv("JUSTONEAPI_TOKEN", "from-env-token")
     _, mw, _ = build(token="from-settings")
     assert mw.token == "from-env-token"
+
+
+# Whole crawls, in-process: the token leaves no trace -------------------------
+
+
+def all_files_text(directory):
+    texts = []
+    for path in directory.rglob("*"):
+        if path.is_file():
+            texts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+@deferred_f_from_coro_f
+async def test_token_leaves_no_trace(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Redirects would carry the token in Location; a connection dropped
+    # mid-body makes Scrapy log the URL it was downloading.
+    api.configure(
+        faults={"500": 0.2, "400": 0.05, "302": 0.05}, malformed_rate=0.05,
+        redirect_rate=0.1, dataloss_rate=0.1,
+    )
+    jobdir = tmp_path / "job"
+    result = await in_process_crawl(
+        FeedSpider, oid="homefeed_food_v3", pages="2",
+        settings={"JOBDIR": str(jobdir), "LOG_LEVEL": "DEBUG"}, token=CRAWL_TOKEN,
+    )
+
+    assert result.finish_reason == "finished"
+    assert result.notes
+    assert "Gave up on" in result.log  # the 400 give-ups log their request
+    served = api.stats()["http_faults"]
+    assert served["redirect"] > 0 and served["dataloss"] > 0
+    assert "Redirecting" not in result.log
+    output = capfd.readouterr()
+    everything = "\n".join([result.log, output.out, output.err, all_files_text(tmp_path)])
+    assert CRAWL_TOKEN not in everything
+    assert "token=" + CRAWL_TOKEN[:6] not in everything
+
+
+@deferred_f_from_coro_f
+async def test_token_stays_out_of_a_paused_jobdir(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path
+) -> None:
+    # A crawl stopped by the quota leaves its pending requests in JOBDIR.
+    api.configure(quota=5)
+    jobdir = tmp_path / "paused-job"
+    result = await in_process_crawl(
+        FeedSpider, oid="homefeed_food_v3,homefeed_travel_v3", pages="3",
+        settings={"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "2"}, token=CRAWL_TOKEN,
+    )
+
+    assert result.finish_reason == "justoneapi_daily_quota_exceeded"
+    queued = [p for p in (jobdir / "requests.queue").rglob("*") if p.is_file() and p.stat().st_size]
+    assert queued, "expected pending requests persisted in JOBDIR"
+    persisted = b"".join(p.read_bytes() for p in jobdir.rglob("*") if p.is_file())
+    assert b"noteId=" in persisted or b"get-note-feed" in persisted
+    assert CRAWL_TOKEN.encode() not in persisted
+    assert b"token=" not in persisted
+
+
+@deferred_f_from_coro_f
+async def test_token_stays_out_of_download_errors(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Timeouts quote the URL they failed on; the token must be masked there too.
+    api.configure(latency=2.0)
+    result = await in_process_crawl(
+        FeedSpider, oid="homefeed_food_v3", pages="1", details="false",
+        settings={"DOWNLOAD_TIMEOUT": "0.5", "RETRY_TIMES": "1"}, token=CRAWL_TOKEN,
+    )
+
+    assert "took longer than" in result.log
+    output = capfd.readouterr()
+    assert CRAWL_TOKEN not in result.log + output.out + output.err

@@ -82,6 +82,13 @@ def appearance(number: int, channel: str, crawled_at: str, *, page: int = 1, pos
     }
 
 
+def stored(store: NoteStore, number: int) -> dict:
+    """The note record of *number*, which the test has written."""
+    note = store.get_note(note_id(number))
+    assert note is not None, "note %d is not in the store" % number
+    return note
+
+
 def state(store: NoteStore) -> tuple:
     """Everything the store reports, to compare two stores or two moments."""
     counts = {collection: store.count(collection) for collection in COLLECTIONS}
@@ -144,7 +151,8 @@ def insert_raw(store: NoteStore, collection: str, record: dict) -> None:
             )
     else:
         assert isinstance(store, MongoNoteStore)
-        with MongoClient(store.uri) as client:
+        client: MongoClient[dict] = MongoClient(store.uri)
+        with client:
             client[store.database_name][collection].insert_one(record)
 
 
@@ -171,7 +179,7 @@ def test_last_appearance_at_a_place_wins(store: NoteStore) -> None:
     store.write(WriteBatch("r1", appearances=[appearance(1, FOOD, at(2)), appearance(2, FOOD, at(2, 1))]))
 
     assert store.count("feed_appearances") == 1
-    assert store.get_note(note_id(2))["channels"] == [FOOD]
+    assert stored(store, 2)["channels"] == [FOOD]
 
 
 def test_reopening_keeps_data(store: NoteStore) -> None:
@@ -256,7 +264,7 @@ def test_older_detail_does_not_overwrite_newer(store: NoteStore) -> None:
     store.write(WriteBatch("r2", notes=[detail(1, at(3), likes=30, title="新")]))
     store.write(WriteBatch("r1", notes=[detail(1, at(2), likes=20, title="旧")]))
 
-    note = store.get_note(note_id(1))
+    note = stored(store, 1)
     assert (note["title"], note["counts"]["likes"], note["detail_fetched_at"]) == ("新", 30, at(3))
     assert (note["first_seen_at"], note["last_seen_at"]) == (at(2), at(3))
     assert store.count("note_metrics") == 2
@@ -271,10 +279,10 @@ def test_operations_in_one_batch_apply_in_order(store: NoteStore) -> None:
         detail(3, at(3), title="旧"),
     ]))
 
-    assert store.get_note(note_id(1))["status"] == "ok"
-    assert store.get_note(note_id(1))["channels"] == [FOOD]
-    assert store.get_note(note_id(2))["title"] == "后"
-    assert store.get_note(note_id(3))["title"] == "新"
+    assert stored(store, 1)["status"] == "ok"
+    assert stored(store, 1)["channels"] == [FOOD]
+    assert stored(store, 2)["title"] == "后"
+    assert stored(store, 3)["title"] == "新"
     assert store.count("note_metrics") == 4
 
 
@@ -288,16 +296,16 @@ def test_unavailable_bookkeeping(store: NoteStore) -> None:
     store.write(WriteBatch("r1", notes=[detail(2, at(2), title="还在")]))
     store.write(WriteBatch("r2", unavailable=[(note_id(2), at(4))]))
     store.write(WriteBatch("r2", unavailable=[(note_id(2), at(3))]))
-    note = store.get_note(note_id(2))
+    note = stored(store, 2)
     assert (note["status"], note["unavailable_at"], note["detail_fetched_at"]) == ("unavailable", at(4), at(2))
     assert note["title"] == "还在"
 
     store.write(WriteBatch("r3", notes=[detail(2, at(5), title="回来了")]))
-    note = store.get_note(note_id(2))
+    note = stored(store, 2)
     assert (note["status"], note["unavailable_at"], note["title"]) == ("ok", None, "回来了")
 
     store.write(WriteBatch("r2", unavailable=[(note_id(2), at(4))]))  # a replayed, older 201
-    assert store.get_note(note_id(2))["status"] == "ok"
+    assert stored(store, 2)["status"] == "ok"
 
 
 def test_unknown_note_is_none(store: NoteStore) -> None:
@@ -377,7 +385,7 @@ def random_batches(seed: int) -> list[WriteBatch]:
     Details cover notes 1-8 and 201s notes 5-10, so every status occurs.
     """
     chooser = random.Random(seed)
-    batches = []
+    batches: list[WriteBatch] = []
     for run in range(3):
         places = iter(range(1, 1000))
         for _ in range(4):
@@ -399,10 +407,11 @@ def random_batches(seed: int) -> list[WriteBatch]:
 
 
 def shuffled(batch: WriteBatch, chooser: random.Random) -> WriteBatch:
-    parts = [list(batch.notes), list(batch.appearances), list(batch.unavailable)]
-    for part in parts:
-        chooser.shuffle(part)
-    return WriteBatch(batch.run_id, *parts, runs=batch.runs)
+    notes, appearances, unavailable = list(batch.notes), list(batch.appearances), list(batch.unavailable)
+    chooser.shuffle(notes)
+    chooser.shuffle(appearances)
+    chooser.shuffle(unavailable)
+    return WriteBatch(batch.run_id, notes, appearances, unavailable, runs=batch.runs)
 
 
 def test_notes_do_not_depend_on_write_order(new_store: Callable[[], NoteStore]) -> None:
@@ -513,7 +522,9 @@ def test_mongo_unreachable_at_open(tmp_path: Path) -> None:
 
 
 def test_open_store_defaults_to_sqlite(tmp_path: Path) -> None:
-    assert open_store(None).path == Path("data/xhs.sqlite3")
+    default = open_store(None)
+    assert isinstance(default, SqliteNoteStore)
+    assert default.path == Path("data/xhs.sqlite3")
     path = tmp_path / "data" / "xhs.sqlite3"
     with open_store(None, default_path=str(path)) as store:
         assert isinstance(store, SqliteNoteStore)

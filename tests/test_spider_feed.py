@@ -1,18 +1,31 @@
-"""Whole ``feed`` crawls against the sandbox, as a user runs them."""
+"""The ``feed`` spider: its arguments, and whole crawls against the sandbox, in-process."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from tests.conftest import feed_note_ids
+from scrapy.utils.defer import deferred_f_from_coro_f
 
-TWO_CHANNELS = "oid=homefeed_food_v3,homefeed_travel_v3"
+from tests.conftest import InProcessCrawl, feed_note_ids
+from xhs_spider.sandbox import SandboxProcess
+from xhs_spider.spiders.feed import FeedSpider
+
+TWO_CHANNELS = "homefeed_food_v3,homefeed_travel_v3"
 
 
-def test_one_note_per_distinct_note_and_one_appearance_per_card(crawl, api):
-    result = crawl("feed", TWO_CHANNELS, "pages=3")
+def test_scrapyd_job_argument_passes_through():
+    assert FeedSpider.check_arguments(oid="homefeed_food_v3", _job="6487ec7f") is None
+    spider = FeedSpider(oid="homefeed_food_v3", _job="6487ec7f")
+    assert spider._job == "6487ec7f"
+    assert spider.run_arguments == {"oid": "homefeed_food_v3"}
 
-    assert result.returncode == 0, result.stdout
+
+@deferred_f_from_coro_f
+async def test_one_note_per_distinct_note_and_one_appearance_per_card(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess
+) -> None:
+    result = await in_process_crawl(FeedSpider, oid=TWO_CHANNELS, pages="3")
+
     assert result.finish_reason == "finished"
     assert "WARNING" not in result.log and "ERROR" not in result.log
     appearances, notes = result.appearances, result.notes
@@ -38,8 +51,11 @@ def test_one_note_per_distinct_note_and_one_appearance_per_card(crawl, api):
     assert result.stats["justoneapi/requests"] == served["calls"]
 
 
-def test_card_counts_match_what_the_sandbox_served(crawl, api):
-    result = crawl("feed", "oid=homefeed_food_v3", "pages=2", "details=false")
+@deferred_f_from_coro_f
+async def test_card_counts_match_what_the_sandbox_served(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess
+) -> None:
+    result = await in_process_crawl(FeedSpider, oid="homefeed_food_v3", pages="2", details="false")
 
     assert result.finish_reason == "finished"
     served = api.stats()
@@ -53,8 +69,9 @@ def test_card_counts_match_what_the_sandbox_served(crawl, api):
     assert result.stats["justoneapi/feed/cards"] == len(expected) + skipped
 
 
-def test_flaky_api_loses_no_note(crawl, api, tmp_path):
-    clean = crawl("feed", TWO_CHANNELS, "pages=3")
+@deferred_f_from_coro_f
+async def test_flaky_api_loses_no_note(in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path) -> None:
+    clean = await in_process_crawl(FeedSpider, oid=TWO_CHANNELS, pages="3")
     clean_notes = {n["note_id"] for n in clean.notes}
 
     api.reset()
@@ -62,8 +79,8 @@ def test_flaky_api_loses_no_note(crawl, api, tmp_path):
         faults={"301": 0.1, "500": 0.1, "302": 0.1},
         malformed_rate=0.04, truncated_rate=0.03, html_error_rate=0.03,
     )
-    flaky = crawl(
-        "feed", TWO_CHANNELS, "pages=3",
+    flaky = await in_process_crawl(
+        FeedSpider, oid=TWO_CHANNELS, pages="3",
         settings={"XHS_STORE_URI": f"sqlite:///{tmp_path / 'flaky.sqlite3'}"},
     )
 
@@ -82,10 +99,15 @@ def test_flaky_api_loses_no_note(crawl, api, tmp_path):
     assert stats["justoneapi/billed"] == served["billed"]
 
 
-def test_quota_stops_the_crawl_within_the_concurrency(crawl, api):
+@deferred_f_from_coro_f
+async def test_quota_stops_the_crawl_within_the_concurrency(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess
+) -> None:
     quota = 12
     api.configure(quota=quota)
-    result = crawl("feed", TWO_CHANNELS, "pages=3", settings={"CONCURRENT_REQUESTS": 4})
+    result = await in_process_crawl(
+        FeedSpider, oid=TWO_CHANNELS, pages="3", settings={"CONCURRENT_REQUESTS": 4}
+    )
 
     assert result.finish_reason == "justoneapi_daily_quota_exceeded"
     served = api.stats()
@@ -94,18 +116,12 @@ def test_quota_stops_the_crawl_within_the_concurrency(crawl, api):
     assert "Daily Quota Exceeded" in result.log
 
 
-def test_wrong_token_stops_after_the_first_answer(crawl, api):
-    result = crawl("feed", "oid=homefeed_food_v3", "pages=3", token="not-the-token")
-
-    assert result.finish_reason == "justoneapi_invalid_token"
-    assert result.returncode == 1  # cron and Scrapyd see the failure
-    assert api.stats()["calls"] == 1
-    assert result.notes == [] and result.appearances == []
-
-
-def test_unavailable_notes_are_paid_once_and_not_retried(crawl, api):
+@deferred_f_from_coro_f
+async def test_unavailable_notes_are_paid_once_and_not_retried(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess
+) -> None:
     api.configure(unavailable_rate=0.5)
-    result = crawl("feed", "oid=homefeed_food_v3", "pages=2")
+    result = await in_process_crawl(FeedSpider, oid="homefeed_food_v3", pages="2")
 
     served = api.stats()
     unavailable = result.stats["justoneapi/notes/unavailable"]
@@ -115,14 +131,18 @@ def test_unavailable_notes_are_paid_once_and_not_retried(crawl, api):
     assert result.finish_reason == "finished"
 
 
-def test_a_paused_crawl_resumes_without_paying_twice(crawl, api, tmp_path):
+@deferred_f_from_coro_f
+async def test_a_paused_crawl_resumes_without_paying_twice(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path
+) -> None:
     jobdir = tmp_path / "job"
+    settings = {"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "2"}
     api.configure(quota=15)
-    first = crawl("feed", TWO_CHANNELS, "pages=3", settings={"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "2"})
+    first = await in_process_crawl(FeedSpider, oid=TWO_CHANNELS, pages="3", settings=settings)
     assert first.finish_reason == "justoneapi_daily_quota_exceeded"
 
     api.configure(quota=None)  # the next day: the quota is back
-    second = crawl("feed", TWO_CHANNELS, "pages=3", settings={"JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "2"})
+    second = await in_process_crawl(FeedSpider, oid=TWO_CHANNELS, pages="3", settings=settings)
     assert second.finish_reason == "finished"
 
     expected = set()

@@ -1,4 +1,5 @@
-import asyncio
+"""BusinessCodeMiddleware: every business code of the API gets one action."""
+
 import json
 
 import pytest
@@ -6,6 +7,7 @@ from scrapy import Request, Spider
 from scrapy.core.downloader import Slot
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, JsonResponse
+from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from xhs_spider.api.client import JustOneApi
@@ -32,17 +34,14 @@ def answer(request, code, status=200, data=None):
     return JsonResponse(request.url, status=status, body=body.encode(), request=request)
 
 
-def run(coroutine):
-    return asyncio.run(coroutine)
-
-
-def test_success_passes_and_is_billed():
+@deferred_f_from_coro_f
+async def test_success_passes_and_is_billed():
     crawler, mw, api = build()
     request = api.feed_request("homefeed_food_v3", 1)
     mw.process_request(request)
     response = answer(request, 0, data=[])
 
-    assert run(mw.process_response(request, response)) is response
+    assert await mw.process_response(request, response) is response
     stats = crawler.stats.get_stats()
     assert stats["justoneapi/billed"] == 1
     assert stats["justoneapi/billed/feed"] == 1
@@ -50,10 +49,11 @@ def test_success_passes_and_is_billed():
 
 
 @pytest.mark.parametrize(("code", "status"), [(301, 200), (500, 500), (503, 503), (999, 200)])
-def test_transient_codes_are_retried_whatever_the_http_status(code, status):
+@deferred_f_from_coro_f
+async def test_transient_codes_are_retried_whatever_the_http_status(code, status):
     crawler, mw, api = build()
     request = api.detail_request("67f32a94000000001d02eb4a")
-    retry = run(mw.process_response(request, answer(request, code, status)))
+    retry = await mw.process_response(request, answer(request, code, status))
 
     assert isinstance(retry, Request)
     assert retry.meta["retry_times"] == 1
@@ -63,44 +63,48 @@ def test_transient_codes_are_retried_whatever_the_http_status(code, status):
     assert "justoneapi/billed" not in stats
 
 
-def test_retries_are_bounded_then_given_up():
+@deferred_f_from_coro_f
+async def test_retries_are_bounded_then_given_up():
     crawler, mw, api = build()
     request = api.detail_request("67f32a94000000001d02eb4a")
     for _ in range(2):
-        request = run(mw.process_response(request, answer(request, 301)))
+        request = await mw.process_response(request, answer(request, 301))
     with pytest.raises(IgnoreRequest):
-        run(mw.process_response(request, answer(request, 301)))
+        await mw.process_response(request, answer(request, 301))
     stats = crawler.stats.get_stats()
     assert stats["justoneapi/retry/count"] == 2
     assert stats["justoneapi/give_up/code_301"] == 1
 
 
-def test_bodies_that_are_not_json_are_retried():
+@deferred_f_from_coro_f
+async def test_bodies_that_are_not_json_are_retried():
     crawler, mw, api = build()
     request = api.feed_request("homefeed_food_v3", 1)
     html = HtmlResponse(request.url, status=502, body=b"<html>Bad Gateway</html>", request=request)
     cut = JsonResponse(request.url, body=b'{"code": 0, "data": [{"id"', request=request)
 
-    assert isinstance(run(mw.process_response(request, html)), Request)
-    assert isinstance(run(mw.process_response(request, cut)), Request)
+    assert isinstance(await mw.process_response(request, html), Request)
+    assert isinstance(await mw.process_response(request, cut), Request)
     assert crawler.stats.get_value("justoneapi/invalid_body") == 2
 
 
 @pytest.mark.parametrize("code", [400, 404])
-def test_bad_requests_are_given_up_at_once(code, caplog):
+@deferred_f_from_coro_f
+async def test_bad_requests_are_given_up_at_once(code, caplog):
     crawler, mw, api = build()
     request = api.detail_request("67f32a94000000001d02eb4a")
     with pytest.raises(IgnoreRequest):
-        run(mw.process_response(request, answer(request, code)))
+        await mw.process_response(request, answer(request, code))
     assert crawler.stats.get_value(f"justoneapi/give_up/code_{code}") == 1
     assert "noteId=67f32a94000000001d02eb4a" in caplog.text
 
 
-def test_no_content_is_billed_and_passed_without_retry():
+@deferred_f_from_coro_f
+async def test_no_content_is_billed_and_passed_without_retry():
     crawler, mw, api = build()
     request = api.detail_request("67f32a94000000001d02eb4a")
     response = answer(request, 201)
-    assert run(mw.process_response(request, response)) is response
+    assert await mw.process_response(request, response) is response
     assert crawler.stats.get_value("justoneapi/billed") == 1
     assert crawler.stats.get_value("justoneapi/retry/count") is None
 
@@ -115,10 +119,11 @@ def test_no_content_is_billed_and_passed_without_retry():
         (602, "justoneapi_account_suspended"),
     ],
 )
-def test_account_codes_stop_the_crawl_and_keep_requests_for_a_resume(code, reason):
+@deferred_f_from_coro_f
+async def test_account_codes_stop_the_crawl_and_keep_requests_for_a_resume(code, reason):
     crawler, mw, api = build()
     request = api.feed_request("homefeed_food_v3", 1)
-    kept = run(mw.process_response(request, answer(request, code, 401 if code == 100 else 200)))
+    kept = await mw.process_response(request, answer(request, code, 401 if code == 100 else 200))
     assert mw.stop_reason == reason
     # Handed back to the scheduler (JOBDIR keeps it), never sent again now.
     assert isinstance(kept, Request) and kept.url == request.url and kept.dont_filter
@@ -127,14 +132,15 @@ def test_account_codes_stop_the_crawl_and_keep_requests_for_a_resume(code, reaso
     assert crawler.stats.get_value("justoneapi/requests") is None
 
 
-def test_rate_limit_retries_without_spending_the_retry_budget():
+@deferred_f_from_coro_f
+async def test_rate_limit_retries_without_spending_the_retry_budget():
     crawler, mw, api = build(JUSTONEAPI_RATE_LIMIT_RETRY_TIMES="3")
     request = api.feed_request("homefeed_food_v3", 1)
     for _ in range(3):
-        request = run(mw.process_response(request, answer(request, 302)))
+        request = await mw.process_response(request, answer(request, 302))
         assert "retry_times" not in request.meta
     with pytest.raises(IgnoreRequest):
-        run(mw.process_response(request, answer(request, 302)))
+        await mw.process_response(request, answer(request, 302))
     assert crawler.stats.get_value("justoneapi/rate_limited") == 4
     assert crawler.stats.get_value("justoneapi/give_up/rate_limited") == 1
 
