@@ -22,6 +22,7 @@ BILLED_BY = f"{API}/billed/{{endpoint}}"
 POSSIBLY_BILLED = f"{API}/possibly_billed"
 CODE = f"{API}/code/{{code}}"
 INVALID_BODY = f"{API}/invalid_body"
+REQUESTS_REBASED = f"{API}/requests_rebased"
 #: Scrapy's get_retry_request writes ``count``, ``reason_count/…`` and
 #: ``max_reached`` under this base.
 RETRY_BASE_KEY = f"{API}/retry"
@@ -55,6 +56,10 @@ NOTES_NEW = f"{OWN}/notes/new"
 NOTES_REFRESHED = f"{OWN}/notes/refreshed"
 NOTES_SKIPPED_FRESH = f"{OWN}/notes/skipped_fresh"
 NOTES_STALE = f"{OWN}/notes/stale"
+NOTES_UNFETCHED = f"{OWN}/notes/unfetched"
+NOTES_CLAIMED_ELSEWHERE = f"{OWN}/notes/claimed_elsewhere"
+NOTES_FAILED = f"{OWN}/notes/failed/{{reason}}"
+NOTES_SKIPPED_SENT = f"{OWN}/notes/skipped_sent"
 IDS_FILE_IDS = f"{OWN}/ids_file/ids"
 IDS_FILE_BAD_LINES = f"{OWN}/ids_file/bad_lines"
 STORE_RUN_ID = f"{OWN}/store/run_id"
@@ -64,6 +69,8 @@ STORE_RETRIES = f"{OWN}/store/retries"
 STORE_SPILLED = f"{OWN}/store/spilled"
 STORE_SPILL_FILE = f"{OWN}/store/spill_file"
 STORE_LOST = f"{OWN}/store/lost"
+STORE_JOURNAL_FAILED = f"{OWN}/store/journal_failed"
+STORE_REPLAYED = f"{OWN}/store/replayed"
 
 
 def under(template: str, stats: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from scrapy import Request
 
@@ -53,6 +53,16 @@ class JustOneApi:
         return self._request(
             DETAIL, f"{self.detail_url}?{urlencode(params)}", **kwargs
         )
+
+    def current_url(self, request: Request) -> str | None:
+        """*request*'s URL at today's base URL and path, if it was built for
+        others (a JOBDIR queue written before the settings changed)."""
+        endpoint = endpoint_of(request)
+        prefix = {FEED: self.feed_url, DETAIL: self.detail_url}.get(endpoint or "")
+        parts = urlsplit(request.url)
+        if prefix is None or f"{parts.scheme}://{parts.netloc}{parts.path}" == prefix:
+            return None
+        return f"{prefix}?{parts.query}"
 
     @staticmethod
     def _request(endpoint: str, url: str, **kwargs: Any) -> Request:

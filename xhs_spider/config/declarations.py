@@ -184,6 +184,12 @@ STORE_RETRY_BACKOFF = _seconds(
 SPILL_DIR = _optional(
     "XHS_SPILL_DIR", "where spill files go; unset: next to the SQLite file, else `data/`",
 )
+CLAIM_TTL = _whole(
+    "XHS_CLAIM_TTL", 15 * 60,
+    "seconds a crawl's lease on a note lasts: other crawls do not pay for the note "
+    "meanwhile, and take it over once the lease has expired (a crawl that died)",
+    minimum=1, expected="seconds as a whole number, 1 or more",
+)
 DETAIL_TTL = _whole(
     "XHS_DETAIL_TTL", 24 * 60 * 60,
     "seconds a fetched detail (or a 201) stays fresh; `0`: never fresh",

@@ -26,6 +26,11 @@ SCRAPY_SETTINGS: dict[str, object] = {
     "RETRY_TIMES": 5,
     "RETRY_HTTP_CODES": [],
     "ROBOTSTXT_OBEY": False,
+    # JOBDIR: a queue that a kill cannot leave unreadable (each push is a
+    # committed SQLite row); feed pages are derived from the store instead.
+    "SCHEDULER_DISK_QUEUE": "xhs_spider.queues.DetailRequestQueue",
+    "SCHEDULER_START_DISK_QUEUE": "xhs_spider.queues.StartRequestQueue",
+    "SCHEDULER_PRIORITY_QUEUE": "xhs_spider.queues.RecoveringPriorityQueue",
     "COOKIES_ENABLED": False,
     # Both consoles run code inside the crawl, where the settings hold the
     # API token; a user who needs one turns it on knowingly.
@@ -37,6 +42,10 @@ SCRAPY_SETTINGS: dict[str, object] = {
 }
 
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
+    # First: a request from a JOBDIR queue goes to today's endpoint.
+    "xhs_spider.middlewares.endpoints.EndpointMiddleware": 580,
+    # Once a run, under this run's lease: a queued request may predate both.
+    "xhs_spider.middlewares.claims.ClaimMiddleware": 584,
     # After HttpCompressionMiddleware (590) has decoded the body, before
     # RetryMiddleware (550) could retry an HTTP 5xx the API answered.
     "xhs_spider.middlewares.business_codes.BusinessCodeMiddleware": 585,

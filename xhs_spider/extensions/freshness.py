@@ -1,29 +1,53 @@
 """Which notes need a paid detail call: the one owner of that question.
 
-A note whose detail (or 201 answer) the store holds from within
-``XHS_DETAIL_TTL`` is fresh: asking for it again would pay twice for what
-the user already has. The spiders ask this component, never the store; it
-also records the paid answers that yield no item (a 201), so that the TTL
-applies to them too. Without the store (``StorePipeline`` disabled) every
-note is fetched.
+A note whose detail (or 201, or paid answer that gave no note) the store
+holds from within ``XHS_DETAIL_TTL`` is fresh: asking again would pay twice
+for what the user already has. A note another crawl holds a live lease on
+(``XHS_CLAIM_TTL``) is that crawl's to fetch. So before the spiders ask for
+a detail, this component checks the store and leases the notes it grants,
+in one atomic step that several processes and machines can share; the
+:class:`~xhs_spider.middlewares.claims.ClaimMiddleware` checks the requests
+that come back from a JOBDIR queue the same way. It also records every paid
+answer that gives no item (a 201, an invalid detail, a detail of another
+note, a callback error), so the TTL applies to those too, and where each
+channel's feed stands, so a resumed crawl carries on.
+
+Without the store (``StorePipeline`` disabled) every note is fetched.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from scrapy import signals
+
+from xhs_spider.api.client import DETAIL, endpoint_of
 from xhs_spider.api.normalize import now_iso
-from xhs_spider.config.declarations import DETAIL_TTL
-from xhs_spider.pipelines.store import StoreClosing, StorePipeline
-from xhs_spider.stats import NOTES_NEW, NOTES_REFRESHED, NOTES_SKIPPED_FRESH, NOTES_STALE
-from xhs_spider.store.base import StoreUnavailable
+from xhs_spider.config.declarations import CLAIM_TTL, DETAIL_TTL
+from xhs_spider.items import NoteItem
+from xhs_spider.pipelines.store import StorePipeline
+from xhs_spider.pipelines.validation import InvalidItem
+from xhs_spider.stats import (
+    NOTES_CLAIMED_ELSEWHERE,
+    NOTES_FAILED,
+    NOTES_NEW,
+    NOTES_REFRESHED,
+    NOTES_SKIPPED_FRESH,
+    NOTES_STALE,
+)
+from xhs_spider.store.base import Lease, StoreUnavailable
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from collections.abc import Collection
 
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+    from typing_extensions import Self
+
+    from xhs_spider.store.session import StoreSession
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +61,13 @@ class Freshness:
         self.crawler = crawler
         self.stats = crawler.stats
         self.ttl = timedelta(seconds=DETAIL_TTL.get(crawler.settings))
+        self.lease_time = timedelta(seconds=CLAIM_TTL.get(crawler.settings))
+        self.started_at = now_iso()
+        #: Notes this run holds a lease on, and those it has sent a request for.
+        self.held: set[str] = set()
+        self.sent: set[str] = set()
+        crawler.signals.connect(self._item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self._spider_error, signal=signals.spider_error)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -44,33 +75,57 @@ class Freshness:
 
     @property
     def _store(self) -> StorePipeline | None:
-        return self.crawler.get_item_pipeline(StorePipeline)
+        pipeline = self.crawler.get_item_pipeline(StorePipeline)
+        return pipeline if pipeline is not None and pipeline.session is not None else None
+
+    @property
+    def _session(self) -> StoreSession | None:
+        store = self._store
+        return None if store is None else store.session
+
+    # Which notes to pay for -----------------------------------------------------
 
     async def notes_to_fetch(self, note_ids: list[str], *, skip_fresh: bool) -> list[str]:
-        """*note_ids* to ask details for, counting new, refreshed and fresh ones.
+        """Those of *note_ids* to ask details for, leased to this run.
 
-        With *skip_fresh*, notes fetched within XHS_DETAIL_TTL are left out.
+        With *skip_fresh*, notes fetched within XHS_DETAIL_TTL are left out;
+        without, those fetched since this run started.
         """
         if not note_ids:
             return []
-        try:
-            times = await self._fetch_times(note_ids)
-        except StoreClosing:
-            return []
-        since = now_iso(ago=self.ttl)
-        fresh = {n for n, at in times.items() if skip_fresh and self.ttl and at >= since}
+        times = await self._fetch_times(note_ids)
+        since = now_iso(ago=self.ttl) if skip_fresh and self.ttl else self.started_at
+        fresh = {n for n, at in times.items() if at >= since}
         wanted = [note_id for note_id in note_ids if note_id not in fresh]
-        self.stats.inc_value(NOTES_SKIPPED_FRESH, len(note_ids) - len(wanted))
-        self.stats.inc_value(NOTES_NEW, sum(n not in times for n in wanted))
-        self.stats.inc_value(NOTES_REFRESHED, sum(n in times for n in wanted))
-        return wanted
+        granted = await self._claim(wanted, since)
+        self.stats.inc_value(NOTES_SKIPPED_FRESH, len(fresh))
+        self.stats.inc_value(NOTES_CLAIMED_ELSEWHERE, len(wanted) - len(granted))
+        self.stats.inc_value(NOTES_NEW, sum(n not in times for n in granted))
+        self.stats.inc_value(NOTES_REFRESHED, sum(n in times for n in granted))
+        return [note_id for note_id in wanted if note_id in granted]
+
+    async def may_send(self, note_id: str) -> bool:
+        """Whether a detail request about to be sent should go: once a run,
+        and only under this run's lease (a request from a JOBDIR queue may
+        predate a fetch or a lease of another crawl)."""
+        if note_id in self.sent:
+            return False
+        if note_id not in self.held:
+            since = now_iso(ago=self.ttl) if self.ttl else self.started_at
+            if not await self._claim([note_id], since):
+                return False
+        self.sent.add(note_id)
+        return True
 
     async def _fetch_times(self, note_ids: list[str]) -> dict[str, str]:
-        store = self._store
-        if store is None:
+        session = self._session
+        if session is None or session.writer is None:
             return {}
+        writer = session.writer
         try:
-            return await store.fetch_times(note_ids)
+            if writer.failing:
+                await writer.flush()  # let the writes retry or spill first
+            return await session.read(session.store.fetch_times, note_ids)
         except StoreUnavailable as exc:
             logger.warning(
                 "The store cannot say which notes are fresh (%(error)s); fetching them.",
@@ -78,18 +133,87 @@ class Freshness:
             )
             return {}
 
+    async def _claim(self, note_ids: Collection[str], fresh_since: str) -> set[str]:
+        session = self._session
+        if session is None or session.writer is None:
+            return set(note_ids)
+        if session.writer.spill_file is not None:
+            return set()  # the store is gone and the crawl is closing: pay for nothing more
+        now = now_iso()
+        lease = Lease(crawl_id=session.crawl_id, run_id=session.run_id, now=now,
+                      expires_at=now_iso(ago=-self.lease_time), fresh_since=fresh_since)
+        try:
+            granted = await session.read(session.store.claim, list(note_ids), lease)
+        except StoreUnavailable as exc:
+            logger.warning("The store cannot lease notes (%(error)s); fetching them.",
+                           {"error": str(exc)[:200]})
+            granted = set(note_ids)
+        self.held |= granted
+        return granted
+
+    # Questions for the spiders ----------------------------------------------------
+
     async def stale_note_ids(self, limit: int | None) -> list[str]:
         """Stored notes whose detail is older than XHS_DETAIL_TTL, oldest first."""
-        store = self._store
-        if store is None:
-            raise NoStore("-a stale=true needs the store (StorePipeline is disabled).")
-        note_ids = await store.stale_note_ids(now_iso(ago=self.ttl), limit)
+        session = self._require_session("-a stale=true")
+        note_ids = await session.read(session.store.stale_note_ids, now_iso(ago=self.ttl), limit)
         self.stats.set_value(NOTES_STALE, len(note_ids))
         return note_ids
+
+    async def unfetched_note_ids(self, channels: Collection[str] | None) -> list[str]:
+        """Notes seen in a feed (of *channels*, or any) whose detail was never paid for."""
+        session = self._session
+        if session is None:
+            return []
+        wanted = None if channels is None else list(channels)
+        return await session.read(session.store.unfetched_note_ids, wanted, None)
+
+    async def feed_pages(self) -> list[dict[str, Any]]:
+        """The feed pages this crawl read in earlier runs (a resumed JOBDIR crawl)."""
+        session = self._session
+        if session is None or session.crawl_id == session.run_id:
+            return []
+        return await session.read(session.store.feed_pages, session.crawl_id)
+
+    def _require_session(self, what: str) -> StoreSession:
+        session = self._session
+        if session is None:
+            raise NoStore(f"{what} needs the store (StorePipeline is disabled).")
+        return session
+
+    # What was paid for ------------------------------------------------------------
 
     def record_unavailable(self, note_id: str) -> None:
         """The detail of *note_id* was answered 201: paid for, nothing to store
         but the fact, which keeps it from being paid for again within the TTL."""
+        self._record("unavailable", {"note_id": note_id, "at": now_iso()})
+
+    def record_failed(self, note_id: str, reason: str) -> None:
+        """A paid detail of *note_id* gave no note (*reason*: invalid,
+        mismatched_id, callback_error): kept, so it is not paid for again."""
+        self.stats.inc_value(NOTES_FAILED.format(reason=reason))
+        self._record("failed", {"note_id": note_id, "at": now_iso(), "reason": reason})
+
+    def record_feed_page(self, channel: str, page: int, cards: int, new_notes: int,
+                         next_page: bool) -> None:
+        session = self._session
+        if session is not None:
+            self._record("page", {
+                "crawl_id": session.crawl_id, "channel": channel, "page": page, "cards": cards,
+                "new_notes": new_notes, "next": next_page, "at": now_iso(),
+            })
+
+    def _record(self, kind: str, data: dict[str, Any]) -> None:
         store = self._store
         if store is not None:
-            store.record_unavailable(note_id, now_iso())
+            store.record_soon(kind, data)
+
+    def _item_dropped(self, item: Any, exception: BaseException) -> None:
+        if isinstance(item, NoteItem) and isinstance(exception, InvalidItem):
+            self.record_failed(item["note_id"], "invalid")
+
+    def _spider_error(self, failure: Failure, response: Response) -> None:
+        request = response.request
+        note_id = None if request is None else request.cb_kwargs.get("note_id")
+        if request is not None and endpoint_of(request) == DETAIL and note_id:
+            self.record_failed(note_id, "callback_error")

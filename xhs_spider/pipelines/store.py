@@ -1,18 +1,18 @@
-"""Stores items in the note store, in batches, off the reactor thread.
+"""Stores items in the note store: journaled at once, written in batches.
 
-Items are buffered and written as one bulk operation per collection when the
-buffer is full, on a timer, and at close (:class:`BatchWriter`). If the
-store stays down, the rest goes to a spill file (``scrapy replay-spill``) and
-the crawl closes with ``xhs_store_spilled``: nothing is lost, and nothing
-more is paid for while the store is away. The pipeline owns the crawl's
-connection to the store: :class:`~xhs_spider.extensions.freshness.Freshness`
-reads through it, and records what the API answered without an item.
+Every item (and every paid answer that gave none, through
+:class:`~xhs_spider.extensions.freshness.Freshness`) is appended to the
+run's journal before anything else happens to it, then written to the store
+in bulk when the batch is full, on a timer, and at close. If the store stays
+down, the journal becomes a spill file (``scrapy replay-spill``) and the
+crawl closes with ``xhs_store_spilled``: nothing is lost, and nothing more is
+paid for while the store is away. The pipeline owns the crawl's
+:class:`~xhs_spider.store.session.StoreSession`; Freshness reads through it.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -30,17 +30,15 @@ from xhs_spider.config.declarations import (
 )
 from xhs_spider.extensions.run_outcome import outcome_of
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.run.finish import STORE_LOST, STORE_SPILLED, STORE_UNREACHABLE
+from xhs_spider.run.finish import STORE_LOST, STORE_SPILL_PENDING, STORE_SPILLED, STORE_UNREACHABLE
+from xhs_spider.run.identity import crawl_id, new_run_id
 from xhs_spider.stats import STORE_RUN_ID
 from xhs_spider.store import spill
 from xhs_spider.store.base import StoreUnavailable
-from xhs_spider.store.batch_writer import BatchWriter
+from xhs_spider.store.session import PendingSpills, StoreSession
 from xhs_spider.store.uri import store_from_settings
-from xhs_spider.store.worker_thread import WorkerThread
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from typing_extensions import Self
@@ -49,14 +47,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-
-class StoreClosing(Exception):
-    """The store went away and the crawl is closing: pay for nothing more."""
-
-
-def new_run_id(spider_name: str) -> str:
-    started = now_iso()[:19].replace("-", "").replace(":", "")
-    return f"{spider_name}-{started}Z-{uuid.uuid4().hex[:6]}"
+#: The store's operation kind of each item class this pipeline stores.
+ITEM_KINDS = {NoteItem: "note", FeedAppearanceItem: "appearance"}
 
 
 class StorePipeline:
@@ -70,63 +62,73 @@ class StorePipeline:
         self.retry_backoff = STORE_RETRY_BACKOFF.get(settings)
         self.store: NoteStore = store_from_settings(settings)
         self.spill_dir = spill.spill_directory(settings, self.store)
-        self.run_id = ""
-        self.writer: BatchWriter | None = None
+        self.jobdir = settings.get("JOBDIR")
+        self.session: StoreSession | None = None
         self._timer: Any = None
         self._settled = False
         self._waiting: list[Deferred[None]] = []
+        self._recording: set[Deferred[None]] = set()
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
+    @property
+    def run_id(self) -> str:
+        return "" if self.session is None else self.session.run_id
+
     # Life cycle ------------------------------------------------------------
 
     async def open_spider(self) -> None:
         spider = self.crawler.spider
         assert spider is not None
-        thread = WorkerThread(name="xhs-store")
+        run_id = new_run_id(spider.name)
+        session = StoreSession(self.store, self.spill_dir, run_id, crawl_id(self.jobdir, run_id))
         try:
-            await thread.call(self.store.open)
-        except StoreUnavailable as exc:
-            thread.stop()
-            logger.error(
-                "The store %(store)s is unreachable (%(error)s): not starting, "
-                "no API call made. Check XHS_STORE_URI.",
-                {"store": self.store.display_uri, "error": str(exc)[:200]},
+            await session.open(
+                self.stats, retry_times=self.retry_times, retry_backoff=self.retry_backoff,
+                on_spill=lambda: outcome_of(self.crawler).fail(STORE_SPILLED),
+                on_loss=lambda: outcome_of(self.crawler).fail(STORE_LOST),
             )
-            raise CloseSpider(STORE_UNREACHABLE) from exc
-        self.run_id = new_run_id(spider.name)
-        self.writer = BatchWriter(
-            self.store,
-            thread,
-            run_id=self.run_id,
-            spill_file=spill.spill_path(self.spill_dir, self.run_id),
-            retry_times=self.retry_times,
-            retry_backoff=self.retry_backoff,
-            stats=self.stats,
-            on_spill=lambda: outcome_of(self.crawler).fail(STORE_SPILLED),
-            on_loss=lambda: outcome_of(self.crawler).fail(STORE_LOST),
-        )
+        except (StoreUnavailable, PendingSpills) as exc:
+            raise CloseSpider(self._refuse(exc)) from exc
+        self.session = session
         logger.info(
-            "Storing run %(run_id)s in %(store)s",
-            {"run_id": self.run_id, "store": self.store.display_uri},
+            "Storing run %(run_id)s (crawl %(crawl_id)s) in %(store)s",
+            {"run_id": run_id, "crawl_id": session.crawl_id, "store": self.store.display_uri},
         )
-        self.stats.set_value(STORE_RUN_ID, self.run_id)
-        self.writer.pending.runs.append(self._run_start(spider))
+        self.stats.set_value(STORE_RUN_ID, run_id)
+        await self.record("run", self._run_start(spider))
         self._timer = create_looping_call(self._flush_on_timer)
         self._timer.start(self.flush_interval, now=False)
+
+    def _refuse(self, exc: Exception) -> str:
+        if isinstance(exc, PendingSpills):
+            logger.error(
+                "Files of earlier runs could not be replayed into the store: %(files)s. "
+                "Not starting, no API call made: fix or move them, then run again.",
+                {"files": str(exc)},
+            )
+            return STORE_SPILL_PENDING
+        logger.error(
+            "The store %(store)s is unreachable (%(error)s): not starting, "
+            "no API call made. Check XHS_STORE_URI.",
+            {"store": self.store.display_uri, "error": str(exc)[:200]},
+        )
+        return STORE_UNREACHABLE
 
     async def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
-        if self.writer is not None:
-            await self.writer.flush()
+        while self._recording:
+            await maybe_deferred_to_future(next(iter(self._recording)))
+        if self.session is not None and self.session.writer is not None:
+            await self.session.writer.flush()
 
     async def _spider_closed(self, reason: str) -> None:
         try:
-            if self.writer is not None:
+            if self.session is not None:
                 await self._record_run_end(reason)
         finally:
             self._settled = True
@@ -135,13 +137,14 @@ class StorePipeline:
                 settled.callback(None)
 
     async def _record_run_end(self, reason: str) -> None:
-        assert self.writer is not None
-        self.writer.pending.runs.append(self._run_end(reason))
-        await self.writer.flush()
+        assert self.session is not None
+        await self.record("run", self._run_end(reason))
         try:
-            await self.writer.thread.call(self.store.close)
-        finally:
-            self.writer.thread.stop()
+            await self.session.read(self.store.release, self.run_id)
+        except StoreUnavailable as exc:
+            logger.warning("Could not release this run's note leases (%(error)s); they expire.",
+                           {"error": str(exc)[:200]})
+        await self.session.close()
 
     async def settled(self) -> None:
         """Until the last batch and the run record are written (or spilled).
@@ -154,68 +157,50 @@ class StorePipeline:
             self._waiting.append(settled)
             await maybe_deferred_to_future(settled)
 
-    # Items -------------------------------------------------------------------
+    # Operations ------------------------------------------------------------------
 
     async def process_item(self, item: Any) -> Any:
-        assert self.writer is not None
-        if isinstance(item, NoteItem):
-            self.writer.pending.notes.append(dict(item))
-        elif isinstance(item, FeedAppearanceItem):
-            self.writer.pending.appearances.append(dict(item))
-        else:
-            return item
-        if len(self.writer.pending) >= self.batch_size:
-            await self.writer.flush()
+        kind = ITEM_KINDS.get(type(item))
+        if kind is not None:
+            await self.record(kind, dict(item))
         return item
 
-    def record_unavailable(self, note_id: str, at: str) -> None:
-        """The detail of *note_id* was answered 201 (billed, no content) at *at*."""
-        assert self.writer is not None
-        self.writer.pending.unavailable.append((note_id, at))
+    async def record(self, kind: str, data: dict[str, Any]) -> None:
+        """Journal one operation at once, and write it with the next batch."""
+        assert self.session is not None and self.session.writer is not None
+        writer = self.session.writer
+        await writer.add(kind, data)
+        if len(writer.pending) >= self.batch_size:
+            await writer.flush()
+
+    def record_soon(self, kind: str, data: dict[str, Any]) -> None:
+        """:meth:`record`, for callers that cannot wait; awaited at close."""
+        recording = deferred_from_coro(self.record(kind, data))
+        self._recording.add(recording)
+        recording.addBoth(self._recorded, recording)
+
+    def _recorded(self, result: Any, recording: Deferred[None]) -> None:
+        self._recording.discard(recording)
+        if hasattr(result, "getErrorMessage"):
+            logger.error("Could not record an operation: %(error)s",
+                         {"error": result.getErrorMessage()})
 
     def _flush_on_timer(self) -> None:
-        if self.writer is not None and not self.writer.busy:
-            deferred_from_coro(self.writer.flush()).addErrback(
+        writer = None if self.session is None else self.session.writer
+        if writer is not None and not writer.busy:
+            deferred_from_coro(writer.flush()).addErrback(
                 lambda failure: logger.error(
                     "Timed store flush failed: %(error)s", {"error": failure.getErrorMessage()}
                 )
             )
 
-    # Reads ---------------------------------------------------------------------
-
-    async def fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
-        """For those of *note_ids* ever fetched, when (see ``NoteStore.fetch_times``).
-
-        The answer decides what is paid for again, so a failing store gets
-        the chance to settle its writes and is asked once more.
-        ``StoreClosing`` once the writes spill; ``StoreUnavailable`` if the
-        store still cannot answer.
-        """
-        assert self.writer is not None
-        try:
-            return await self._read_fetch_times(note_ids)
-        except StoreUnavailable:
-            await self.writer.flush()
-            return await self._read_fetch_times(note_ids)
-
-    async def _read_fetch_times(self, note_ids: Collection[str]) -> dict[str, str]:
-        assert self.writer is not None
-        if self.writer.spill_file is not None:
-            raise StoreClosing(str(self.writer.spill_file))
-        if self.writer.failing:
-            raise StoreUnavailable("the store is failing")
-        return await self.writer.thread.call(self.store.fetch_times, list(note_ids))
-
-    async def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
-        """Stored notes whose detail is older than *before*, oldest first."""
-        assert self.writer is not None
-        return await self.writer.thread.call(self.store.stale_note_ids, before, limit)
-
     # Run records -------------------------------------------------------------
 
     def _run_start(self, spider: Spider) -> dict[str, Any]:
+        assert self.session is not None
         return {
             "run_id": self.run_id,
+            "crawl_id": self.session.crawl_id,
             "spider": spider.name,
             "arguments": dict(getattr(spider, "run_arguments", {})),
             "started_at": now_iso(),
@@ -237,3 +222,4 @@ async def store_settled(crawler: Crawler) -> None:
     pipeline = crawler.get_item_pipeline(StorePipeline)
     if pipeline is not None:
         await pipeline.settled()
+

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
 
+class InvalidItem(DropItem):
+    """An item that fails its JSON Schema."""
+
+
 _INDEX = re.compile(r"\.\d+(?=\.|$)")
 
 
@@ -61,7 +65,7 @@ class SchemaValidationPipeline(JsonSchemaValidatePipeline):
         for field in fields:
             self.stats.inc_value(self.STAT_FMT.format(item_type=item_type, field=field))
         self.stats.inc_value(VALIDATION_DROPPED.format(item_type=item_type))
-        raise DropItem(
+        raise InvalidItem(
             f"{item_type} {ItemAdapter(item).get('note_id')} fails its schema at "
             f"{', '.join(fields)}: {errors[0].message[:200]}"
         )

@@ -25,6 +25,7 @@ BUDGET_EXHAUSTED = "justoneapi_budget_exhausted"
 STORE_UNREACHABLE = "xhs_store_unreachable"
 STORE_SPILLED = "xhs_store_spilled"
 STORE_LOST = "xhs_store_lost"
+STORE_SPILL_PENDING = "xhs_spill_pending"
 
 #: Finish reasons that mean the job did not do what it was asked to.
 FAILED_PREFIXES = ("justoneapi_", "xhs_", BAD_ARGUMENTS)

@@ -43,6 +43,8 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -
             "refreshed": get(keys.NOTES_REFRESHED, 0),
             "skipped_fresh": get(keys.NOTES_SKIPPED_FRESH, 0),
             "unavailable": get(keys.NOTES_UNAVAILABLE, 0),
+            "paid_without_note": keys.under(keys.NOTES_FAILED, stats),
+            "claimed_elsewhere": get(keys.NOTES_CLAIMED_ELSEWHERE, 0),
             "stored": _item_count(stats, "NoteItem"),
         },
         "dropped": {
@@ -80,6 +82,8 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         f"  notes          {notes['new']} new, {notes['refreshed']} refreshed, "
         f"{notes['skipped_fresh']} skipped as fresh, {notes['unavailable']} unavailable, "
         f"{notes['stored']} note items",
+        f"  paid, no note  {_counts(notes['paid_without_note'])}; "
+        f"{notes['claimed_elsewhere']} left to other crawls holding them",
         f"  dropped        {dropped['invalid']} invalid ({_counts(dropped['invalid_by_field'])}), "
         f"{dropped['duplicate']} duplicate",
         f"  API calls      {api['requests']} sent, {api['billed']} billed; "

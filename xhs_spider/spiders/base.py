@@ -17,7 +17,12 @@ from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
 from xhs_spider.run.finish import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import SpiderArgumentError
-from xhs_spider.stats import NOTES_DETAIL_REQUESTED, NOTES_MALFORMED_DETAIL, NOTES_UNAVAILABLE
+from xhs_spider.stats import (
+    NOTES_DETAIL_REQUESTED,
+    NOTES_MALFORMED_DETAIL,
+    NOTES_UNAVAILABLE,
+    NOTES_UNFETCHED,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -86,6 +91,21 @@ class NoteDetailSpider(Spider):
             return note_ids
         return await self.freshness.notes_to_fetch(note_ids, skip_fresh=skip_fresh)
 
+    async def unfetched_requests(self, channels: list[str] | None, *,
+                                 skip_fresh: bool) -> AsyncIterator[Request]:
+        """Details of notes seen in feeds (of *channels*, or any) but never
+        paid for: what a killed run had found and not yet fetched."""
+        if self.freshness is None:
+            return
+        found = await self.freshness.unfetched_note_ids(channels)
+        wanted = await self.notes_to_fetch(found, skip_fresh=skip_fresh)
+        if wanted:
+            self.crawler.stats.inc_value(NOTES_UNFETCHED, len(wanted))
+            logger.info("Fetching %(count)d notes seen in feeds but never fetched.",
+                        {"count": len(wanted)})
+        for note_id in wanted:
+            yield self.detail_request(note_id)
+
     def detail_request(self, note_id: str) -> Request:
         self.crawler.stats.inc_value(NOTES_DETAIL_REQUESTED)
         return self.api.detail_request(
@@ -106,6 +126,8 @@ class NoteDetailSpider(Spider):
         data = envelope.data
         if not isinstance(data, dict) or data.get("noteId") != note_id:
             self.crawler.stats.inc_value(NOTES_MALFORMED_DETAIL)
+            if self.freshness is not None:
+                self.freshness.record_failed(note_id, "mismatched_id")
             logger.error(
                 "Detail of note %(note_id)s came back without that note; skipped.",
                 {"note_id": note_id},

@@ -54,9 +54,32 @@ class FeedSpider(NoteDetailSpider):
         if state is not None:
             self.seen_notes = state.setdefault("seen_notes", self.seen_notes)
         self.pages = self.pages_asked or FEED_PAGES.get(self.crawler.settings)
-        self.run_arguments["pages"] = self.pages
+        self.run_arguments.setdefault("pages", self.pages)
+        if self.details:
+            async for request in self.unfetched_requests(self.channels, skip_fresh=not self.refresh):
+                self.seen_notes.add(request.cb_kwargs["note_id"])
+                yield request
+        where = await self._where_channels_stand()
         for channel in self.channels:
-            yield self._feed_request(channel, 1)
+            page = where.get(channel, 1)
+            if page is not None:
+                yield self._feed_request(channel, page)
+
+    async def _where_channels_stand(self) -> dict[str, int | None]:
+        """The next page of each channel an earlier run of this crawl read
+        (``None``: done); channels it never read start at page 1."""
+        last: dict[str, dict[str, Any]] = {}
+        for record in await self.freshness.feed_pages() if self.freshness else []:
+            if record["page"] > last.get(record["channel"], {"page": 0})["page"]:
+                last[record["channel"]] = record
+        where: dict[str, int | None] = {
+            channel: record["page"] + 1 if record["next"] and record["page"] < self.pages else None
+            for channel, record in last.items()
+        }
+        if where:
+            logger.info("Resuming the feeds where this crawl left them: %(where)s",
+                        {"where": where})
+        return where
 
     def _feed_request(self, channel: str, page: int) -> Request:
         return self.api.feed_request(
@@ -82,8 +105,13 @@ class FeedSpider(NoteDetailSpider):
             wanted = await self.notes_to_fetch(new_notes, skip_fresh=not self.refresh)
             for note_id in wanted:
                 yield self.detail_request(note_id)
-        for request in self._next_page(channel, page, bool(cards), len(new_notes)):
-            yield request
+        next_page = self._next_page(channel, page, bool(cards), len(new_notes))
+        if next_page is not None:
+            yield next_page
+        # After the next page is queued: a resumed crawl goes on from here.
+        if self.freshness is not None:
+            self.freshness.record_feed_page(channel, page, len(cards), len(new_notes),
+                                            next_page is not None)
 
     def _cards(self, response: Response, channel: str, page: int) -> list[Any] | None:
         """The cards of a feed page; ``None`` when it has none to read."""
@@ -120,18 +148,18 @@ class FeedSpider(NoteDetailSpider):
 
     def _next_page(
         self, channel: str, page: int, had_cards: bool, new_notes: int
-    ) -> Iterator[Request]:
+    ) -> Request | None:
         if not had_cards:
             stop = "empty_page"
         elif not new_notes:
             stop = "no_new_notes"
         elif page >= self.pages:
-            return
+            return None
         else:
-            yield self._feed_request(channel, page + 1)
-            return
+            return self._feed_request(channel, page + 1)
         self.crawler.stats.inc_value(keys.FEED_STOPPED_EARLY.format(why=stop))
         logger.info(
             "Channel %(channel)s stops at page %(page)d: %(why)s.",
             {"channel": channel, "page": page, "why": stop.replace("_", " ")},
         )
+        return None

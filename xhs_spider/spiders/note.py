@@ -33,16 +33,19 @@ class NoteSpider(NoteDetailSpider):
         ids: str | None = None,
         ids_file: str | None = None,
         stale: str | bool = False,
+        unfetched: str | bool = False,
         limit: str | int | None = None,
     ) -> None:
         self.stale = parse_bool("stale", stale)
+        self.unfetched = parse_bool("unfetched", unfetched)
         self.limit = None if limit is None else parse_int("limit", limit, minimum=1, maximum=10**9)
         if self.limit is not None and not self.stale:
             raise SpiderArgumentError("-a limit goes with -a stale=true.")
         given = [name for name, value in (("ids", ids), ("ids_file", ids_file)) if value]
-        if len(given) + self.stale != 1:
+        if len(given) + self.stale + self.unfetched != 1:
             raise SpiderArgumentError(
-                "Give exactly one of -a ids=ID1,ID2, -a ids_file=PATH or -a stale=true."
+                "Give exactly one of -a ids=ID1,ID2, -a ids_file=PATH, -a stale=true "
+                "or -a unfetched=true."
             )
         self.ids_file = Path(ids_file) if ids_file else None
         if self.ids_file is not None and not self.ids_file.is_file():
@@ -57,6 +60,10 @@ class NoteSpider(NoteDetailSpider):
         self.ids = list(dict.fromkeys(self.ids))
 
     async def first_requests(self) -> AsyncIterator[Request]:
+        if self.unfetched:
+            async for request in self.unfetched_requests(None, skip_fresh=True):
+                yield request
+            return
         # Asked for by name: refreshed even when fresh.
         wanted = await self.notes_to_fetch(await self._note_ids(), skip_fresh=False)
         for note_id in wanted:

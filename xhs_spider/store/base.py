@@ -69,6 +69,10 @@ class StoreUnavailable(Exception):
     """
 
 
+class StoreGone(StoreUnavailable):
+    """The store's file was deleted or replaced: retrying cannot help."""
+
+
 def metric_snapshot(item: dict, run_id: str) -> dict:
     """The ``note_metrics`` record of one detail."""
     counts = item.get("counts") or {}

@@ -1,32 +1,38 @@
-"""Getting batches into the store: one at a time, retried, spilled if need be.
+"""Getting operations into the store: journaled first, then in batches.
 
-One flush runs at a time, so a store that is down is retried once, not once
-per waiting batch, and items queue up behind it (backpressure). A batch the
-store still refuses after the retries, and every batch after it, goes to a
-spill file instead; nothing is dropped.
+Every operation is appended to the run's journal before it joins the
+pending batch (:meth:`BatchWriter.add`), so a killed process loses no paid
+answer. One flush runs at a time, so a store that is down is retried once,
+not once per waiting batch, and items queue up behind it (backpressure). If
+the store still refuses after the retries, or its file is gone, nothing more
+is written to it: the journal already holds every operation and becomes the
+run's spill file at close. Only if the journal itself could not be written
+are batches spilled the old way, one by one.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredLock
 
-from xhs_spider.store import spill
 from xhs_spider import stats as keys
 from xhs_spider.api.backoff import exponential_delay
+from xhs_spider.store import spill
+from xhs_spider.store.base import StoreGone
 from xhs_spider.store.batch import WriteBatch
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from scrapy.statscollectors import StatsCollector
 
     from xhs_spider.store.base import NoteStore
+    from xhs_spider.store.journal import Journal
     from xhs_spider.store.worker_thread import WorkerThread
 
 logger = logging.getLogger(__name__)
@@ -39,8 +45,9 @@ class BatchWriter:
         self,
         store: NoteStore,
         thread: WorkerThread,
+        journal: Journal,
+        journal_thread: WorkerThread,
         *,
-        run_id: str,
         spill_file: Path,
         retry_times: int,
         retry_backoff: float,
@@ -50,15 +57,17 @@ class BatchWriter:
     ):
         self.store = store
         self.thread = thread
-        self.run_id = run_id
+        self.journal: Journal | None = journal
+        self.journal_thread = journal_thread
+        self.run_id = journal.run_id
         self.retry_times = retry_times
         self.retry_backoff = retry_backoff
         self.stats = stats
         self.on_spill = on_spill
         self.on_loss = on_loss
-        self.pending = WriteBatch(run_id=run_id)
+        self.pending = WriteBatch(run_id=self.run_id)
         self.planned_spill_file = spill_file
-        #: Set once a batch went to the spill file: every later one follows.
+        #: Set once the store was given up on: the rest goes there.
         self.spill_file: Path | None = None
         #: The last write failed; lookups should wait for the retries to settle.
         self.failing = False
@@ -68,6 +77,15 @@ class BatchWriter:
     @property
     def busy(self) -> bool:
         return self._lock.locked
+
+    async def add(self, kind: str, data: dict[str, Any]) -> None:
+        """Journal one operation, then batch it for the store."""
+        if self.journal is not None:
+            try:
+                await self.journal_thread.call(self.journal.append, kind, data)
+            except (OSError, ValueError) as exc:
+                self._journal_failed(exc)
+        self.pending.add(kind, data)
 
     async def flush(self) -> None:
         await maybe_deferred_to_future(self._lock.acquire())
@@ -81,31 +99,44 @@ class BatchWriter:
         finally:
             self._lock.release()
 
+    async def finish(self) -> None:
+        """After the last flush: drop the journal, or keep it as the spill file."""
+        journal, self.journal = self.journal, None
+        if journal is None:
+            return
+        if self.spill_file is None:
+            await self.journal_thread.call(journal.discard)
+        else:
+            await self.journal_thread.call(journal.keep_as, self.spill_file)
+
     async def _write(self, batch: WriteBatch) -> bool:
         for attempt in range(self.retry_times + 1):
             try:
                 await self.thread.call(self.store.write, batch)
             except Exception as exc:  # noqa: BLE001 - any failure: retry, then spill
                 self.failing = True
-                if attempt == self.retry_times:
+                if attempt == self.retry_times or isinstance(exc, StoreGone):
                     logger.error(
                         "The store %(store)s is down (%(error)s).",
                         {"store": self.store.display_uri, "error": str(exc)[:200]},
                     )
                     return False
-                self.stats.inc_value(keys.STORE_RETRIES)
-                delay = exponential_delay(self.retry_backoff, attempt + 1, MAX_RETRY_DELAY)
-                logger.warning(
-                    "Store write failed (%(error)s); retrying in %(delay).1f s.",
-                    {"error": str(exc)[:200], "delay": delay},
-                )
-                await sleep(delay)
+                await self._before_retry(exc, attempt)
             else:
                 self.failing = False
                 self.stats.inc_value(keys.STORE_BATCHES)
                 self.stats.inc_value(keys.STORE_OPERATIONS, len(batch))
                 return True
         return False
+
+    async def _before_retry(self, exc: Exception, attempt: int) -> None:
+        self.stats.inc_value(keys.STORE_RETRIES)
+        delay = exponential_delay(self.retry_backoff, attempt + 1, MAX_RETRY_DELAY)
+        logger.warning(
+            "Store write failed (%(error)s); retrying in %(delay).1f s.",
+            {"error": str(exc)[:200], "delay": delay},
+        )
+        await sleep(delay)
 
     async def _spill(self, batch: WriteBatch) -> None:
         if self.spill_file is None:
@@ -117,6 +148,12 @@ class BatchWriter:
                 {"path": str(self.spill_file)},
             )
             self.on_spill()
+        if self.journal is None:
+            await self._append_to_spill(batch)
+        self.stats.inc_value(keys.STORE_SPILLED, len(batch))
+
+    async def _append_to_spill(self, batch: WriteBatch) -> None:
+        assert self.spill_file is not None
         try:
             await self.thread.call(spill.append, self.spill_file, batch)
         except OSError as exc:
@@ -128,5 +165,14 @@ class BatchWriter:
                 {"count": len(batch), "path": str(self.spill_file), "error": exc},
             )
             self.on_loss()
-            return
-        self.stats.inc_value(keys.STORE_SPILLED, len(batch))
+
+    def _journal_failed(self, exc: Exception) -> None:
+        """Without a journal, a kill would lose what is not yet in the store."""
+        assert self.journal is not None
+        logger.error(
+            "Could not write the journal %(path)s (%(error)s): paid answers are safe only "
+            "once in the store now.",
+            {"path": str(self.journal.path), "error": exc},
+        )
+        self.stats.set_value(keys.STORE_JOURNAL_FAILED, str(self.journal.path))
+        self.journal = None

@@ -1,23 +1,30 @@
 """Spill files: what could not reach the store, kept as JSON Lines.
 
 A spill file holds :class:`~xhs_spider.store.WriteBatch` operations, one per
-line. Replaying one is idempotent, so a file replayed twice, or a batch that
-reached the store partly before the connection dropped, is stored once.
+line: the journal of a run whose store went away, or batches written there
+when the journal could not be. Replaying one is idempotent, so a file
+replayed twice, or a batch that reached the store partly before the
+connection dropped, is stored once. A dead run's journal replays the same way.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xhs_spider.config.declarations import DEFAULT_STORE_PATH
 from xhs_spider.config.declarations import SPILL_DIR
-from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store.batch import WriteBatch, read_operations
+from xhs_spider.store.journal import PREFIX as JOURNAL_PREFIX
+from xhs_spider.store.journal import orphaned_journals
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
     from xhs_spider.store.base import NoteStore
+
+logger = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
 REPLAYED_SUFFIX = ".replayed"
@@ -44,19 +51,32 @@ def append(path: Path, batch: WriteBatch) -> None:
 
 
 def pending_files(directory: str | Path) -> list[Path]:
-    return sorted(Path(directory).glob(f"spill-*{SUFFIX}"))
+    """Spill files not yet replayed, and journals of runs that died."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(directory.glob(f"spill-*{SUFFIX}")) + orphaned_journals(directory)
 
 
 def replay(path: Path, store: NoteStore) -> int:
     """Write every operation of *path* to *store*; returns how many.
 
-    The file is renamed ``*.replayed`` afterwards, so it is not replayed by
-    accident again (replaying it again would do no harm).
+    A spill file is renamed ``*.replayed`` afterwards, so it is not replayed
+    by accident again (replaying it again would do no harm); a dead run's
+    journal is deleted. A last line cut short (the writer died) is skipped
+    with a warning; any other malformed line refuses the file.
     """
-    with path.open(encoding="utf-8") as spill:
-        batches = WriteBatch.from_json_lines(spill)
+    with path.open(encoding="utf-8", errors="replace") as spill:
+        batches, torn = read_operations(spill)
+    if torn is not None:
+        logger.warning(
+            "%(path)s line %(number)d is cut short (%(problem)s): skipped, the rest is replayed.",
+            {"path": str(path), "number": torn[0], "problem": torn[1][:120]},
+        )
     for batch in batches:
         store.write(batch)
-    if not path.name.endswith(REPLAYED_SUFFIX):
+    if path.name.startswith(JOURNAL_PREFIX):
+        path.unlink()
+    elif not path.name.endswith(REPLAYED_SUFFIX):
         path.rename(path.with_name(path.name + REPLAYED_SUFFIX))
     return sum(len(batch) for batch in batches)

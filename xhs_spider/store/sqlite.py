@@ -13,6 +13,7 @@ from xhs_spider.store import sqlite_schema as sql
 from xhs_spider.store.base import (
     Lease,
     NoteStore,
+    StoreGone,
     StoreUnavailable,
     check_collection,
     run_sort_key,
@@ -36,6 +37,8 @@ class SqliteNoteStore(NoteStore):
         self.path = Path(path)
         self.display_uri = "sqlite://%s" % self.path
         self._connection: sqlite3.Connection | None = None
+        #: (device, inode) of the file opened, to notice it deleted or replaced.
+        self._identity: tuple[int, int] | None = None
 
     def open(self) -> None:
         if self._connection is not None:
@@ -53,6 +56,7 @@ class SqliteNoteStore(NoteStore):
                 connection.close()
                 raise
         self._connection = connection
+        self._identity = self._file_identity()
 
     def close(self) -> None:
         if self._connection is not None:
@@ -197,9 +201,19 @@ class SqliteNoteStore(NoteStore):
         with _unavailable_on_error("cannot read %s" % self.display_uri):
             yield self._require_connection()
 
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            status = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return status.st_dev, status.st_ino
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         connection = self._require_connection()
+        if self._file_identity() != self._identity:
+            # Writing on would go into a deleted file, and be lost with it.
+            raise StoreGone("%s was deleted or replaced since it was opened" % self.display_uri)
         with _unavailable_on_error("cannot write %s" % self.display_uri):
             # IMMEDIATE: take the write lock before reading the records to merge.
             connection.execute("BEGIN IMMEDIATE")
