@@ -24,8 +24,10 @@ import pytest
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.log import LogCounterHandler
 from scrapy.utils.test import get_crawler
 
+from xhs_spider.extensions.log_masking import TokenMaskingFilter
 from xhs_spider.sandbox.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,23 @@ FAST_SETTINGS = {
     "AUTOTHROTTLE_START_DELAY": "0",
     "LOG_LEVEL": "DEBUG",
 }
+
+
+@pytest.fixture(autouse=True)
+def root_logging_as_it_was() -> Iterator[None]:
+    """Takes off what crawlers built for a unit test left on the root logger.
+
+    A crawler that never runs never reaches engine_stopped, so its log counter
+    (Scrapy's) and its token-masking filter stay on the root logger and its
+    handlers, and every later log record would pass through all of them.
+    """
+    root = logging.getLogger()
+    before = set(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if isinstance(handler, LogCounterHandler) and handler not in before:
+            root.removeHandler(handler)
+        handler.filters[:] = [f for f in handler.filters if not isinstance(f, TokenMaskingFilter)]
 
 
 @pytest.fixture(scope="session")
