@@ -74,7 +74,10 @@ class JustOneApi:
             "dont_redirect": True,
             "handle_httpstatus_all": True,
         }
-        return Request(url, meta=meta, **kwargs)
+        # Never twice for one note or page is decided from the store (leases,
+        # fetch times, feed pages), which outlives a kill; Scrapy's dupefilter
+        # file does not (it may hold requests that were lost in flight).
+        return Request(url, meta=meta, dont_filter=True, **kwargs)
 
 
 def endpoint_of(request: Request) -> str | None:

@@ -21,8 +21,9 @@ from xhs_spider.addon import XhsSpiderAddon
 from xhs_spider.config.checks import first_problem
 from xhs_spider.config.declarations import TOKEN
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
-from xhs_spider.pipelines.store import StorePipeline
-from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, failed
+from xhs_spider.extensions.run_outcome import RunOutcome
+from xhs_spider.pipelines.store import StorePipeline, record_forced_shutdown
+from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, failed
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
 
@@ -41,6 +42,11 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
+        outcome = crawler.get_extension(RunOutcome)
+        if outcome is not None and not outcome.closed_cleanly and crawler.engine is not None:
+            # A second Ctrl-C or SIGTERM: the run did not close; never exit 0.
+            record_forced_shutdown(crawler)
+            crawler.stats.set_value("finish_reason", FORCED_SHUTDOWN)
         reason = crawler.stats.get_value("finish_reason") or ""
         if self.crawler_process.bootstrap_failed or failed(reason):
             # Cron and Scrapyd see a stopped token, quota or store as failure.

@@ -32,8 +32,12 @@ class RunOutcome:
         self.crawler = crawler
         self.failure: str | None = None
         self.summary: dict[str, Any] | None = None
+        #: False until the engine has stopped cleanly: a second Ctrl-C or
+        #: SIGTERM stops the reactor before that.
+        self.closed_cleanly = False
         # Connected after CoreStats, which sets finish_reason to the engine's.
         crawler.signals.connect(self.conclude, signal=signals.spider_closed)
+        crawler.signals.connect(self._engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -53,6 +57,9 @@ class RunOutcome:
             arguments = getattr(self.crawler.spider, "run_arguments", {})
             self.summary = run_summary(self.crawler.stats.get_stats(), final, arguments)
         return self.summary
+
+    def _engine_stopped(self) -> None:
+        self.closed_cleanly = True
 
 
 def outcome_of(crawler: Crawler) -> RunOutcome:

@@ -30,11 +30,12 @@ from xhs_spider.config.declarations import (
 )
 from xhs_spider.extensions.run_outcome import outcome_of
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.run.finish import STORE_LOST, STORE_SPILL_PENDING, STORE_SPILLED, STORE_UNREACHABLE
+from xhs_spider.run.finish import FORCED_SHUTDOWN, STORE_LOST, STORE_SPILL_PENDING, STORE_SPILLED, STORE_UNREACHABLE
 from xhs_spider.run.identity import crawl_id, new_run_id
 from xhs_spider.stats import STORE_RUN_ID
 from xhs_spider.store import spill
 from xhs_spider.store.base import StoreUnavailable
+from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.session import PendingSpills, StoreSession
 from xhs_spider.store.uri import store_from_settings
 
@@ -215,6 +216,25 @@ class StorePipeline:
             "finish_reason": summary["finish_reason"],
             "summary": summary,
         }
+
+
+def record_forced_shutdown(crawler: Crawler) -> None:
+    """After the reactor was stopped mid-close: say so in the run's record.
+
+    Runs on the main thread once nothing else does. What the run journaled
+    is replayed by the next crawl (its journal is an orphan now).
+    """
+    pipeline = crawler.get_item_pipeline(StorePipeline)
+    if pipeline is None or not pipeline.run_id:
+        return
+    record = {"run_id": pipeline.run_id, "finish_reason": FORCED_SHUTDOWN, "finished_at": now_iso()}
+    try:
+        with store_from_settings(crawler.settings) as store:
+            store.write(WriteBatch(run_id=pipeline.run_id, runs=[record]))
+            store.release(pipeline.run_id)
+    except StoreUnavailable as exc:
+        logger.error("Could not record the forced shutdown in the store: %(error)s",
+                     {"error": str(exc)[:200]})
 
 
 async def store_settled(crawler: Crawler) -> None:

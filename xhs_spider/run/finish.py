@@ -26,6 +26,8 @@ STORE_UNREACHABLE = "xhs_store_unreachable"
 STORE_SPILLED = "xhs_store_spilled"
 STORE_LOST = "xhs_store_lost"
 STORE_SPILL_PENDING = "xhs_spill_pending"
+#: Ctrl-C or SIGTERM twice: the crawl was stopped before it could close.
+FORCED_SHUTDOWN = "xhs_forced_shutdown"
 
 #: Finish reasons that mean the job did not do what it was asked to.
 FAILED_PREFIXES = ("justoneapi_", "xhs_", BAD_ARGUMENTS)

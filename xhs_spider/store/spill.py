@@ -58,12 +58,18 @@ def pending_files(directory: str | Path) -> list[Path]:
     return sorted(directory.glob(f"spill-*{SUFFIX}")) + orphaned_journals(directory)
 
 
+def run_id_of(path: Path) -> str:
+    """The run that wrote a spill file or journal, from its name."""
+    name = path.name.removesuffix(REPLAYED_SUFFIX).removesuffix(SUFFIX)
+    return name.removeprefix("spill-").removeprefix(JOURNAL_PREFIX)
+
+
 def replay(path: Path, store: NoteStore) -> int:
     """Write every operation of *path* to *store*; returns how many.
 
     A spill file is renamed ``*.replayed`` afterwards, so it is not replayed
     by accident again (replaying it again would do no harm); a dead run's
-    journal is deleted. A last line cut short (the writer died) is skipped
+    journal is deleted, and the run's note leases are released. A last line cut short (the writer died) is skipped
     with a warning; any other malformed line refuses the file.
     """
     with path.open(encoding="utf-8", errors="replace") as spill:
@@ -75,6 +81,8 @@ def replay(path: Path, store: NoteStore) -> int:
         )
     for batch in batches:
         store.write(batch)
+    # The run is over: its note leases would only hold other crawls back.
+    store.release(run_id_of(path))
     if path.name.startswith(JOURNAL_PREFIX):
         path.unlink()
     elif not path.name.endswith(REPLAYED_SUFFIX):

@@ -38,6 +38,8 @@ def open_store(uri: str | None, *, default_path: str = DEFAULT_STORE_PATH) -> No
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
     if scheme == "sqlite":
         path = uri[len(SQLITE_PREFIX):]
+        if path.startswith("//"):  # sqlite:////abs/path: one root is enough
+            path = "/" + path.lstrip("/")
         if not path:
             raise ValueError(
                 "store URI %r names no file; expected sqlite:///path/to/file.sqlite3" % uri

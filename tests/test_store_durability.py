@@ -1,0 +1,167 @@
+"""Every paid answer is remembered: dropped details, pending spills, a vanished
+store file, a torn spill line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.utils.defer import deferred_f_from_coro_f
+
+from tests.conftest import InProcessCrawl, run_scrapy
+from xhs_spider.items import NoteItem
+from xhs_spider.sandbox import SandboxProcess
+from xhs_spider.spiders.feed import FeedSpider
+from xhs_spider.store import WriteBatch, open_store, spill
+from xhs_spider.store.note_state import DETAIL_FIELDS
+
+CHANNEL = "homefeed_food_v3"
+
+
+class SpoilFirstNote:
+    """Stands in for an odd API value: the first note fails its schema."""
+
+    spoiled: str | None = None
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, NoteItem) and SpoilFirstNote.spoiled in (None, item["note_id"]):
+            SpoilFirstNote.spoiled = item["note_id"]
+            item["counts"] = {**item["counts"], "likes": -1}
+        return item
+
+
+class FailingDetailSpider(FeedSpider):
+    """A callback that raises on one note's detail."""
+
+    failing: str | None = None
+
+    def parse_detail(self, response: Any, note_id: str) -> Any:
+        if FailingDetailSpider.failing in (None, note_id):
+            FailingDetailSpider.failing = note_id
+            raise RuntimeError("callback bug")
+        return super().parse_detail(response, note_id)
+
+
+@deferred_f_from_coro_f
+async def test_a_paid_detail_dropped_as_invalid_is_not_paid_for_again(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path: Path,
+) -> None:
+    SpoilFirstNote.spoiled = None
+    pipelines = {"ITEM_PIPELINES": {f"{__name__}.SpoilFirstNote": 50}}
+    first = await in_process_crawl(FeedSpider, oid=CHANNEL, pages="1", settings=pipelines)
+    spoiled = SpoilFirstNote.spoiled
+    assert spoiled is not None and spoiled not in {n["note_id"] for n in first.notes}
+    assert first.stats["xhs/notes/failed/invalid"] == 1
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
+        record = store.get_note(spoiled)
+        runs = store.find_runs()
+    assert record is not None and (record["status"], record["failed_reason"]) == ("failed", "invalid")
+    assert runs[-1]["summary"]["notes"]["paid_without_note"] == {"invalid": 1}
+
+    api.reset()
+    await in_process_crawl(FeedSpider, oid=CHANNEL, pages="1")
+    assert spoiled not in api.stats()["detail_billed_by_note"]
+    api.reset()
+    await in_process_crawl(FeedSpider, oid=CHANNEL, pages="1", refresh="true")
+    assert api.stats()["detail_billed_by_note"][spoiled] == 1
+
+
+@deferred_f_from_coro_f
+async def test_a_detail_whose_callback_raised_is_not_paid_for_again(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess,
+) -> None:
+    FailingDetailSpider.failing = None
+    first = await in_process_crawl(FailingDetailSpider, oid=CHANNEL, pages="1")
+    assert first.stats["xhs/notes/failed/callback_error"] == 1
+    api.reset()
+    await in_process_crawl(FeedSpider, oid=CHANNEL, pages="1")
+    assert FailingDetailSpider.failing not in api.stats()["detail_billed_by_note"]
+
+
+@deferred_f_from_coro_f
+async def test_a_pending_spill_is_replayed_before_anything_is_paid_for(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path: Path,
+) -> None:
+    # What an earlier run paid for, left in a spill file next to the store.
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere' / 'xhs.sqlite3'}"
+    await in_process_crawl(FeedSpider, oid=CHANNEL, pages="2", settings={"XHS_STORE_URI": elsewhere})
+    with open_store(elsewhere) as store:
+        paid = [{k: note[k] for k in ("note_id", *DETAIL_FIELDS)} for note in store.iter_notes()
+                if note["status"] == "ok"]
+    spill_file = tmp_path / "spill-feed-earlier.jsonl"
+    spill.append(spill_file, WriteBatch(run_id="feed-earlier", notes=paid))
+
+    api.reset()
+    again = await in_process_crawl(FeedSpider, oid=CHANNEL, pages="2")
+    billed = api.stats()["detail_billed_by_note"]
+    assert not set(billed) & {note["note_id"] for note in paid}
+    assert again.stats["xhs/store/replayed"] == len(paid)
+    assert "Replayed %d operations of %s" % (len(paid), spill_file) in again.log
+    assert not spill_file.exists() and spill_file.with_name(spill_file.name + ".replayed").exists()
+
+
+@deferred_f_from_coro_f
+async def test_a_spill_that_cannot_be_replayed_stops_the_crawl_before_any_call(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path: Path,
+) -> None:
+    (tmp_path / "spill-feed-broken.jsonl").write_text("not json\n{}\n", encoding="utf-8")
+    result = await in_process_crawl(FeedSpider, oid=CHANNEL, pages="1")
+    assert result.finish_reason == "xhs_spill_pending"
+    assert "spill-feed-broken.jsonl" in result.log
+    assert api.stats()["calls"] == 0
+
+
+def test_a_store_file_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp_path: Path) -> None:
+    store_file = tmp_path / "xhs.sqlite3"
+    api.configure(latency=0.1)
+    stats_file = tmp_path / "stats.json"
+
+    def delete_once_details_flow() -> None:
+        while api.stats()["calls_by_endpoint"].get("detail", 0) < 8:
+            threading.Event().wait(0.02)
+        for path in tmp_path.glob("xhs.sqlite3*"):
+            path.unlink()
+
+    deleter = threading.Thread(target=delete_once_details_flow, daemon=True)
+    deleter.start()
+    done = run_scrapy(
+        ["crawl", "feed", "-a", f"oid={CHANNEL},homefeed_travel_v3", "-a", "pages=3",
+         "-s", f"XHS_STORE_URI=sqlite:///{store_file}", "-s", f"JUSTONEAPI_BASE_URL={api.url}",
+         "-s", "XHS_STORE_BATCH_SIZE=3", "-s", f"XHS_STATS_FILE={stats_file}"],
+        env={"JUSTONEAPI_TOKEN": "test-token-Zq7Xw3Kp9Lm2Nv8Rt5Yb"},
+    )
+    deleter.join(timeout=5)
+    assert done.returncode == 1, done.stderr[-2000:]
+    stats = json.loads(stats_file.read_text("utf-8"))
+    assert stats["finish_reason"] == "xhs_store_spilled"
+    spills = list(tmp_path.glob("spill-*.jsonl"))
+    assert len(spills) == 1
+    # Everything the API billed is in the spill: replayed into a new store.
+    replay = run_scrapy(["replay-spill", str(spills[0]), "-s", f"XHS_STORE_URI=sqlite:///{store_file}"])
+    assert replay.returncode == 0, replay.stderr
+    with open_store(f"sqlite:///{store_file}") as store:
+        fetched = {n["note_id"] for n in store.iter_notes() if n["status"] in ("ok", "unavailable")}
+    assert fetched == set(api.stats()["detail_billed_by_note"])
+
+
+def test_a_spill_with_a_torn_last_line_replays_every_complete_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    notes = [{"note_id": f"{n:024x}", "crawled_at": "2026-11-22T10:00:00.000Z"} for n in range(5)]
+    spill_file = tmp_path / "spill-feed-torn.jsonl"
+    spill.append(spill_file, WriteBatch(run_id="feed-torn", notes=notes))
+    whole = spill_file.read_text("utf-8")
+    spill_file.write_text(whole[: len(whole) - 25], encoding="utf-8")  # died writing the last line
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store, caplog.at_level(logging.WARNING):
+        assert spill.replay(spill_file, store) == 4
+        assert store.count("notes") == 4
+    assert "line 5 is cut short" in caplog.text
+
+    broken_middle = tmp_path / "spill-feed-middle.jsonl"
+    broken_middle.write_text("{broken\n" + whole, encoding="utf-8")
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store, pytest.raises(ValueError, match="line 1"):
+        spill.replay(broken_middle, store)
