@@ -22,6 +22,7 @@ demo: install
 
 test: install-test
 	$(BIN)/ruff check xhs_spider tests scripts benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 clean:
