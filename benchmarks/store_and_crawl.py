@@ -1,6 +1,7 @@
 """Benchmark: store throughput (both backends) and crawl throughput with/without storage.
 
     .venv/bin/python -m benchmarks.store_and_crawl [--notes 10000] [--pages 3] [--repeat 3]
+        [--baseline GIT_REF]
 
 Store throughput writes N synthetic notes (with one feed appearance each) in
 batches of XHS_STORE_BATCH_SIZE, as the pipeline does, into a fresh SQLite file
@@ -8,11 +9,15 @@ and a fresh database on a local nx-27017 (MongoDB wire protocol) server.
 Crawl throughput runs ``scrapy crawl feed -a oid=all`` against the sandbox,
 once with the store pipeline and once without, and reports notes per second
 from the crawl's own stats (elapsed_time_seconds), best of --repeat runs.
+With ``--baseline GIT_REF`` the crawl with the store also runs from a
+checkout of that commit (a temporary git worktree), in interleaved rounds,
+so both figures come from one run on the same machine state.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -80,7 +85,21 @@ def store_throughput(uri: str, notes: int) -> float:
     return notes / elapsed
 
 
-def crawl_throughput(sandbox_url: str, pages: int, store_uri: str | None) -> tuple[float, int]:
+@contextlib.contextmanager
+def checkout(ref: str):
+    """A detached worktree of *ref*: its code runs when a crawl starts there."""
+    with tempfile.TemporaryDirectory() as parent:
+        path = Path(parent) / "baseline"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(path), ref], cwd=ROOT, check=True)
+        try:
+            yield path
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=True)
+
+
+def crawl_throughput(
+    sandbox_url: str, pages: int, store_uri: str | None, code: Path = ROOT,
+) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as work:
         stats_path = Path(work) / "stats.json"
         settings = {
@@ -97,7 +116,10 @@ def crawl_throughput(sandbox_url: str, pages: int, store_uri: str | None) -> tup
         command = [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", "oid=all", "-a", f"pages={pages}"]
         for name, value in settings.items():
             command += ["-s", f"{name}={value}"]
-        subprocess.run(command, cwd=ROOT, env={**os.environ, "JUSTONEAPI_TOKEN": TOKEN}, check=True)
+        # ``python -m`` puts the working directory first on sys.path: the
+        # crawl imports the xhs_spider of *code*.
+        environment = {**os.environ, "JUSTONEAPI_TOKEN": TOKEN, "PYTHONPATH": str(code)}
+        subprocess.run(command, cwd=code, env=environment, check=True)
         stats = json.loads(stats_path.read_text())
     notes = stats["justoneapi/billed/detail"] - stats.get("justoneapi/notes/unavailable", 0)
     return notes / stats["elapsed_time_seconds"], notes
@@ -108,7 +130,12 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--pages", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", metavar="GIT_REF", help="also crawl with this commit's code")
     args = parser.parse_args()
+    if args.baseline:
+        with checkout(args.baseline) as baseline:
+            compare_with_baseline(args, baseline)
+        return
 
     with tempfile.TemporaryDirectory() as work:
         sqlite = store_throughput(f"sqlite:///{Path(work) / 'bench.sqlite3'}", args.notes)
@@ -127,6 +154,22 @@ def main() -> None:
         print(f"crawl  no store : {best_without:8.1f} notes/s (best of {args.repeat}, {notes} notes, oid=all pages={args.pages})")
         print(f"crawl  sqlite   : {best_with:8.1f} notes/s")
         print(f"storage cost    : {100 * (1 - best_with / best_without):5.1f} % of crawl throughput")
+
+
+def compare_with_baseline(args: argparse.Namespace, baseline: Path) -> None:
+    with SandboxProcess(token=TOKEN) as sandbox, tempfile.TemporaryDirectory() as work:
+        rates: dict[str, list[float]] = {"baseline": [], "this": []}
+        for run in range(args.repeat):
+            for name, code in (("baseline", baseline), ("this", ROOT)):
+                uri = f"sqlite:///{Path(work) / f'{name}{run}.sqlite3'}"
+                rate, notes = crawl_throughput(sandbox.url, args.pages, uri, code)
+                rates[name].append(rate)
+                print(f"round {run + 1} {name:8}: {rate:7.1f} notes/s ({notes} notes)", flush=True)
+        best = {name: max(values) for name, values in rates.items()}
+        print(f"crawl with the embedded store, best of {args.repeat}, oid=all pages={args.pages}:")
+        print(f"  baseline {args.baseline}: {best['baseline']:8.1f} notes/s")
+        print(f"  this code          : {best['this']:8.1f} notes/s")
+        print(f"  ratio              : {best['this'] / best['baseline']:8.2f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,61 @@
+"""The package's shape: small modules and functions, spiders apart from pipelines."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "xhs_spider"
+#: The sandbox's data generator is a table of sample data, not logic.
+LONG_MODULES_ALLOWED = {PACKAGE / "sandbox" / "data.py"}
+MAX_MODULE_LINES = 300
+MAX_FUNCTION_LINES = 40
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_no_module_over_300_lines() -> None:
+    long = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in modules()
+        if path not in LONG_MODULES_ALLOWED
+        and (lines := path.read_text("utf-8").count("\n")) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_no_function_over_40_lines() -> None:
+    long = {}
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long[f"{path.relative_to(PACKAGE)}:{node.name}"] = lines
+    assert long == {}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_the_spiders_import_no_pipeline() -> None:
+    for path in (PACKAGE / "spiders").glob("*.py"):
+        assert not {m for m in imported_modules(path) if m.startswith("xhs_spider.pipelines")}, path
+
+
+def test_no_custom_signal_carries_data_between_components() -> None:
+    # Components talk through Scrapy's own signals and each other's methods,
+    # never through signals of the project's own making.
+    for path in modules():
+        source = path.read_text("utf-8")
+        assert "= object()" not in source or "sandbox" in path.parts, path
+        assert "xhs_spider.signals" not in source, path
