@@ -120,11 +120,22 @@ FEED_PATH = _text(
     "the feed endpoint; the vendor's SDK no longer ships it",
     valid=_is_path, expected="a path starting with /",
 )
-DETAIL_PATH = _text(
-    "JUSTONEAPI_DETAIL_PATH", "/api/xiaohongshu-pgy/get-note-detail/v1",
-    "the note detail endpoint; deprecated by the vendor, whose successor is "
-    "`/api/xiaohongshu-pgy/api/solar/note/noteId/detail/v1`",
-    valid=_is_path, expected="a path starting with /",
+DETAIL_PATHS = _declare(Setting(
+    "JUSTONEAPI_DETAIL_PATH",
+    ["/api/xiaohongshu-pgy/get-note-detail/v1", "/api/xiaohongshu-pgy/api/solar/note/noteId/detail/v1"],
+    "the note detail endpoints that answer the same payload, in order of preference "
+    "(a list, or paths separated by commas): when one answers only failures, the crawl "
+    "moves to the next",
+    lambda s, n: [path.strip() for path in s.getlist(n) if path.strip()],
+    lambda paths: bool(paths) and all(_is_path(path) for path in paths),
+    "one or more paths starting with /, separated by commas",
+))
+ENDPOINT_FAILURES = _whole(
+    "JUSTONEAPI_ENDPOINT_FAILURES", 10,
+    "failures in a row (codes 301, 404, 500, a body that is not JSON, HTTP 404 or 410) with "
+    "no success for 30 s after which an endpoint counts as retired: the crawl moves to the "
+    "next detail path, or ends `justoneapi_endpoint_failing` when there is none",
+    minimum=1,
 )
 ACCEPT_CACHE = _flag(
     "JUSTONEAPI_ACCEPT_CACHE", False, "send `acceptCache=true` on detail calls",
