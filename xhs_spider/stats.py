@@ -45,6 +45,9 @@ FEED_MALFORMED_PAGE = f"{API}/feed/malformed_page"
 FEED_NO_CONTENT = f"{API}/feed/no_content"
 NOTES_UNAVAILABLE = f"{API}/notes/unavailable"
 NOTES_MALFORMED_DETAIL = f"{API}/notes/malformed_detail"
+#: A value the API sent that normalisation rejected as null, by item field.
+FEED_INVALID = f"{API}/feed/invalid/{{field}}"
+NOTES_INVALID = f"{API}/notes/invalid/{{field}}"
 
 # The project's own ----------------------------------------------------------------
 ITEMS = f"{OWN}/items/{{item_type}}"

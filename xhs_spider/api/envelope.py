@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +15,8 @@ from xhs_spider.api.codes import BILLED_CODES
 
 if TYPE_CHECKING:
     from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidBody(ValueError):
@@ -28,12 +32,15 @@ class Envelope:
 
 
 def parse_envelope(response: Response) -> Envelope:
+    """The envelope of *response*; :class:`InvalidBody` when it has none.
+
+    JSON nested deeper than Python's parser can follow (a body 100,000 levels
+    deep) is not a broken answer: what lies below :data:`MAX_DEPTH` levels is
+    read as null, so the rest of the answer, paid for, is kept.
+    """
     try:
-        if isinstance(response, TextResponse):
-            body = response.json()
-        else:
-            body = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = _body_json(response)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidBody(f"body is not JSON ({len(response.body)} bytes)") from exc
     if not isinstance(body, dict) or not isinstance(body.get("code"), int):
         raise InvalidBody("body has no integer 'code'")
@@ -43,6 +50,47 @@ def parse_envelope(response: Response) -> Envelope:
         message=body.get("message"),
         request_id=body.get("requestId"),
     )
+
+
+#: Values nested deeper than this in an answer are read as null.
+MAX_DEPTH = 100
+#: A JSON string, or a bracket outside strings.
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _body_json(response: Response) -> Any:
+    try:
+        if isinstance(response, TextResponse):
+            return response.json()
+        return json.loads(response.body)
+    except RecursionError:
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8")
+        logger.warning(
+            "An answer of %(size)d bytes nests deeper than %(depth)d levels: read as null there.",
+            {"size": len(response.body), "depth": MAX_DEPTH},
+        )
+        # Still too deep (brackets unbalanced): RecursionError, an invalid body.
+        return json.loads(cut_deep_nesting(text, MAX_DEPTH))
+
+
+def cut_deep_nesting(text: str, depth: int) -> str:
+    """*text* (JSON) with every array or object deeper than *depth* levels
+    replaced by ``null``, without recursion."""
+    parts: list[str] = []
+    level, copied_to = 0, 0
+    for token in _JSON_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            level += 1
+            if level == depth + 1:
+                parts.append(text[copied_to:token.start()])
+        elif bracket in "]}":
+            if level == depth + 1:
+                parts.append("null")
+                copied_to = token.end()
+            level -= 1
+    parts.append(text[copied_to:])
+    return "".join(parts)
 
 
 #: Download errors after the request left: the API may have billed the call

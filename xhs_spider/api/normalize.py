@@ -1,19 +1,68 @@
-"""Raw API payloads → item fields (see ``schemas/*.json``)."""
+"""Raw API payloads → item fields (see ``schemas/*.json``).
+
+Normalisation is a total function over whatever JSON the API sends: every
+value either becomes what the schema wants or is rejected, for that one
+field of that one record, as null. The rules:
+
+* **Strings**: a lone surrogate (half of an emoji cut short, JSON
+  ``"\\ud83d"``) becomes U+FFFD, so the text stays valid UTF-8 for every
+  store and file. A value of another type where a string belongs is null
+  (``""`` for ``title`` and ``text``). Not counted: the value is repaired.
+* **Counters** (:mod:`~xhs_spider.api.counters`): a non-negative integer up
+  to 2**63 - 1, display texts expanded ("1.2万"). Beyond that, ±Infinity,
+  NaN, negative or garbled: null, counted as rejected; a feed card keeps the
+  API's text in ``likes_text`` ("99999999999999999999", "1e+300", "inf").
+  Image and video sizes follow the same range, rejected silently.
+* **Timestamps**: the unit is inferred from the magnitude, whatever the
+  endpoint usually sends: below 1e11 seconds, below 1e14 milliseconds, below
+  1e17 microseconds. A time before 2004 or more than a day ahead of the clock
+  (or larger, non-numeric, ±Infinity, NaN) is null, counted as rejected.
+* **Note ids**: white space around them is stripped; then exactly 24
+  lowercase hex digits, or the card is skipped (``no_id``).
+
+*rejected*, when a caller passes a list, receives the path of each field
+the API gave a value for that could not be used (``counts.likes``,
+``published_at``): the spiders count them as ``…/invalid/<field>``.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from xhs_spider.api.counters import parse_counter
+from xhs_spider.api.counters import INT64_MAX, counter_text, parse_counter
 
-NOTE_ID = re.compile(r"^[0-9a-f]{24}$")
+NOTE_ID = re.compile(r"\A[0-9a-f]{24}\Z")
 _HASHTAG = re.compile(r"#([^#\[\]\n]+?)\[话题\]#")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: Plausible note times: nothing before 2004 (Xiaohongshu started in 2013).
+EARLIEST = datetime(2004, 1, 1, tzinfo=timezone.utc).timestamp()
+#: How far ahead of our clock a time may be (clock skew), in seconds.
+FUTURE_SLACK = 86400.0
+#: (below this magnitude, divide by this) to get seconds.
+_UNITS = ((1e11, 1), (1e14, 1_000), (1e17, 1_000_000))
 
 
 def note_url(note_id: str) -> str:
     return f"https://www.xiaohongshu.com/explore/{note_id}"
+
+
+def note_id_of(value: object) -> str | None:
+    """The note id in *value*, white space around it stripped; ``None`` unless
+    that leaves exactly 24 lowercase hex digits."""
+    if not isinstance(value, str):
+        return None
+    stripped = value.strip()
+    return stripped if NOTE_ID.match(stripped) else None
+
+
+def clean_text(value: str) -> str:
+    """*value* with each lone surrogate replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def iso(moment: datetime) -> str:
@@ -25,11 +74,30 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def utc_iso(epoch: object, *, millis: bool = False) -> str | None:
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or epoch <= 0:
+def epoch_seconds(epoch: object) -> float | None:
+    """Seconds since 1970 from a time in s, ms or µs (unit inferred from the
+    magnitude); ``None`` when it is no plausible note time."""
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
         return None
-    seconds = epoch / 1000 if millis else epoch
-    return iso(datetime.fromtimestamp(seconds, tz=timezone.utc))
+    if isinstance(epoch, float) and not math.isfinite(epoch):
+        return None
+    for limit, per_second in _UNITS:
+        if epoch < limit:
+            seconds = epoch / per_second
+            break
+    else:
+        return None
+    if not EARLIEST <= seconds <= time.time() + FUTURE_SLACK:
+        return None
+    return seconds
+
+
+def utc_iso(epoch: object, *, millis: bool = False) -> str | None:
+    """:func:`iso` of an epoch time in s, ms or µs, or ``None`` (see
+    :func:`epoch_seconds`). *millis*, the unit an endpoint documents, is
+    not needed: the magnitude tells."""
+    seconds = epoch_seconds(epoch)
+    return None if seconds is None else iso(datetime.fromtimestamp(seconds, tz=timezone.utc))
 
 
 def now_iso(ago: timedelta = timedelta(0)) -> str:
@@ -41,11 +109,24 @@ def hashtags(text: str) -> list[str]:
 
 
 def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= INT64_MAX else None
+
+
+def _number_or_none(value: object) -> int | float | None:
+    if isinstance(value, float):
+        return value if math.isfinite(value) and 0 <= value <= INT64_MAX else None
+    return _int_or_none(value)
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def _string(value: object) -> str | None:
+    """A string field: cleaned text, or ``None`` for anything else or ``""``."""
+    return clean_text(value) if isinstance(value, str) and value else None
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -56,17 +137,30 @@ def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _checked(raw: object, value: Any, field: str, rejected: list[str]) -> Any:
+    """*value*, noting *field* as rejected when the API gave something unusable."""
+    if value is None and raw is not None:
+        rejected.append(field)
+    return value
+
+
 # Note details ------------------------------------------------------------
+
+#: Detail counters: item field ← API field.
+DETAIL_COUNTERS = {
+    "likes": "likeNum", "collects": "favNum", "comments": "cmtNum", "shares": "shareNum",
+    "reads": "readNum", "impressions": "impNum", "follows": "followCnt",
+}
 
 
 def detail_image(raw: dict[str, Any]) -> dict[str, Any] | None:
-    url = raw.get("url") or raw.get("original")
+    url = _string(raw.get("url")) or _string(raw.get("original"))
     if not url:
         return None
     return {
-        "file_id": raw.get("fileId") or raw.get("traceId"),
+        "file_id": _string(raw.get("fileId")) or _string(raw.get("traceId")),
         "url": url,
-        "original_url": raw.get("original") or None,
+        "original_url": _string(raw.get("original")),
         "width": _int_or_none(raw.get("width")),
         "height": _int_or_none(raw.get("height")),
     }
@@ -75,52 +169,54 @@ def detail_image(raw: dict[str, Any]) -> dict[str, Any] | None:
 def detail_video(raw: object) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         return None
-    duration = raw.get("duration")
     return {
-        "video_id": raw.get("videoId"),
-        "url": raw.get("url"),
-        "duration": duration if isinstance(duration, (int, float)) else None,
+        "video_id": _string(raw.get("videoId")),
+        "url": _string(raw.get("url")),
+        "duration": _number_or_none(raw.get("duration")),
         "width": _int_or_none(raw.get("width")),
         "height": _int_or_none(raw.get("height")),
-        "cover_file_id": raw.get("firstFrameFileId"),
+        "cover_file_id": _string(raw.get("firstFrameFileId")),
     }
 
 
-def detail_author(data: dict[str, Any]) -> dict[str, Any]:
+def detail_author(data: dict[str, Any], rejected: list[str] | None = None) -> dict[str, Any]:
     user = _dict(data.get("userInfo"))
+    fans = user.get("fansNum")
     return {
-        "user_id": user.get("userId") or data.get("userId") or "",
-        "nickname": user.get("nickName") or data.get("name"),
-        "avatar": user.get("avatar") or data.get("headPhoto"),
-        "fans": parse_counter(user.get("fansNum")),
-        "gender": user.get("gender") or None,
-        "location": user.get("location") or None,
-        "red_id": data.get("redId"),
+        "user_id": _text(user.get("userId")) or _text(data.get("userId")),
+        "nickname": _string(user.get("nickName")) or _string(data.get("name")),
+        "avatar": _string(user.get("avatar")) or _string(data.get("headPhoto")),
+        "fans": _checked(fans, parse_counter(fans), "author.fans", [] if rejected is None else rejected),
+        "gender": _string(user.get("gender")),
+        "location": _string(user.get("location")),
+        "red_id": _string(data.get("redId")),
     }
 
 
-def detail_counts(data: dict[str, Any]) -> dict[str, int | None]:
+def detail_counts(data: dict[str, Any], rejected: list[str] | None = None) -> dict[str, int | None]:
     # A counter the API left out or garbled is unknown (None), not zero.
+    rejected = [] if rejected is None else rejected
     return {
-        "likes": parse_counter(data.get("likeNum")),
-        "collects": parse_counter(data.get("favNum")),
-        "comments": parse_counter(data.get("cmtNum")),
-        "shares": parse_counter(data.get("shareNum")),
-        "reads": parse_counter(data.get("readNum")),
-        "impressions": parse_counter(data.get("impNum")),
-        "follows": parse_counter(data.get("followCnt")),
+        name: _checked(data.get(raw), parse_counter(data.get(raw)), f"counts.{name}", rejected)
+        for name, raw in DETAIL_COUNTERS.items()
     }
 
 
 def note_fields(
-    data: dict[str, Any], *, crawled_at: str, request_id: str | None
+    data: dict[str, Any], *, crawled_at: str, request_id: str | None,
+    rejected: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A Note Details ``data`` object → :class:`~xhs_spider.items.NoteItem` fields."""
-    note_id = data.get("noteId") or ""
+    """A Note Details ``data`` object → :class:`~xhs_spider.items.NoteItem` fields.
+
+    *rejected* receives the fields the API gave unusable values for.
+    """
+    rejected = [] if rejected is None else rejected
+    note_id = note_id_of(data.get("noteId")) or ""
     text = _text(data.get("content"))
     video = detail_video(data.get("videoInfo"))
     times = _dict(data.get("time"))
     images = [detail_image(_dict(image)) for image in _list(data.get("imagesList"))]
+    created, updated = times.get("createTime"), times.get("updateTime")
     return {
         "note_id": note_id,
         "url": note_url(note_id),
@@ -130,12 +226,12 @@ def note_fields(
         "hashtags": hashtags(text),
         "images": [image for image in images if image is not None],
         "video": video,
-        "author": detail_author(data),
-        "counts": detail_counts(data),
-        "published_at": utc_iso(times.get("createTime"), millis=True),
-        "updated_at": utc_iso(times.get("updateTime"), millis=True),
+        "author": detail_author(data, rejected),
+        "counts": detail_counts(data, rejected),
+        "published_at": _checked(created, utc_iso(created), "published_at", rejected),
+        "updated_at": _checked(updated, utc_iso(updated), "updated_at", rejected),
         "crawled_at": crawled_at,
-        "request_id": request_id,
+        "request_id": _string(request_id),
     }
 
 
@@ -152,42 +248,53 @@ def skip_reason(card: object) -> str | None:
     if model_type != "note":
         # A fixed vocabulary: these become stats keys.
         return "live" if model_type == "live" else "other"
-    if not NOTE_ID.match(str(card.get("id") or "")):
+    if note_id_of(card.get("id")) is None:
         return "no_id"
     return None
 
 
-def card_fields(
-    card: dict[str, Any], *, channel: str, page: int, position: int, crawled_at: str
-) -> dict[str, Any]:
-    """A feed note card → :class:`~xhs_spider.items.FeedAppearanceItem` fields."""
-    user = _dict(card.get("user"))
+def card_cover(card: dict[str, Any]) -> dict[str, Any] | None:
     images = _list(card.get("images_list"))
-    likes = card.get("likes")
     cover = _dict(images[0]) if images else {}
+    url = _string(cover.get("url_size_large")) or _string(cover.get("url"))
+    if url is None:
+        return None
     return {
-        "note_id": card["id"],
+        "file_id": _string(cover.get("fileid")) or _string(cover.get("trace_id")),
+        "url": url,
+        "width": _int_or_none(cover.get("width")),
+        "height": _int_or_none(cover.get("height")),
+    }
+
+
+def card_fields(
+    card: dict[str, Any], *, channel: str, page: int, position: int, crawled_at: str,
+    rejected: list[str] | None = None,
+) -> dict[str, Any]:
+    """A feed note card → :class:`~xhs_spider.items.FeedAppearanceItem` fields.
+
+    *rejected* receives the fields the API gave unusable values for.
+    """
+    rejected = [] if rejected is None else rejected
+    user = _dict(card.get("user"))
+    likes, timestamp = card.get("likes"), card.get("timestamp")
+    likes_text = counter_text(likes)
+    return {
+        "note_id": note_id_of(card.get("id")) or "",
         "channel": channel,
         "page": page,
         "position": position,
         "crawled_at": crawled_at,
-        "title": _text(card.get("display_title") or card.get("title")),
+        "title": _text(card.get("display_title")) or _text(card.get("title")),
         "type": "video" if card.get("type") == "video" else "image",
-        "likes": parse_counter(likes),
-        "likes_text": None if isinstance(likes, int) else likes,
+        "likes": _checked(likes, parse_counter(likes), "likes", rejected),
+        "likes_text": None if likes_text is None else clean_text(likes_text),
         "author": {
-            "user_id": user.get("userid") or "",
-            "nickname": user.get("nickname"),
-            "avatar": user.get("images") or None,
+            "user_id": _text(user.get("userid")),
+            "nickname": _string(user.get("nickname")),
+            "avatar": _string(user.get("images")),
         },
-        "cover": {
-            "file_id": cover.get("fileid") or cover.get("trace_id"),
-            "url": cover.get("url_size_large") or cover.get("url"),
-            "width": _int_or_none(cover.get("width")),
-            "height": _int_or_none(cover.get("height")),
-        }
-        if cover.get("url")
-        else None,
-        "category": _dict(card.get("recommend")).get("category_name") or None,
-        "published_at": utc_iso(card.get("timestamp")),
+        "cover": card_cover(card),
+        "category": _string(_dict(card.get("recommend")).get("category_name")),
+        "published_at": _checked(timestamp, utc_iso(timestamp), "published_at", rejected),
     }

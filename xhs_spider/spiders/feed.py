@@ -139,12 +139,23 @@ class FeedSpider(NoteDetailSpider):
         for position, card in enumerate(cards, start=1):
             stats.inc_value(keys.FEED_CARDS)
             reason = skip_reason(card)
+            rejected: list[str] = []
+            if reason is None:
+                try:
+                    fields = card_fields(card, channel=channel, page=page, position=position,
+                                         crawled_at=crawled_at, rejected=rejected)
+                except Exception:
+                    # Normalisation is meant to be total; should a card still
+                    # break it, that card alone is lost, not the page.
+                    logger.exception("Feed card %(channel)s #%(page)d/%(position)d is unreadable.",
+                                     {"channel": channel, "page": page, "position": position})
+                    reason = "malformed"
             if reason is not None:
                 stats.inc_value(keys.FEED_CARDS_SKIPPED.format(reason=reason))
                 continue
-            yield FeedAppearanceItem(card_fields(
-                card, channel=channel, page=page, position=position, crawled_at=crawled_at
-            ))
+            for field in rejected:
+                stats.inc_value(keys.FEED_INVALID.format(field=field))
+            yield FeedAppearanceItem(fields)
 
     def _next_page(
         self, channel: str, page: int, had_cards: bool, new_notes: int

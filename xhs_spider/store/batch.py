@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from xhs_spider.store.values import storable
+
 #: Operation kinds, and the list of :class:`WriteBatch` each one goes to.
 KINDS = {
     "note": "notes",
@@ -74,7 +76,11 @@ class WriteBatch:
 
 
 def operation_line(kind: str, run_id: str, data: dict[str, Any]) -> str:
-    return json.dumps({"kind": kind, "run_id": run_id, "data": data}, ensure_ascii=False)
+    """One operation as a JSON line; any value is written, made storable
+    first (:func:`~xhs_spider.store.values.storable`), so the line is valid
+    UTF-8 and JSON and its replay loads into every store."""
+    operation = storable({"kind": kind, "run_id": run_id, "data": data})
+    return json.dumps(operation, ensure_ascii=False, allow_nan=False)
 
 
 def read_operations(lines: Iterable[str]) -> tuple[list[WriteBatch], tuple[int, str] | None]:
@@ -102,6 +108,8 @@ def _parse_operation(line: str) -> tuple[str, str, dict]:
         operation = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError("not JSON (%s)" % exc) from None
+    except RecursionError:
+        raise ValueError("nested too deep") from None
     if not isinstance(operation, dict):
         raise ValueError("not a JSON object")
     kind, run_id, data = operation.get("kind"), operation.get("run_id"), operation.get("data")

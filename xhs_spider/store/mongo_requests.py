@@ -1,14 +1,27 @@
-"""The MongoDB store's update requests: order-free merges, as NoteState does."""
+"""The MongoDB store's update requests: order-free merges, as NoteState does.
+
+Every value goes through :func:`~xhs_spider.store.values.storable` first, so
+BSON can encode it (UTF-8 strings, int64): a record with an odd value is
+stored, not refused, and cannot take its batch down.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from pymongo import UpdateOne
 
-from xhs_spider.store.base import APPEARANCE_KEY, PAGE_KEY, appearance_record, metric_snapshot
+from xhs_spider.store.base import (
+    APPEARANCE_KEY,
+    COUNTERS,
+    PAGE_KEY,
+    appearance_record,
+    metric_snapshot,
+)
 from xhs_spider.store.note_state import NoteState
+from xhs_spider.store.values import storable, storable_counter
 
 #: What a note record holds before anything but a feed has seen it.
 NEW_NOTE: dict[str, Any] = {
@@ -18,29 +31,35 @@ NEW_NOTE: dict[str, Any] = {
 
 
 def appearance_request(item: dict, run_id: str) -> UpdateOne:
-    record = appearance_record(item, run_id)
+    record = storable(appearance_record(item, run_id))
     key = {name: record[name] for name in APPEARANCE_KEY}
     fields = {name: value for name, value in record.items() if name not in key}
     return UpdateOne(key, {"$set": fields}, upsert=True)
 
 
 def metric_request(item: dict, run_id: str) -> UpdateOne:
-    snapshot = metric_snapshot(item, run_id)
+    snapshot = storable(metric_snapshot(item, run_id))
+    # As in SQLite's INTEGER columns: a counter beyond 64 bits is null.
+    snapshot.update((name, storable_counter(snapshot[name])) for name in COUNTERS)
     key = {"note_id": snapshot.pop("note_id"), "fetched_at": snapshot.pop("fetched_at")}
     # The first snapshot of a fetch stays: a replay carries the same counters.
     return UpdateOne(key, {"$setOnInsert": snapshot}, upsert=True)
 
 
 def page_request(page: dict) -> UpdateOne:
+    page = storable(page)
     return UpdateOne({name: page[name] for name in PAGE_KEY}, {"$set": page}, upsert=True)
 
 
 def run_request(run: dict) -> UpdateOne:
+    run = storable(run)
     return UpdateOne({"_id": run["run_id"]}, {"$set": run}, upsert=True)
 
 
 def note_requests(state: NoteState) -> Iterator[UpdateOne]:
     """Merge ``state`` into the stored note, as :meth:`NoteState.merge` does."""
+    state = replace(state, channels={storable(channel) for channel in state.channels},
+                    detail=storable(state.detail))
     this_note = {"_id": state.note_id}
     yield UpdateOne(
         this_note,

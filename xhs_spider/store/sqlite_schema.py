@@ -1,4 +1,9 @@
-"""The SQLite store's tables, statements and row conversions."""
+"""The SQLite store's tables, statements and row conversions.
+
+Every value bound or written as JSON goes through
+:func:`~xhs_spider.store.values.storable` first: a record with an odd value
+(a lone surrogate, an integer beyond 64 bits, NaN) is stored, not refused.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Iterator
 from xhs_spider.store.base import COUNTERS, appearance_record, metric_snapshot
 from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.note_state import NoteState
+from xhs_spider.store.values import storable, storable_counter
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notes (
@@ -111,7 +117,7 @@ def migrate(connection: sqlite3.Connection) -> None:
 
 def appearance_rows(batch: WriteBatch) -> Iterator[tuple]:
     for item in batch.appearances:
-        record = appearance_record(item, batch.run_id)
+        record = storable(appearance_record(item, batch.run_id))
         yield (
             record["run_id"], record["channel"], record["page"], record["position"],
             record["note_id"], record["crawled_at"], to_json(record),
@@ -121,21 +127,26 @@ def appearance_rows(batch: WriteBatch) -> Iterator[tuple]:
 def metric_rows(batch: WriteBatch) -> Iterator[tuple]:
     for item in batch.notes:
         snapshot = metric_snapshot(item, batch.run_id)
-        yield tuple(snapshot[column] for column in METRIC_COLUMNS)
+        # INTEGER columns: a counter beyond 64 bits is null there (the
+        # note's detail keeps whatever the item carried, made storable).
+        yield tuple(
+            storable_counter(snapshot[column]) if column in COUNTERS else storable(snapshot[column])
+            for column in METRIC_COLUMNS
+        )
 
 
 def page_rows(batch: WriteBatch) -> Iterator[tuple]:
-    for page in batch.pages:
+    for page in map(storable, batch.pages):
         yield page["crawl_id"], page["channel"], page["page"], to_json(page)
 
 
 def note_row(state: NoteState) -> tuple:
-    return (
+    return storable((
         state.note_id, state.status, state.first_seen_at, state.last_seen_at,
         state.detail_fetched_at, state.unavailable_at, to_json(sorted(state.channels)),
         None if state.detail is None else to_json(state.detail),
         state.failed_at, state.failed_reason,
-    )
+    ))
 
 
 def note_state(row: sqlite3.Row | tuple) -> NoteState:
@@ -154,4 +165,5 @@ def note_state(row: sqlite3.Row | tuple) -> NoteState:
 
 
 def to_json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """*value* as compact JSON, made storable first: any value is written."""
+    return json.dumps(storable(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
