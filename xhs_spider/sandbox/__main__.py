@@ -14,6 +14,7 @@ import sys
 from typing import Any, cast
 
 from xhs_spider.sandbox.config import ConfigError, SandboxConfig
+from xhs_spider.sandbox.faults import ODD_VALUE_KINDS
 from xhs_spider.sandbox.reactor_typing import SandboxReactor, installed_reactor
 from xhs_spider.sandbox.server import build_site
 
@@ -64,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
     parser.add_argument("--latency-jitter", type=float, default=0.0, help="uniform extra seconds")
     parser.add_argument("--unavailable-rate", type=float, default=0.03, help="share of note ids answering 201")
+    parser.add_argument("--odd-value-rate", type=float, default=0.0,
+                        help="share of note cards and details carrying one odd value")
+    parser.add_argument("--odd-values", default=",".join(ODD_VALUE_KINDS),
+                        help="kinds of odd values, comma-separated (default: all)")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser
 
@@ -82,6 +87,8 @@ def runtime_settings(args: argparse.Namespace) -> dict[str, Any]:
         "latency": args.latency,
         "latency_jitter": args.latency_jitter,
         "unavailable_rate": args.unavailable_rate,
+        "odd_value_rate": args.odd_value_rate,
+        "odd_values": args.odd_values,
     }
 
 

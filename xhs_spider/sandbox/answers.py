@@ -47,7 +47,13 @@ class Answer:
 
 
 def json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (an odd value on purpose): sent escaped, "\\ud83d",
+        # as the vendor's JSON encoder does.
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def json_answer(value: Any, http_status: int = 200) -> Answer:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from xhs_spider.sandbox.faults import FaultRates
+from xhs_spider.sandbox.faults import ODD_VALUE_KINDS, FaultRates
 
 
 class ConfigError(ValueError):
@@ -61,6 +61,19 @@ def _fault_shares(value: Any) -> dict[int, float]:
     return shares
 
 
+def _odd_value_kinds(value: Any) -> tuple[str, ...]:
+    """A list of kinds, or one comma-separated string of them."""
+    if isinstance(value, str):
+        value = [kind.strip() for kind in value.split(",") if kind.strip()]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError("odd_values must be a non-empty list of kinds")
+    unknown = sorted(set(value) - set(ODD_VALUE_KINDS))
+    if unknown:
+        raise ConfigError("unknown odd_values %s; expected some of %s" % (
+            ", ".join(map(str, unknown)), ", ".join(ODD_VALUE_KINDS)))
+    return tuple(kind for kind in ODD_VALUE_KINDS if kind in value)
+
+
 CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "token": _token,
     "faults": _fault_shares,
@@ -75,6 +88,8 @@ CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "latency": _non_negative_number,
     "latency_jitter": _non_negative_number,
     "unavailable_rate": _share,
+    "odd_value_rate": _share,
+    "odd_values": _odd_value_kinds,
 }
 
 
@@ -95,6 +110,10 @@ class SandboxConfig:
     latency: float = 0.0
     latency_jitter: float = 0.0
     unavailable_rate: float = 0.03
+    #: Share of note cards and details that carry one odd value, of a kind
+    #: drawn from ``odd_values``.
+    odd_value_rate: float = 0.0
+    odd_values: tuple[str, ...] = ODD_VALUE_KINDS
 
     def apply_update(self, changes: dict[str, Any]) -> None:
         """Validate every change first, so a bad request changes nothing."""

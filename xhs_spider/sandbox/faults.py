@@ -20,6 +20,12 @@ DATALOSS = "dataloss"  # the connection drops before the announced Content-Lengt
 BUSINESS_CODE = "code"
 HTTP_FAULT_KINDS = (MALFORMED, TRUNCATED, HTML, REDIRECT, DATALOSS)
 
+#: Odd values injected into otherwise good answers (see :mod:`odd_values`).
+ODD_VALUE_KINDS = (
+    "surrogate", "huge_int", "huge_float", "infinity", "nan", "numeric_string",
+    "ms_timestamp", "us_timestamp", "absurd_timestamp", "id_whitespace", "deep_nesting",
+)
+
 MALFORMED_BODIES = (
     b'{"code":0,"data":[{',
     b"upstream connect error or disconnect/reset before headers. reset reason: connection termination",

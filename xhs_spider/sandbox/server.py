@@ -14,6 +14,7 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from xhs_spider.sandbox.answers import Answer, error_envelope, json_answer
 from xhs_spider.sandbox.api import SandboxApi
+from xhs_spider.sandbox.odd_values import OddValuesApi
 from xhs_spider.sandbox.config import SandboxConfig
 from xhs_spider.sandbox.control import ControlEndpoints
 from xhs_spider.sandbox.endpoints import API_PATHS
@@ -134,5 +135,5 @@ class QuietSite(Site):
 
 
 def build_site(config: SandboxConfig, reactor: SandboxClock) -> Site:
-    api = SandboxApi(config, clock=reactor.seconds)
+    api = OddValuesApi(config, clock=reactor.seconds)
     return QuietSite(SandboxResource(api, reactor))

@@ -24,6 +24,10 @@ class SandboxStats:
         self.http_faults = Counter({kind: 0 for kind in HTTP_FAULT_KINDS})
         self.detail_billed_by_note: Counter[str] = Counter()
         self.feed_billed_by_page: Counter[str] = Counter()
+        self.odd_values: Counter[str] = Counter()
+        #: note id → the odd value kind its card (in any feed) or detail got.
+        self.odd_cards_by_note: dict[str, str] = {}
+        self.odd_details_by_note: dict[str, str] = {}
 
     def record_call(self, endpoint: str) -> None:
         self.calls += 1
@@ -41,6 +45,11 @@ class SandboxStats:
         by_key = self.detail_billed_by_note if endpoint == DETAIL else self.feed_billed_by_page
         by_key[billing_key] += 1
 
+    def record_odd_value(self, endpoint: str, note_id: str, kind: str) -> None:
+        self.odd_values[kind] += 1
+        by_note = self.odd_details_by_note if endpoint == DETAIL else self.odd_cards_by_note
+        by_note[note_id] = kind
+
     def as_json(self) -> dict[str, Any]:
         return {
             "calls": self.calls,
@@ -51,4 +60,7 @@ class SandboxStats:
             "http_faults": dict(self.http_faults),
             "detail_billed_by_note": dict(self.detail_billed_by_note),
             "feed_billed_by_page": dict(self.feed_billed_by_page),
+            "odd_values": dict(self.odd_values),
+            "odd_cards_by_note": dict(self.odd_cards_by_note),
+            "odd_details_by_note": dict(self.odd_details_by_note),
         }
