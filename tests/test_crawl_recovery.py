@@ -98,6 +98,13 @@ def assert_every_note_stored_once(crawler: Crawler, kills: int) -> None:
     assert runs[-1]["finish_reason"] == "finished"
 
 
+def assert_no_token_in(directory: Path) -> None:
+    """Not in the journal, the JOBDIR queue, the store or the logs a kill left."""
+    for path in directory.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
 def detail_calls_at_least(count: int) -> Callable[[dict[str, Any]], bool]:
     return lambda served: served["calls_by_endpoint"].get("detail", 0) >= count
 
@@ -134,6 +141,7 @@ def test_a_killed_crawl_run_again_pays_once_and_loses_nothing(
     crawler = Crawler(slow_api, tmp_path, jobdir=jobdir, extra=extra)
     crawler.stop_when(crawler.start(), ready, sigkill)
     leftovers = list(tmp_path.glob("journal-*.jsonl"))
+    assert_no_token_in(tmp_path)
     crawler.run_to_the_end()
     assert_every_note_stored_once(crawler, kills=1)
     if leftovers:

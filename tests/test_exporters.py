@@ -30,7 +30,7 @@ def test_note_columns_follow_the_schema():
                              "images.width", "images.height"]
     expected = {"video.duration", "author.nickname", "counts.likes", "counts.follows"}
     assert expected <= set(columns)
-    assert columns[-4:] == ["published_at", "updated_at", "crawled_at", "request_id"]
+    assert columns[-5:] == ["published_at", "updated_at", "crawled_at", "request_id", "endpoint"]
 
 
 def test_feed_appearance_columns_follow_the_schema():

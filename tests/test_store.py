@@ -257,6 +257,7 @@ def test_detail_sets_status_and_fields(store: NoteStore) -> None:
         "detail_fetched_at": at(2, 1), "unavailable_at": None, "failed_at": None, "failed_reason": None, "channels": [FOOD],
     }
     expected.update({name: value for name, value in detail(1, at(2, 1), likes=7).items() if name != "note_id"})
+    expected.setdefault("endpoint", None)  # which detail path answered; this detail does not say
     assert store.get_note(note_id(1)) == expected
 
 

@@ -23,6 +23,10 @@ POSSIBLY_BILLED = f"{API}/possibly_billed"
 CODE = f"{API}/code/{{code}}"
 INVALID_BODY = f"{API}/invalid_body"
 REQUESTS_REBASED = f"{API}/requests_rebased"
+#: Not sent: the URL's origin is not JUSTONEAPI_BASE_URL's.
+REQUESTS_REFUSED = f"{API}/requests_refused"
+ENDPOINT_SWITCHED = f"{API}/endpoint/switched/{{endpoint}}"
+ENDPOINT_IN_USE = f"{API}/endpoint/in_use/{{endpoint}}"
 #: Scrapy's get_retry_request writes ``count``, ``reason_count/…`` and
 #: ``max_reached`` under this base.
 RETRY_BASE_KEY = f"{API}/retry"

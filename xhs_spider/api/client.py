@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 
 from scrapy import Request
 
-from xhs_spider.config.declarations import ACCEPT_CACHE, BASE_URL, DETAIL_PATH, FEED_PATH
+from xhs_spider.config.declarations import ACCEPT_CACHE, BASE_URL, DETAIL_PATHS, FEED_PATH
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -18,6 +18,21 @@ FEED = "feed"
 DETAIL = "detail"
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of *url*, as a browser compares them: host names
+    are case-insensitive, and a default port is the same as none."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme)
+
+
 class JustOneApi:
     """Builds API requests from the ``JUSTONEAPI_*`` settings.
 
@@ -25,11 +40,11 @@ class JustOneApi:
     """
 
     def __init__(
-        self, base_url: str, feed_path: str, detail_path: str, accept_cache: bool
+        self, base_url: str, feed_path: str, detail_paths: list[str], accept_cache: bool
     ):
         self.base_url = base_url.rstrip("/")
-        self.feed_url = self.base_url + feed_path
-        self.detail_url = self.base_url + detail_path
+        #: Each endpoint's paths, in order of preference (see EndpointMiddleware).
+        self.paths = {FEED: [feed_path], DETAIL: list(detail_paths)}
         self.accept_cache = accept_cache
 
     @classmethod
@@ -38,29 +53,34 @@ class JustOneApi:
         return cls(
             base_url=BASE_URL.get(settings),
             feed_path=FEED_PATH.get(settings),
-            detail_path=DETAIL_PATH.get(settings),
+            detail_paths=DETAIL_PATHS.get(settings),
             accept_cache=ACCEPT_CACHE.get(settings),
         )
 
     def feed_request(self, oid: str, page: int, **kwargs: Any) -> Request:
         query = urlencode({"oid": oid, "page": page})
-        return self._request(FEED, f"{self.feed_url}?{query}", **kwargs)
+        return self._request(FEED, f"{self.url(FEED)}?{query}", **kwargs)
 
     def detail_request(self, note_id: str, **kwargs: Any) -> Request:
         params = {"noteId": note_id}
         if self.accept_cache:
             params["acceptCache"] = "true"
-        return self._request(
-            DETAIL, f"{self.detail_url}?{urlencode(params)}", **kwargs
-        )
+        return self._request(DETAIL, f"{self.url(DETAIL)}?{urlencode(params)}", **kwargs)
 
-    def current_url(self, request: Request) -> str | None:
-        """*request*'s URL at today's base URL and path, if it was built for
-        others (a JOBDIR queue written before the settings changed)."""
+    def url(self, endpoint: str, path: str | None = None) -> str:
+        """The URL of *endpoint* at *path* (by default its first), no query."""
+        return self.base_url + (path or self.paths[endpoint][0])
+
+    def moved_url(self, request: Request, path: str) -> str | None:
+        """*request*'s URL at today's base URL and *path*, if it was built for
+        others (a JOBDIR queue written before the settings changed, an
+        endpoint given up on)."""
         endpoint = endpoint_of(request)
-        prefix = {FEED: self.feed_url, DETAIL: self.detail_url}.get(endpoint or "")
+        if endpoint not in self.paths:
+            return None
+        prefix = self.url(endpoint, path)
         parts = urlsplit(request.url)
-        if prefix is None or f"{parts.scheme}://{parts.netloc}{parts.path}" == prefix:
+        if origin(request.url) == origin(prefix) and parts.path == urlsplit(prefix).path:
             return None
         return f"{prefix}?{parts.query}"
 

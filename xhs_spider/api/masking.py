@@ -17,3 +17,12 @@ def mask_token(text: str, token: str | None = None) -> str:
     if token and len(token) >= MIN_MASKED_TOKEN_LENGTH:
         text = text.replace(token, "***")
     return TOKEN_PATTERN.sub(r"\1***", text)
+
+
+def mask_echo(text: str, token: str | None) -> str:
+    """*text* the API wrote (a message, a body), with *token* masked at any
+    length: the API may echo what it was sent, and a short token is still
+    the account's key."""
+    if token:
+        text = text.replace(token, "***")
+    return mask_token(text, token)

@@ -96,7 +96,12 @@ def _optional(name: str, doc: str) -> Setting[str | None]:
 
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    # .port raises ValueError for a port that is not a number up to 65535:
+    # the crawl would fail on every request, and Scrapy with a traceback.
+    return (
+        parts.scheme in ("http", "https") and bool(parts.hostname)
+        and parts.port != 0 and not any(char.isspace() for char in value)
+    )
 
 
 def _is_path(value: str) -> bool:
@@ -111,7 +116,7 @@ TOKEN = _optional(
 BASE_URL = _text(
     "JUSTONEAPI_BASE_URL", PROD_GLOBAL_URL,
     f"prod-global; prod-cn is `{PROD_CN_URL}` (plain HTTP: warned about)",
-    valid=_is_http_url, expected="an http:// or https:// URL",
+    valid=_is_http_url, expected="an http:// or https:// URL (its port, if any, from 1 to 65535)",
 )
 # The vendor is retiring both paths: they are settings so that a move is a
 # configuration change, not a code change.
@@ -172,6 +177,13 @@ MAX_BILLED_CALLS = _whole(
     "were made; calls in flight count against it, so it is never overshot",
     expected="a whole number, 0 (unlimited) or more",
 )
+
+MAX_GIVE_UP_SHARE = _declare(Setting(
+    "JUSTONEAPI_MAX_GIVE_UP_SHARE", 0.1,
+    "a crawl that gave up on more than this share of its calls (after their retries) "
+    "ends `justoneapi_too_many_give_ups`, exit status 1",
+    lambda s, n: s.getfloat(n), lambda v: 0 <= v <= 1, "a share from 0 to 1",
+))
 
 # Storage ---------------------------------------------------------------------
 

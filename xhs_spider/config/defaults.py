@@ -37,13 +37,13 @@ SCRAPY_SETTINGS: dict[str, object] = {
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
     "FEED_EXPORT_ENCODING": "utf-8",
+    # Only with HTTPCACHE_ENABLED: a failure is never served to its retries.
+    "HTTPCACHE_POLICY": "xhs_spider.httpcache.BilledAnswersOnlyPolicy",
     # CSV for spreadsheets: BOM, dotted columns in schema order, lists joined.
     "FEED_EXPORTERS": {"csv": "xhs_spider.exporters.SpreadsheetCsvItemExporter"},
 }
 
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
-    # First: a request from a JOBDIR queue goes to today's endpoint.
-    "xhs_spider.middlewares.endpoints.EndpointMiddleware": 580,
     # Once a run, under this run's lease: a queued request may predate both.
     "xhs_spider.middlewares.claims.ClaimMiddleware": 584,
     # After HttpCompressionMiddleware (590) has decoded the body, before
@@ -51,6 +51,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     "xhs_spider.middlewares.business_codes.BusinessCodeMiddleware": 585,
     # Inside BusinessCodeMiddleware: a request it refuses never waits here.
     "xhs_spider.middlewares.budget.BillingBudgetMiddleware": 586,
+    # Sees every answer before BusinessCodeMiddleware retries it, after
+    # HttpCompressionMiddleware (590) decoded it; sets the path in use.
+    "xhs_spider.middlewares.endpoints.EndpointMiddleware": 589,
     # Innermost, so only the downloader ever sees the token.
     "xhs_spider.middlewares.token.TokenMiddleware": 990,
 }

@@ -1,7 +1,8 @@
 """The one place that decides how a run ended, and sums it up once.
 
 The engine closes the crawl with a reason (``finished``, or the reason a
-component asked for first). Some failures only show while the crawl is
+component asked for first); a ``finished`` run that did nothing of its job is
+judged failed (:mod:`xhs_spider.run.verdict`). Some failures only show while the crawl is
 closing, such as the store's last write spilling to disk: a component that
 finds one calls :meth:`RunOutcome.fail`, which also closes the crawl if it
 still runs. When the spider closes, the outcome is concluded once: the
@@ -15,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from xhs_spider.config.declarations import MAX_GIVE_UP_SHARE
 from xhs_spider.run.finish import STORE_LOST, close_crawl
 from xhs_spider.run.summary import run_summary
+from xhs_spider.run.verdict import judged
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -31,6 +34,7 @@ class RunOutcome:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.failure: str | None = None
+        self.max_give_up_share = MAX_GIVE_UP_SHARE.get(crawler.settings)
         self.summary: dict[str, Any] | None = None
         #: False until the engine has stopped cleanly: a second Ctrl-C or
         #: SIGTERM stops the reactor before that.
@@ -52,7 +56,8 @@ class RunOutcome:
     def conclude(self, reason: str) -> dict[str, Any]:
         """The run's summary, its finish reason decided; computed once."""
         if self.summary is None:
-            final = self.failure or reason
+            stats = self.crawler.stats.get_stats()
+            final = self.failure or judged(reason, stats, self.max_give_up_share)
             self.crawler.stats.set_value("finish_reason", final)
             arguments = getattr(self.crawler.spider, "run_arguments", {})
             self.summary = run_summary(self.crawler.stats.get_stats(), final, arguments)

@@ -22,6 +22,7 @@ from xhs_spider import stats as keys
 from xhs_spider.api import codes
 from xhs_spider.api.client import endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_billed, parse_envelope
+from xhs_spider.api.masking import mask_echo
 from xhs_spider.api.backoff import SlotBackoff, exponential_delay
 from xhs_spider.run.finish import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
@@ -32,6 +33,7 @@ from xhs_spider.config.declarations import (
     RETRY_BACKOFF_BASE,
     RETRY_BACKOFF_MAX,
     RETRY_TIMES,
+    TOKEN,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ class BusinessCodeMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.retry_times = RETRY_TIMES.get(settings)
+        self.token = TOKEN.get(settings)
         self.backoff_base = RETRY_BACKOFF_BASE.get(settings)
         self.backoff_max = RETRY_BACKOFF_MAX.get(settings)
         self.rate_limit_retry_times = RATE_LIMIT_RETRY_TIMES.get(settings)
@@ -103,7 +106,8 @@ class BusinessCodeMiddleware:
         if action is codes.Action.PASS or action is codes.Action.NO_CONTENT:
             self._slot_succeeded(request)
             return response
-        detail = f"code {code}: {envelope.message or codes.MESSAGES.get(code, '?')}"
+        message = mask_echo(str(envelope.message), self.token) if envelope.message else None
+        detail = f"code {code}: {message or codes.MESSAGES.get(code, '?')}"
         if action is codes.Action.RATE_LIMITED:
             return self._rate_limited(request, detail)
         if action is codes.Action.STOP:

@@ -18,11 +18,11 @@ from weakref import WeakKeyDictionary
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 
-from xhs_spider.api.client import endpoint_of
+from xhs_spider.api.client import endpoint_of, origin
 from xhs_spider.api.masking import mask_token
 from xhs_spider.config.declarations import BASE_URL, TOKEN
 from xhs_spider.run.finish import MISSING_TOKEN
-from xhs_spider.stats import REQUESTS, REQUESTS_TO
+from xhs_spider.stats import REQUESTS, REQUESTS_REFUSED, REQUESTS_TO
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -57,7 +57,7 @@ class TokenMiddleware:
         base = urlsplit(BASE_URL.get(settings))
         # Like HttpAuthMiddleware: credentials go to one known origin only
         # (scheme included: never downgraded to plain HTTP on the same host).
-        self.origin = (base.scheme, base.netloc)
+        self.origin = origin(BASE_URL.get(settings))
         if base.scheme == "http" and not is_loopback(base.hostname or ""):
             logger.warning(
                 "JUSTONEAPI_BASE_URL %(url)s is plain HTTP: the API token will "
@@ -79,8 +79,8 @@ class TokenMiddleware:
     def process_request(self, request: Request) -> None:
         if endpoint_of(request) is None or request in self._original_urls:
             return
-        target = urlsplit(request.url)
-        if (target.scheme, target.netloc) != self.origin:
+        if origin(request.url) != self.origin:
+            self.stats.inc_value(REQUESTS_REFUSED)
             raise IgnoreRequest(
                 f"API request to an origin other than JUSTONEAPI_BASE_URL: {request}"
             )

@@ -28,6 +28,25 @@ STORE_LOST = "xhs_store_lost"
 STORE_SPILL_PENDING = "xhs_spill_pending"
 #: Ctrl-C or SIGTERM twice: the crawl was stopped before it could close.
 FORCED_SHUTDOWN = "xhs_forced_shutdown"
+ENDPOINT_FAILING = "justoneapi_endpoint_failing"
+UNREACHABLE = "justoneapi_unreachable"
+NOTHING_SENT = "justoneapi_requests_refused"
+TOO_MANY_GIVE_UPS = "justoneapi_too_many_give_ups"
+
+#: What to check, for the run summary of a run that failed at its job.
+ADVICE = {
+    UNREACHABLE: "no call got an answer: check JUSTONEAPI_BASE_URL, the network and DNS",
+    NOTHING_SENT: "no call left: JUSTONEAPI_BASE_URL must name the host the requests go to",
+    TOO_MANY_GIVE_UPS: "the API failed too often (JUSTONEAPI_MAX_GIVE_UP_SHARE): see the give-ups "
+    "above, run again later",
+    ENDPOINT_FAILING: "every endpoint path answered only failures: check JUSTONEAPI_DETAIL_PATH "
+    "and JUSTONEAPI_FEED_PATH against the vendor's documentation",
+    BUDGET_EXHAUSTED: "JUSTONEAPI_MAX_BILLED_CALLS was reached: run again to go on",
+    STORE_SPILLED: "the store went away: once it is back, run scrapy replay-spill (or just crawl)",
+    STORE_LOST: "operations could not even be spilled: see the log for how many",
+    STORE_SPILL_PENDING: "files of earlier runs could not be replayed: fix or move them",
+    FORCED_SHUTDOWN: "stopped before it could close: run the same command again",
+}
 
 #: Finish reasons that mean the job did not do what it was asked to.
 FAILED_PREFIXES = ("justoneapi_", "xhs_", BAD_ARGUMENTS)

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from xhs_spider import stats as keys
+from xhs_spider.run.finish import ADVICE
 
 
 def _duration(stats: dict[str, Any]) -> float:
@@ -91,4 +92,7 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         f"  retries        {api['retries']} ({_counts(api['retry_reasons'])}), "
         f"give-ups {api['give_ups']}, largest rate-limit delay {api['rate_limit_delay_max']} s",
     ]
+    advice = ADVICE.get(summary["finish_reason"])
+    if advice:
+        lines.append(f"  what to check  {advice}")
     return "\n".join(lines)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 
 from xhs_spider.api import codes
 from xhs_spider.api.client import JustOneApi
@@ -17,6 +18,7 @@ from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
 from xhs_spider.run.finish import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import SpiderArgumentError
+from xhs_spider import stats as keys
 from xhs_spider.stats import (
     NOTES_DETAIL_REQUESTED,
     NOTES_MALFORMED_DETAIL,
@@ -25,6 +27,8 @@ from xhs_spider.stats import (
 )
 
 if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
     from collections.abc import AsyncIterator, Callable, Iterator
 
     from scrapy import Request
@@ -111,6 +115,7 @@ class NoteDetailSpider(Spider):
         return self.api.detail_request(
             note_id,
             callback=self.parse_detail,
+            errback=self.api_failed,
             cb_kwargs={"note_id": note_id},
             priority=DETAIL_PRIORITY,
         )
@@ -133,6 +138,17 @@ class NoteDetailSpider(Spider):
                 {"note_id": note_id},
             )
             return
-        yield NoteItem(
-            note_fields(data, crawled_at=now_iso(), request_id=envelope.request_id)
-        )
+        fields = note_fields(data, crawled_at=now_iso(), request_id=envelope.request_id)
+        fields["endpoint"] = urlsplit(response.url).path
+        yield NoteItem(fields)
+
+    def api_failed(self, failure: Failure) -> None:
+        """A request that got no answer at all, after Scrapy's retries (a
+        refused connection, DNS, timeouts): a give-up like any other."""
+        if failure.check(IgnoreRequest):
+            return  # given up on (and counted) or skipped on purpose
+        stats = self.crawler.stats
+        stats.inc_value(keys.GIVE_UP)
+        stats.inc_value(keys.GIVE_UP_BY.format(reason="network"))
+        logger.error("Gave up on %(request)s: %(error)s",
+                     {"request": getattr(failure, "request", None), "error": failure.getErrorMessage()})

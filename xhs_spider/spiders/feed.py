@@ -86,6 +86,7 @@ class FeedSpider(NoteDetailSpider):
             channel,
             page,
             callback=self.parse_feed,
+            errback=self.api_failed,
             cb_kwargs={"channel": channel, "page": page},
         )
 

@@ -9,7 +9,7 @@ from xhs_spider.store.batch import WriteBatch
 #: The fields of a detail (NoteItem) kept at the top level of a note record.
 DETAIL_FIELDS = (
     "url", "type", "title", "text", "hashtags", "images", "video", "author",
-    "counts", "published_at", "updated_at", "request_id", "crawled_at",
+    "counts", "published_at", "updated_at", "request_id", "crawled_at", "endpoint",
 )
 
 
