@@ -7,9 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import CloseSpider
-from scrapy.utils.asyncio import run_in_thread
 
-from xhs_spider.api.note_ids import IdList, extract_note_id, parse_id_lines
+from xhs_spider.api.note_ids import (
+    IdList,
+    decode_ids_file,
+    extract_note_id,
+    id_lines,
+    parse_id_lines,
+)
 from xhs_spider.extensions.freshness import NoStore
 from xhs_spider.run.finish import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import SpiderArgumentError, parse_bool, parse_int
@@ -48,16 +53,42 @@ class NoteSpider(NoteDetailSpider):
                 "or -a unfetched=true."
             )
         self.ids_file = Path(ids_file) if ids_file else None
-        if self.ids_file is not None and not self.ids_file.is_file():
-            raise SpiderArgumentError(f"-a ids_file={ids_file!r}: no such file.")
-        self.ids: list[str] = []
+        self.id_list = self._read_ids_file(ids_file) if ids_file else None
+        self.ids = self._parse_ids(ids)
+
+    @staticmethod
+    def _read_ids_file(name: str) -> IdList:
+        """Read now, while the arguments are checked: ``scrapy crawl`` refuses a
+        file it cannot read before the crawl starts. A list of ids is small;
+        reading it blocks nothing yet, as no crawl is running."""
+        path = Path(name)
+        if not path.is_file():
+            raise SpiderArgumentError(f"-a ids_file={name!r}: no such file.")
+        try:
+            text = decode_ids_file(path.read_bytes())
+        except OSError as exc:
+            raise SpiderArgumentError(
+                f"-a ids_file={name!r}: cannot read it ({exc.strerror})."
+            ) from None
+        except ValueError as exc:
+            raise SpiderArgumentError(
+                f"-a ids_file={name!r} {exc}. Save it as UTF-8 "
+                "(in Notepad: File > Save as, Encoding UTF-8)."
+            ) from None
+        return parse_id_lines(id_lines(text))
+
+    @staticmethod
+    def _parse_ids(ids: str | None) -> list[str]:
+        found: list[str] = []
         for part in (ids or "").split(","):
             if part.strip():
                 note_id = extract_note_id(part)
                 if note_id is None:
                     raise SpiderArgumentError(f"-a ids: {part.strip()!r} holds no note id.")
-                self.ids.append(note_id)
-        self.ids = list(dict.fromkeys(self.ids))
+                found.append(note_id)
+        if ids and not found:
+            raise SpiderArgumentError(f"-a ids={ids!r} holds no note id.")
+        return list(dict.fromkeys(found))
 
     async def first_requests(self) -> AsyncIterator[Request]:
         if self.unfetched:
@@ -70,16 +101,11 @@ class NoteSpider(NoteDetailSpider):
             yield self.detail_request(note_id)
 
     async def _note_ids(self) -> list[str]:
-        if self.ids_file is not None:
-            return self._report(await run_in_thread(self._read_ids_file))
+        if self.id_list is not None:
+            return self._report(self.id_list)
         if self.stale:
             return await self._stale_note_ids()
         return self.ids
-
-    def _read_ids_file(self) -> IdList:
-        assert self.ids_file is not None
-        with self.ids_file.open(encoding="utf-8-sig") as lines:
-            return parse_id_lines(lines)
 
     def _report(self, id_list: IdList) -> list[str]:
         for number, line in id_list.bad_lines:
