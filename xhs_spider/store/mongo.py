@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +20,7 @@ from xhs_spider.store.base import (
     run_sort_key,
 )
 from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store.mongo_uri import database_name, masked_uri
 from xhs_spider.store import mongo_requests as updates
 from xhs_spider.store.note_state import note_states
 
@@ -42,7 +41,6 @@ INDEXES = (
 )
 DUPLICATE_KEY = 11000
 FETCH_TIME_FIELDS = ("detail_fetched_at", "unavailable_at", "failed_at")
-_PASSWORD_OPTION = re.compile(r"((?:^|&)[^=&]*password[^=&]*=)[^&]*", re.IGNORECASE)
 
 
 class MongoNoteStore(NoteStore):
@@ -226,29 +224,6 @@ class MongoNoteStore(NoteStore):
             yield
         except ConnectionFailure as exc:
             raise StoreUnavailable("%s %s: %s" % (what, self.display_uri, exc)) from exc
-
-
-def database_name(uri: str) -> str:
-    """The database that a ``mongodb://`` URI names in its path."""
-    name = urllib.parse.unquote(urllib.parse.urlsplit(uri).path.lstrip("/"))
-    if not name:
-        raise ValueError(
-            "MongoDB URI %s names no database; add one to its path, e.g. mongodb://host:27017/xhs"
-            % masked_uri(uri)
-        )
-    return name
-
-
-def masked_uri(uri: str) -> str:
-    """``uri`` with its password, and any password option, replaced by ***."""
-    parts = urllib.parse.urlsplit(uri)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, hosts = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            netloc = "%s:***@%s" % (userinfo.split(":", 1)[0], hosts)
-    query = _PASSWORD_OPTION.sub(r"\1***", parts.query)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _create_indexes(database: Database) -> None:

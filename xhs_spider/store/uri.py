@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xhs_spider.config.declarations import DEFAULT_STORE_PATH, STORE_URI
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 
 SQLITE_PREFIX = "sqlite://"
 MONGO_SCHEMES = ("mongodb", "mongodb+srv")
+#: The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def store_from_settings(settings: BaseSettings) -> NoteStore:
@@ -44,6 +47,7 @@ def open_store(uri: str | None, *, default_path: str = DEFAULT_STORE_PATH) -> No
             raise ValueError(
                 "store URI %r names no file; expected sqlite:///path/to/file.sqlite3" % uri
             )
+        _check_sqlite_file(Path(path))
         return SqliteNoteStore(path)
     if scheme in MONGO_SCHEMES:
         return MongoNoteStore(uri)
@@ -52,3 +56,25 @@ def open_store(uri: str | None, *, default_path: str = DEFAULT_STORE_PATH) -> No
         "unsupported store URI scheme %r; expected sqlite:///path/to/file.sqlite3 "
         "or mongodb://host:port/dbname" % (scheme or "(none)")
     )
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """``ValueError`` if *path* holds something other than an SQLite database.
+
+    A missing or empty file becomes a new store; anything else (a CSV file, a
+    spill file, a directory) would otherwise surface as a traceback when the
+    store opens, or as a store that does not answer.
+    """
+    if path.is_dir():
+        raise ValueError("%s is a directory; name an SQLite file, e.g. sqlite://%s" % (
+            path, path / "xhs.sqlite3"))
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return  # missing (created on open), or unreadable: open() says why
+    if header and header != SQLITE_HEADER:
+        raise ValueError(
+            "%s is not an SQLite database; name an SQLite file, or a path where "
+            "none exists yet (a new store)." % path
+        )
