@@ -1,9 +1,11 @@
 """``scrapy crawl``, checking arguments and settings before it starts.
 
-A wrong ``oid`` or ``pages``, a bad setting, or a missing token ends here
-with one line and exit status 2: no crawl starts, no API call is made, no
-traceback is shown. The check runs before Scrapy starts its crawler process,
-so not even its start-up banner is printed. A crawl that ends for a reason
+An unknown spider, a wrong ``oid`` or ``pages``, an ids file that is not
+UTF-8, a CSV feed that would mix two item types, a bad setting, a missing
+token, a store that does not answer or a path that cannot be written ends
+here (:mod:`.preflight`) with one line and exit status 2: no crawl starts,
+no API call is made, no traceback is shown. The check runs before Scrapy
+starts its crawler process, so not even its start-up banner is printed. A crawl that ends for a reason
 of the API or the store (``justoneapi_*``, ``xhs_*``) exits with status 1.
 """
 
@@ -13,24 +15,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
-from scrapy.spiderloader import get_spider_loader
-from scrapy.utils.conf import build_component_list
-from scrapy.utils.misc import load_object
 
-from xhs_spider.addon import XhsSpiderAddon
-from xhs_spider.config.checks import first_problem
-from xhs_spider.config.declarations import TOKEN
-from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
+from xhs_spider.commands.preflight import problem_before_crawl
 from xhs_spider.extensions.run_outcome import RunOutcome
-from xhs_spider.pipelines.store import StorePipeline, record_forced_shutdown
+from xhs_spider.pipelines.store import record_forced_shutdown
 from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, failed
-from xhs_spider.store.base import StoreUnavailable
-from xhs_spider.store.uri import store_from_settings
 
 if TYPE_CHECKING:
     import argparse
-
-    from scrapy.settings import BaseSettings
 
 
 class Command(ScrapyCrawlCommand):
@@ -61,31 +53,4 @@ class Command(ScrapyCrawlCommand):
 
     def _preflight(self, spider_name: str, spargs: dict[str, str]) -> str | None:
         assert self.settings is not None
-        try:
-            spidercls = get_spider_loader(self.settings).load(spider_name)
-        except KeyError:
-            return None  # Scrapy's own message for an unknown spider
-        check = getattr(spidercls, "check_arguments", None)
-        problem = check(**spargs) if check else None
-        if problem:
-            return problem
-        settings = self.settings.copy()
-        settings.setdict(spidercls.custom_settings or {}, priority="spider")
-        XhsSpiderAddon().update_settings(settings)
-        if not TOKEN.get(settings):
-            return MISSING_TOKEN_MESSAGE
-        return first_problem(settings) or self._store_problem(settings)
-
-    @staticmethod
-    def _store_problem(settings: BaseSettings) -> str | None:
-        """Whether the store answers, when StorePipeline is enabled."""
-        pipelines = build_component_list(settings.get_component_priority_dict_with_base("ITEM_PIPELINES"))
-        if StorePipeline not in map(load_object, pipelines):
-            return None
-        store = store_from_settings(settings)
-        try:
-            store.open()
-        except StoreUnavailable as exc:
-            return f"The store {store.display_uri} is unreachable ({str(exc)[:160]}). Check XHS_STORE_URI."
-        store.close()
-        return None
+        return problem_before_crawl(self.settings, spider_name, spargs)

@@ -14,6 +14,7 @@ from xhs_spider.config.declarations import (
     DECLARED,
     RATE_LIMIT_MAX_DELAY,
     RATE_LIMIT_START_DELAY,
+    TOKEN,
 )
 from xhs_spider.store.uri import store_from_settings
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 def first_problem(settings: BaseSettings) -> str | None:
     """The first unusable setting, as one line, or ``None``."""
+    problem = token_problem(settings)
+    if problem:
+        return problem
     for declared in DECLARED.values():
         try:
             declared.get(settings)
@@ -37,4 +41,17 @@ def first_problem(settings: BaseSettings) -> str | None:
             f"Setting {RATE_LIMIT_MAX_DELAY.name} must not be below "
             f"{RATE_LIMIT_START_DELAY.name}."
         )
+    return None
+
+
+def token_problem(settings: BaseSettings) -> str | None:
+    """A token that cannot be right, said without showing it (an unset token
+    is the caller's to report: a crawl needs one, other commands do not)."""
+    given = str(settings.get(TOKEN.name) or "")
+    if given and not given.strip():
+        return (f"{TOKEN.name} is blank (white space only): set it to your Just One API "
+                "token.")
+    if any(char.isspace() or not char.isprintable() for char in given.strip()):
+        return (f"{TOKEN.name} holds white space or control characters inside it; "
+                "copy the token again, as one word.")
     return None

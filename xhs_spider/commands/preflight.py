@@ -1,0 +1,115 @@
+"""What ``scrapy crawl`` checks before anything starts, each problem as one line.
+
+In order: the spider's name, its ``-a`` arguments (an ids file is read and
+its encoding checked here), the feeds (``-o``/``-O``), the settings and the
+token, the store answering, and the paths the crawl will write to. The first
+problem found is returned; nothing here calls the API.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
+
+from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.config.checks import first_problem
+from xhs_spider.config.declarations import SPILL_DIR, STATS_FILE, TOKEN
+from xhs_spider.config.paths import directory_problem, file_problem
+from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
+from xhs_spider.pipelines.store import StorePipeline
+from xhs_spider.spiders.arguments import parse_bool
+from xhs_spider.store import spill
+from xhs_spider.store.base import StoreUnavailable
+from xhs_spider.store.uri import store_from_settings
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.settings import BaseSettings
+
+#: Spiders that yield more than one item class, and the ``-a`` argument that,
+#: when false, leaves them one (``feed``: notes and feed appearances).
+MIXED_ITEMS = {"feed": "details"}
+
+FEEDS_RECIPE = (
+    "-s FEEDS='{\"notes.csv\": {\"format\": \"csv\", \"item_classes\": [\"xhs_spider.items.NoteItem\"]}, "
+    "\"appearances.csv\": {\"format\": \"csv\", \"item_classes\": "
+    "[\"xhs_spider.items.FeedAppearanceItem\"]}}'"
+)
+
+
+def problem_before_crawl(settings: BaseSettings, spider_name: str,
+                         spargs: dict[str, str]) -> str | None:
+    """The first reason not to start crawling *spider_name*, or ``None``."""
+    loader = get_spider_loader(settings)
+    try:
+        spidercls = loader.load(spider_name)
+    except KeyError:
+        return unknown_spider(spider_name, loader.list())
+    check = getattr(spidercls, "check_arguments", None)
+    problem = (check(**spargs) if check else None) or mixed_csv_problem(spidercls, spargs, settings)
+    if problem:
+        return problem
+    settings = settings.copy()
+    settings.setdict(spidercls.custom_settings or {}, priority="spider")
+    XhsSpiderAddon().update_settings(settings)
+    problem = first_problem(settings)
+    if problem:
+        return problem
+    if not TOKEN.get(settings):
+        return MISSING_TOKEN_MESSAGE
+    return store_problem(settings) or paths_problem(settings)
+
+
+def unknown_spider(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"Unknown spider {name!r}.{hint} The spiders are: {', '.join(sorted(names))}."
+
+
+def mixed_csv_problem(spidercls: type[Spider], spargs: dict[str, str],
+                      settings: BaseSettings) -> str | None:
+    """A CSV feed that would get two item classes: its columns come from the
+    first item, and the other class's items would be squeezed into them."""
+    argument = MIXED_ITEMS.get(spidercls.name)
+    if argument is None or not parse_bool(argument, spargs.get(argument, True)):
+        return None
+    for uri, options in settings.getdict("FEEDS").items():
+        if options.get("format") == "csv" and not options.get("item_classes"):
+            return (
+                f"The CSV feed {str(uri)!r} would mix notes and feed appearances, and one CSV "
+                f"file holds one item type: write one file per type, e.g. {FEEDS_RECIPE} "
+                "(or use .jsonl; see docs/exports.md)."
+            )
+    return None
+
+
+def store_problem(settings: BaseSettings) -> str | None:
+    """Whether the store answers, when StorePipeline is enabled."""
+    if not store_enabled(settings):
+        return None
+    store = store_from_settings(settings)
+    try:
+        store.open()
+    except StoreUnavailable as exc:
+        return f"The store {store.display_uri} is unreachable ({str(exc)[:160]}). Check XHS_STORE_URI."
+    store.close()
+    return None
+
+
+def paths_problem(settings: BaseSettings) -> str | None:
+    """Whether the stats file and the spill directory can be written."""
+    stats_file = STATS_FILE.get(settings)
+    problem = file_problem(STATS_FILE.name, stats_file) if stats_file else None
+    if problem or not store_enabled(settings):
+        return problem
+    directory = spill.spill_directory(settings, store_from_settings(settings))
+    return directory_problem(SPILL_DIR.name, directory)
+
+
+def store_enabled(settings: BaseSettings) -> bool:
+    pipelines = build_component_list(settings.get_component_priority_dict_with_base("ITEM_PIPELINES"))
+    return StorePipeline in map(load_object, pipelines)
