@@ -61,6 +61,8 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -
             "retry_reasons": keys.under(keys.RETRY_REASON, stats),
             "give_ups": get(keys.GIVE_UP, 0),
             "rate_limit_delay_max": get(keys.RATE_LIMIT_DELAY_MAX, 0),
+            "give_ups_by_reason": keys.under(keys.GIVE_UP_BY, stats),
+            "endpoints_moved_to": keys.under(keys.ENDPOINT_IN_USE, stats),
         },
     }
 
@@ -90,8 +92,11 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         f"  API calls      {api['requests']} sent, {api['billed']} billed; "
         f"by code: {_counts(api['by_code'])}",
         f"  retries        {api['retries']} ({_counts(api['retry_reasons'])}), "
-        f"give-ups {api['give_ups']}, largest rate-limit delay {api['rate_limit_delay_max']} s",
+        f"give-ups {api['give_ups']} ({_counts(api.get('give_ups_by_reason', {}))}), "
+        f"largest rate-limit delay {api['rate_limit_delay_max']} s",
     ]
+    for endpoint, path in api.get("endpoints_moved_to", {}).items():
+        lines.append(f"  endpoints      {endpoint} moved to {path}: the first path answered only failures")
     advice = ADVICE.get(summary["finish_reason"])
     if advice:
         lines.append(f"  what to check  {advice}")

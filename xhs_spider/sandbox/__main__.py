@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="share of note cards and details carrying one odd value")
     parser.add_argument("--odd-values", default=",".join(ODD_VALUE_KINDS),
                         help="kinds of odd values, comma-separated (default: all)")
+    parser.add_argument("--retired-paths", default="",
+                        help="API paths that answer code 301 to every call, comma-separated")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser
 
@@ -89,6 +91,7 @@ def runtime_settings(args: argparse.Namespace) -> dict[str, Any]:
         "unavailable_rate": args.unavailable_rate,
         "odd_value_rate": args.odd_value_rate,
         "odd_values": args.odd_values,
+        "retired_paths": args.retired_paths,
     }
 
 

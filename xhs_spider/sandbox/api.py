@@ -76,13 +76,15 @@ class SandboxApi:
 
     def answer(self, path: str, params: dict[str, str]) -> Answer:
         endpoint = API_PATHS[path]
-        self.stats.record_call(endpoint)
+        self.stats.record_call(endpoint, path)
         if params.get("token") != self.config.token:
             return self._business_answer(100)
         if self.config.quota is not None and self.stats.billed >= self.config.quota:
             return self._business_answer(303)
         if self._bucket is not None and not self._bucket.try_take():
             return self._business_answer(302)
+        if path in self.config.retired_paths:
+            return self._business_answer(301)
         try:
             query = VALIDATORS[endpoint](params)
         except InvalidParameters as error:

@@ -74,6 +74,17 @@ def _odd_value_kinds(value: Any) -> tuple[str, ...]:
     return tuple(kind for kind in ODD_VALUE_KINDS if kind in value)
 
 
+def _paths(value: Any) -> tuple[str, ...]:
+    """A list of API paths, or one comma-separated string of them; may be empty."""
+    if isinstance(value, str):
+        value = [path.strip() for path in value.split(",") if path.strip()]
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(path, str) and path.startswith("/") for path in value
+    ):
+        raise ConfigError("retired_paths must be a list of paths starting with /")
+    return tuple(value)
+
+
 CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "token": _token,
     "faults": _fault_shares,
@@ -90,6 +101,7 @@ CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "unavailable_rate": _share,
     "odd_value_rate": _share,
     "odd_values": _odd_value_kinds,
+    "retired_paths": _paths,
 }
 
 
@@ -114,6 +126,9 @@ class SandboxConfig:
     #: drawn from ``odd_values``.
     odd_value_rate: float = 0.0
     odd_values: tuple[str, ...] = ODD_VALUE_KINDS
+    #: Paths that answer code 301 ("collection failed") to every call, as the
+    #: vendor's detail v1 was seen doing while its successor answered.
+    retired_paths: tuple[str, ...] = ()
 
     def apply_update(self, changes: dict[str, Any]) -> None:
         """Validate every change first, so a bad request changes nothing."""

@@ -19,6 +19,7 @@ class SandboxStats:
         self.calls = 0
         self.billed = 0
         self.calls_by_endpoint = Counter({FEED: 0, DETAIL: 0})
+        self.calls_by_path: Counter[str] = Counter()
         self.billed_by_endpoint = Counter({FEED: 0, DETAIL: 0})
         self.codes: Counter[str] = Counter()
         self.http_faults = Counter({kind: 0 for kind in HTTP_FAULT_KINDS})
@@ -29,9 +30,10 @@ class SandboxStats:
         self.odd_cards_by_note: dict[str, str] = {}
         self.odd_details_by_note: dict[str, str] = {}
 
-    def record_call(self, endpoint: str) -> None:
+    def record_call(self, endpoint: str, path: str) -> None:
         self.calls += 1
         self.calls_by_endpoint[endpoint] += 1
+        self.calls_by_path[path] += 1
 
     def record_code(self, code: int) -> None:
         self.codes[str(code)] += 1
@@ -55,6 +57,7 @@ class SandboxStats:
             "calls": self.calls,
             "billed": self.billed,
             "calls_by_endpoint": dict(self.calls_by_endpoint),
+            "calls_by_path": dict(self.calls_by_path),
             "billed_by_endpoint": dict(self.billed_by_endpoint),
             "codes": dict(self.codes),
             "http_faults": dict(self.http_faults),
