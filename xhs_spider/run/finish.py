@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FINISHED = "finished"
+#: Scrapy's reason for a crawl stopped by one Ctrl-C or SIGTERM (a pause, a
+#: Scrapyd cancel): it did not do all its job, so it does not exit 0 either.
+SHUTDOWN = "shutdown"
 BAD_ARGUMENTS = "bad_arguments"
 MISSING_TOKEN = "justoneapi_missing_token"
 BUDGET_EXHAUSTED = "justoneapi_budget_exhausted"
@@ -46,10 +49,11 @@ ADVICE = {
     STORE_LOST: "operations could not even be spilled: see the log for how many",
     STORE_SPILL_PENDING: "files of earlier runs could not be replayed: fix or move them",
     FORCED_SHUTDOWN: "stopped before it could close: run the same command again",
+    SHUTDOWN: "stopped on request: run the same command again to go on",
 }
 
 #: Finish reasons that mean the job did not do what it was asked to.
-FAILED_PREFIXES = ("justoneapi_", "xhs_", BAD_ARGUMENTS)
+FAILED_PREFIXES = ("justoneapi_", "xhs_", BAD_ARGUMENTS, SHUTDOWN)
 #: Exit status of a crawl that ended for a reason of the API or the store.
 EXIT_FAILED = 1
 #: Exit status of a command refused before it started (bad input).
