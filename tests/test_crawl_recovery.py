@@ -169,3 +169,16 @@ def test_ctrl_c_twice_exits_non_zero_and_the_next_run_finishes_the_job(
     assert len(forced) == 1
     crawler.run_to_the_end()
     assert_every_note_stored_once(crawler, kills=1)
+
+
+def test_ctrl_c_once_pauses_with_exit_1_and_the_same_command_finishes_the_job(
+    slow_api: SandboxProcess, tmp_path: Path,
+) -> None:
+    crawler = Crawler(slow_api, tmp_path, jobdir=True, extra={})
+    first = crawler.start()
+    crawler.stop_when(first, detail_calls_at_least(10), lambda process: process.send_signal(signal.SIGINT))
+    assert first.returncode == 1
+    with open_store(crawler.store_uri) as store:
+        assert [run["finish_reason"] for run in store.find_runs()] == ["shutdown"]
+    crawler.run_to_the_end()
+    assert_every_note_stored_once(crawler, kills=0)
