@@ -85,6 +85,7 @@ async def test_one_odd_value_takes_nothing_else_down(
         if appearance["note_id"] in odd_cards:
             check_card(appearance, kind)
     assert (keys.total(keys.FEED_INVALID, result.stats) > 0) == (kind in REJECTED)
+    assert (keys.total(keys.NOTES_INVALID, result.stats) > 0) == (kind in REJECTED)
     assert keys.FEED_CARDS_SKIPPED.format(reason="malformed") not in result.stats
 
     # Every paid detail gave its note, odd or not; each note stored once.
@@ -95,8 +96,6 @@ async def test_one_odd_value_takes_nothing_else_down(
         stored = {note_id: store.get_note(note_id) for note_id in paid}
     statuses = {note_id: (record or {}).get("status") for note_id, record in stored.items()}
     lost = sorted(note_id for note_id, status in statuses.items() if status not in ("ok", "unavailable"))
-    if kind == "id_whitespace" and lost and set(lost) <= set(odd_details):
-        pytest.xfail("spiders/base.py compares the detail's noteId unstripped: use normalize.note_id_of")
     assert lost == []
     assert len(result.notes) + unavailable == len(paid)
     for note in result.notes:
@@ -106,9 +105,7 @@ async def test_one_odd_value_takes_nothing_else_down(
 
 
 def test_every_odd_value_at_once_in_a_subprocess_crawl(crawl, odd_api: SandboxProcess) -> None:
-    # Not id_whitespace in details: spiders/base.py does not strip the
-    # detail's noteId yet (see the in-process test of that kind).
-    odd_api.configure(odd_value_rate=0.5, odd_values=[k for k in ODD_VALUE_KINDS if k != "id_whitespace"])
+    odd_api.configure(odd_value_rate=0.5, odd_values=list(ODD_VALUE_KINDS))
     result = crawl("feed", f"oid={CHANNEL}", f"pages={PAGES}")
 
     assert result.returncode == 0, result.stdout[-2000:]

@@ -13,7 +13,7 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest
 from xhs_spider.api import codes
 from xhs_spider.api.client import JustOneApi
 from xhs_spider.api.envelope import parse_envelope
-from xhs_spider.api.normalize import note_fields, now_iso
+from xhs_spider.api.normalize import note_fields, note_id_of, now_iso
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
 from xhs_spider.run.finish import BAD_ARGUMENTS
@@ -129,7 +129,7 @@ class NoteDetailSpider(Spider):
                 self.freshness.record_unavailable(note_id)
             return
         data = envelope.data
-        if not isinstance(data, dict) or data.get("noteId") != note_id:
+        if not isinstance(data, dict) or note_id_of(data.get("noteId")) != note_id:
             self.crawler.stats.inc_value(NOTES_MALFORMED_DETAIL)
             if self.freshness is not None:
                 self.freshness.record_failed(note_id, "mismatched_id")
@@ -138,7 +138,11 @@ class NoteDetailSpider(Spider):
                 {"note_id": note_id},
             )
             return
-        fields = note_fields(data, crawled_at=now_iso(), request_id=envelope.request_id)
+        rejected: list[str] = []
+        fields = note_fields(data, crawled_at=now_iso(), request_id=envelope.request_id,
+                             rejected=rejected)
+        for field in rejected:
+            self.crawler.stats.inc_value(keys.NOTES_INVALID.format(field=field))
         fields["endpoint"] = urlsplit(response.url).path
         yield NoteItem(fields)
 
