@@ -79,13 +79,12 @@ async def test_the_http_cache_never_serves_a_failure_to_its_retry(
     assert {n["note_id"] for n in cached.notes} == {n["note_id"] for n in clean.notes}
 
 
-@deferred_f_from_coro_f
-async def test_a_retired_detail_endpoint_is_left_for_its_successor(
-    in_process_crawl: InProcessCrawl, api: SandboxProcess, tmp_path: Path,
+def test_a_retired_detail_endpoint_is_left_for_its_successor(
+    crawl, api: SandboxProcess, tmp_path: Path,
 ) -> None:
     api.configure(retired_paths=[V1])
-    result = await in_process_crawl(FeedSpider, oid=CHANNEL, pages="2")
-    assert result.finish_reason == "finished"
+    result: Crawl = crawl("feed", f"oid={CHANNEL}", "pages=2")
+    assert (result.finish_reason, result.returncode) == ("finished", 0)
     served = api.stats()
     distinct = {a["note_id"] for a in result.appearances}
     assert set(served["detail_billed_by_note"]) == distinct
