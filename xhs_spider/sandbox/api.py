@@ -53,7 +53,7 @@ class SandboxApi:
 
     def __init__(self, config: SandboxConfig, clock: Callable[[], float]) -> None:
         self.config = config
-        self.stats = SandboxStats()
+        self.stats = SandboxStats(clock)
         self.universe = FeedUniverse(config.seed, config.pages)
         self._clock = clock
         self._injector = FaultInjector(config.seed)

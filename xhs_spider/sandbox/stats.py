@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from xhs_spider.sandbox.endpoints import DETAIL, FEED
@@ -12,7 +13,10 @@ from xhs_spider.sandbox.faults import HTTP_FAULT_KINDS
 class SandboxStats:
     """What the sandbox answered since start or the last reset."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        #: Reads the time of each answer for the per-second histogram; without
+        #: one, the histogram stays empty.
+        self._clock = clock
         self.reset()
 
     def reset(self) -> None:
@@ -29,14 +33,24 @@ class SandboxStats:
         #: note id → the odd value kind its card (in any feed) or detail got.
         self.odd_cards_by_note: dict[str, str] = {}
         self.odd_details_by_note: dict[str, str] = {}
+        #: Epoch second → "calls", "billed/<endpoint>", "code/<code>" counts:
+        #: what benchmarks read to measure throughput over part of a run.
+        self.by_second: dict[int, Counter[str]] = {}
+
+    def _count_this_second(self, key: str) -> None:
+        if self._clock is not None:
+            second = int(self._clock())
+            self.by_second.setdefault(second, Counter())[key] += 1
 
     def record_call(self, endpoint: str, path: str) -> None:
         self.calls += 1
         self.calls_by_endpoint[endpoint] += 1
         self.calls_by_path[path] += 1
+        self._count_this_second("calls")
 
     def record_code(self, code: int) -> None:
         self.codes[str(code)] += 1
+        self._count_this_second("code/%d" % code)
 
     def record_http_fault(self, kind: str) -> None:
         self.http_faults[kind] += 1
@@ -44,6 +58,7 @@ class SandboxStats:
     def record_billing(self, endpoint: str, billing_key: str) -> None:
         self.billed += 1
         self.billed_by_endpoint[endpoint] += 1
+        self._count_this_second("billed/" + endpoint)
         by_key = self.detail_billed_by_note if endpoint == DETAIL else self.feed_billed_by_page
         by_key[billing_key] += 1
 
@@ -66,4 +81,5 @@ class SandboxStats:
             "odd_values": dict(self.odd_values),
             "odd_cards_by_note": dict(self.odd_cards_by_note),
             "odd_details_by_note": dict(self.odd_details_by_note),
+            "by_second": {str(second): dict(counts) for second, counts in sorted(self.by_second.items())},
         }
