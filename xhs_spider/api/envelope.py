@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,13 +32,30 @@ class Envelope:
     request_id: str | None
 
 
+#: Each response's envelope, read once: the middlewares, ``is_billed`` and
+#: the spider all ask for it. Keyed by the response object, whose body cannot
+#: change; a ``response.replace(...)`` copy is another key, read afresh.
+_ENVELOPES: weakref.WeakKeyDictionary[Response, Envelope] = weakref.WeakKeyDictionary()
+
+
 def parse_envelope(response: Response) -> Envelope:
     """The envelope of *response*; :class:`InvalidBody` when it has none.
 
     JSON nested deeper than Python's parser can follow (a body 100,000 levels
     deep) is not a broken answer: what lies below :data:`MAX_DEPTH` levels is
     read as null, so the rest of the answer, paid for, is kept.
+
+    The body is read once per response: later calls return the same
+    :class:`Envelope` (its ``data`` is shared; readers must not change it).
+    A body that is not an envelope is read again on each call (rare).
     """
+    envelope = _ENVELOPES.get(response)
+    if envelope is None:
+        envelope = _ENVELOPES[response] = _read_envelope(response)
+    return envelope
+
+
+def _read_envelope(response: Response) -> Envelope:
     try:
         body = _body_json(response)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
