@@ -36,8 +36,8 @@ TOKEN = "test-token-Zq7Xw3Kp9Lm2Nv8Rt5Yb"
 #: Fast, deterministic crawls: tiny backoffs, no AutoThrottle start delay.
 FAST_SETTINGS = {
     "JUSTONEAPI_RETRY_BACKOFF_BASE": "0.01",
-    "JUSTONEAPI_RATE_LIMIT_START_DELAY": "0.02",
-    "JUSTONEAPI_RATE_LIMIT_MAX_DELAY": "0.2",
+    # Rate limits in the tests are short: grow back fast.
+    "JUSTONEAPI_RATE_RECOVERY": "20",
     "AUTOTHROTTLE_START_DELAY": "0",
     "LOG_LEVEL": "DEBUG",
 }

@@ -4,14 +4,12 @@ import json
 
 import pytest
 from scrapy import Request, Spider
-from scrapy.core.downloader import Slot
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, JsonResponse
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from xhs_spider.api.client import JustOneApi
-from xhs_spider.api.backoff import SlotBackoff
 from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
 
 
@@ -145,36 +143,8 @@ async def test_rate_limit_retries_without_spending_the_retry_budget():
     assert crawler.stats.get_value("justoneapi/give_up/rate_limited") == 1
 
 
-def test_slot_backoff_doubles_then_recovers_gradually():
-    backoff = SlotBackoff(start=1.0, maximum=5.0, recovery=0.5, base_delay=0.0)
-    slot = Slot(concurrency=8, delay=0.0, jitter=0)
-    delays = [backoff.rate_limited("api", slot) for _ in range(4)]
-    assert delays == [1.0, 2.0, 4.0, 5.0]
-    assert slot.delay == 5.0
-    backoff.succeeded("api", slot)
-    assert slot.delay == 2.5
-    backoff.succeeded("api", slot)
-    assert slot.delay == 1.25
-    backoff.succeeded("api", slot)
-    assert slot.delay == 0.0
-    assert backoff.penalty("api") == 0.0
-
-
-def test_slot_backoff_only_floors_a_delay_autothrottle_moved():
-    backoff = SlotBackoff(start=1.0, maximum=8.0, recovery=0.5, base_delay=0.0)
-    slot = Slot(concurrency=8, delay=0.0, jitter=0)
-    backoff.rate_limited("api", slot)
-    backoff.rate_limited("api", slot)  # penalty 2.0
-    slot.delay = 3.0  # AutoThrottle saw slow answers
-    backoff.succeeded("api", slot)
-    assert slot.delay == 3.0  # kept: above the penalty (1.0)
-    slot.delay = 0.2  # AutoThrottle lowered it
-    backoff.succeeded("api", slot)
-    assert slot.delay == 0.2  # the penalty (0.5) fell under start: no floor left
-
-
-@pytest.mark.parametrize("setting", ["JUSTONEAPI_RATE_LIMIT_RECOVERY", "JUSTONEAPI_RATE_LIMIT_START_DELAY"])
+@pytest.mark.parametrize("setting", ["JUSTONEAPI_RETRY_BACKOFF_BASE", "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES"])
 def test_bad_backoff_settings_are_refused_not_disabled(setting):
-    crawler = get_crawler(Spider, {"ADDONS": {"xhs_spider.addon.XhsSpiderAddon": 0}, setting: "0"})
-    with pytest.raises(ValueError, match=f"Setting {setting}='0'"):
+    crawler = get_crawler(Spider, {"ADDONS": {"xhs_spider.addon.XhsSpiderAddon": 0}, setting: "-1"})
+    with pytest.raises(ValueError, match=f"Setting {setting}='-1'"):
         BusinessCodeMiddleware.from_crawler(crawler)

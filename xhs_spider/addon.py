@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.misc import load_object
 
 from xhs_spider.config import defaults
@@ -28,3 +29,11 @@ class XhsSpiderAddon:
                     setting, load_object(component), order
                 )
         apply_environment(settings)
+        _follow_concurrency(settings)
+
+
+def _follow_concurrency(settings: BaseSettings) -> None:
+    concurrency = settings.getint("CONCURRENT_REQUESTS")
+    for name in defaults.CONCURRENCY_FOLLOWERS:
+        if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["addon"]:
+            settings.set(name, concurrency, priority="addon")

@@ -36,8 +36,10 @@ RETRY_MAX_REACHED = f"{RETRY_BASE_KEY}/max_reached"
 GIVE_UP = f"{API}/give_up"
 GIVE_UP_BY = f"{API}/give_up/{{reason}}"
 RATE_LIMITED = f"{API}/rate_limited"
-RATE_LIMIT_DELAY = f"{API}/rate_limit/delay"
-RATE_LIMIT_DELAY_MAX = f"{API}/rate_limit/delay_max"
+RATE_LIMIT_EVENTS = f"{API}/rate_limit/events"
+RATE_LIMIT_RATE = f"{API}/rate_limit/rate"
+RATE_LIMIT_RATE_MIN = f"{API}/rate_limit/rate_min"
+RATE_LIMIT_WAITED_MS = f"{API}/rate_limit/waited_ms"
 
 # What the API answered ----------------------------------------------------------
 FEED_PAGES = f"{API}/feed/pages"

@@ -2,20 +2,15 @@
 
 ``scrapy crawl`` asks :func:`first_problem` before anything starts, so a bad
 value is one line on the terminal, not a traceback or a silently disabled
-component. Each value is checked by its declaration; what follows are the
-checks that involve more than one setting.
+component. Each value is checked by its declaration, the token and the
+store URI also here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xhs_spider.config.declarations import (
-    DECLARED,
-    RATE_LIMIT_MAX_DELAY,
-    RATE_LIMIT_START_DELAY,
-    TOKEN,
-)
+from xhs_spider.config.declarations import DECLARED, TOKEN
 from xhs_spider.store.uri import store_from_settings
 
 if TYPE_CHECKING:
@@ -36,11 +31,6 @@ def first_problem(settings: BaseSettings) -> str | None:
         store_from_settings(settings)
     except ValueError as exc:
         return str(exc)
-    if RATE_LIMIT_MAX_DELAY.get(settings) < RATE_LIMIT_START_DELAY.get(settings):
-        return (
-            f"Setting {RATE_LIMIT_MAX_DELAY.name} must not be below "
-            f"{RATE_LIMIT_START_DELAY.name}."
-        )
     return None
 
 

@@ -159,17 +159,21 @@ RETRY_BACKOFF_MAX = _seconds(
 RATE_LIMIT_RETRY_TIMES = _whole(
     "JUSTONEAPI_RATE_LIMIT_RETRY_TIMES", 10, "retries of one request answered 302",
 )
-RATE_LIMIT_START_DELAY = _seconds(
-    "JUSTONEAPI_RATE_LIMIT_START_DELAY", 1.0, "slot delay after the first 302 (s)",
-    positive=True,
-)
-RATE_LIMIT_MAX_DELAY = _seconds(
-    "JUSTONEAPI_RATE_LIMIT_MAX_DELAY", 60.0,
-    "largest slot delay under rate limiting (s); not below the start delay", positive=True,
-)
-RATE_LIMIT_RECOVERY = _declare(Setting(
-    "JUSTONEAPI_RATE_LIMIT_RECOVERY", 0.8, "factor applied to that delay after each success",
+MAX_RPS = _declare(Setting(
+    "JUSTONEAPI_MAX_RPS", 0.0,
+    "`0`: not known. The plan's cap in calls per second, all endpoints together: calls are "
+    "paced to it smoothly. Unknown, the crawl finds the cap from the API's 302 answers",
+    lambda s, n: s.getfloat(n), lambda v: v >= 0, "calls per second, 0 (not known) or more",
+))
+RATE_BACKOFF = _declare(Setting(
+    "JUSTONEAPI_RATE_BACKOFF", 0.75,
+    "factor applied to the call rate once per congestion event (a burst of 302 answers)",
     lambda s, n: s.getfloat(n), lambda v: 0 < v < 1, "a factor between 0 and 1",
+))
+RATE_RECOVERY = _declare(Setting(
+    "JUSTONEAPI_RATE_RECOVERY", 1.0,
+    "calls per second the rate grows back by, each second without a 302",
+    lambda s, n: s.getfloat(n), lambda v: v > 0, "calls per second, more than 0",
 ))
 MAX_BILLED_CALLS = _whole(
     "JUSTONEAPI_MAX_BILLED_CALLS", 0,

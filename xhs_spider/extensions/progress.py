@@ -56,13 +56,13 @@ class ProgressLog:
         self._last_notes = notes
         logger.info(
             "Progress: %(notes)d notes (%(rate).1f/min), %(appearances)d appearances, "
-            "%(billed)d billed calls, %(retries)d retries, rate-limit backoff %(delay).1f s",
+            "%(billed)d billed calls, %(retries)d retries, paced at %(pace)s",
             {
                 "notes": notes,
                 "rate": rate,
                 "appearances": get(keys.ITEMS.format(item_type="FeedAppearanceItem"), 0),
                 "billed": get(keys.BILLED, 0),
                 "retries": get(keys.RETRY_COUNT, 0),
-                "delay": get(keys.RATE_LIMIT_DELAY, 0.0),
+                "pace": f"{get(keys.RATE_LIMIT_RATE)}/s" if get(keys.RATE_LIMIT_RATE) else "no limit",
             },
         )

@@ -23,13 +23,10 @@ from xhs_spider.api import codes
 from xhs_spider.api.client import endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_billed, parse_envelope
 from xhs_spider.api.masking import mask_echo
-from xhs_spider.api.backoff import SlotBackoff, exponential_delay
+from xhs_spider.api.backoff import exponential_delay
 from xhs_spider.run.finish import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
-    RATE_LIMIT_MAX_DELAY,
-    RATE_LIMIT_RECOVERY,
     RATE_LIMIT_RETRY_TIMES,
-    RATE_LIMIT_START_DELAY,
     RETRY_BACKOFF_BASE,
     RETRY_BACKOFF_MAX,
     RETRY_TIMES,
@@ -40,7 +37,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from scrapy import Request
-    from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.utils.asyncio import CallLaterResult
@@ -60,12 +56,6 @@ class BusinessCodeMiddleware:
         self.backoff_base = RETRY_BACKOFF_BASE.get(settings)
         self.backoff_max = RETRY_BACKOFF_MAX.get(settings)
         self.rate_limit_retry_times = RATE_LIMIT_RETRY_TIMES.get(settings)
-        self.slot_backoff = SlotBackoff(
-            start=RATE_LIMIT_START_DELAY.get(settings),
-            maximum=RATE_LIMIT_MAX_DELAY.get(settings),
-            recovery=RATE_LIMIT_RECOVERY.get(settings),
-            base_delay=settings.getfloat("DOWNLOAD_DELAY"),
-        )
         #: Set once the API says the account can make no more calls.
         self.stop_reason: str | None = None
         self._sleeps: dict[Deferred[None], CallLaterResult] = {}
@@ -104,7 +94,6 @@ class BusinessCodeMiddleware:
             self.stats.inc_value(keys.BILLED)
             self.stats.inc_value(keys.BILLED_BY.format(endpoint=endpoint))
         if action is codes.Action.PASS or action is codes.Action.NO_CONTENT:
-            self._slot_succeeded(request)
             return response
         message = mask_echo(str(envelope.message), self.token) if envelope.message else None
         detail = f"code {code}: {message or codes.MESSAGES.get(code, '?')}"
@@ -142,12 +131,8 @@ class BusinessCodeMiddleware:
         return exponential_delay(self.backoff_base, attempt, self.backoff_max)
 
     def _rate_limited(self, request: Request, detail: str) -> Request:
+        # RateLimitMiddleware slows the calls down; this only retries.
         self.stats.inc_value(keys.RATE_LIMITED)
-        key, slot = self._slot(request)
-        if slot is not None:
-            penalty = self.slot_backoff.rate_limited(key, slot)
-            self.stats.set_value(keys.RATE_LIMIT_DELAY, penalty)
-            self.stats.max_value(keys.RATE_LIMIT_DELAY_MAX, penalty)
         times = request.meta.get(RATE_LIMIT_META, 0) + 1
         if times > self.rate_limit_retry_times:
             self.stats.inc_value(keys.RETRY_MAX_REACHED)
@@ -158,20 +143,6 @@ class BusinessCodeMiddleware:
         self.stats.inc_value(keys.RETRY_COUNT)
         self.stats.inc_value(keys.RETRY_REASON.format(reason="rate_limited"))
         return retry
-
-    def _slot_succeeded(self, request: Request) -> None:
-        key, slot = self._slot(request)
-        if slot is not None:
-            self.slot_backoff.succeeded(key, slot)
-            self.stats.set_value(
-                keys.RATE_LIMIT_DELAY, self.slot_backoff.penalty(key)
-            )
-
-    def _slot(self, request: Request) -> tuple[str, Slot | None]:
-        key = request.meta.get("download_slot")
-        if key is None:  # not through the downloader (unit tests)
-            return "", None
-        return key, self.crawler.engine.downloader.slots.get(key)
 
     def _give_up(self, request: Request, reason: str, detail: str) -> NoReturn:
         self.stats.inc_value(keys.GIVE_UP)

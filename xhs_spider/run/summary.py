@@ -60,7 +60,8 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -
             "retries": get(keys.RETRY_COUNT, 0),
             "retry_reasons": keys.under(keys.RETRY_REASON, stats),
             "give_ups": get(keys.GIVE_UP, 0),
-            "rate_limit_delay_max": get(keys.RATE_LIMIT_DELAY_MAX, 0),
+            "rate_limit_events": get(keys.RATE_LIMIT_EVENTS, 0),
+            "rate_limit_lowest": get(keys.RATE_LIMIT_RATE_MIN),
             "give_ups_by_reason": keys.under(keys.GIVE_UP_BY, stats),
             "endpoints_moved_to": keys.under(keys.ENDPOINT_IN_USE, stats),
         },
@@ -93,7 +94,8 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         f"by code: {_counts(api['by_code'])}",
         f"  retries        {api['retries']} ({_counts(api['retry_reasons'])}), "
         f"give-ups {api['give_ups']} ({_counts(api.get('give_ups_by_reason', {}))}), "
-        f"largest rate-limit delay {api['rate_limit_delay_max']} s",
+        f"rate-limit events {api['rate_limit_events']}"
+        + (f" (paced down to {api['rate_limit_lowest']}/s at the lowest)" if api["rate_limit_lowest"] else ""),
     ]
     for endpoint, path in api.get("endpoints_moved_to", {}).items():
         lines.append(f"  endpoints      {endpoint} moved to {path}: the first path answered only failures")
