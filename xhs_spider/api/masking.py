@@ -19,6 +19,13 @@ def mask_token(text: str, token: str | None = None) -> str:
     return TOKEN_PATTERN.sub(r"\1***", text)
 
 
+def carries_token(text: str, token: str | None = None) -> bool:
+    """Whether :func:`mask_token` would change *text*, found without copying it."""
+    if token and len(token) >= MIN_MASKED_TOKEN_LENGTH and token in text:
+        return True
+    return TOKEN_PATTERN.search(text) is not None
+
+
 def mask_echo(text: str, token: str | None) -> str:
     """*text* the API wrote (a message, a body), with *token* masked at any
     length: the API may echo what it was sent, and a short token is still
