@@ -40,6 +40,14 @@ SCRAPY_SETTINGS: dict[str, object] = {
     "HTTPCACHE_POLICY": "xhs_spider.httpcache.BilledAnswersOnlyPolicy",
     # CSV for spreadsheets: BOM, dotted columns in schema order, lists joined.
     "FEED_EXPORTERS": {"csv": "xhs_spider.exporters.SpreadsheetCsvItemExporter"},
+    # DEBUG writes a line per response and a pretty-printed item per item
+    # (thousands of lines a crawl, a tenth of its CPU); -s LOG_LEVEL=DEBUG
+    # turns them back on when tracing one request.
+    "LOG_LEVEL": "INFO",
+    # Scrapy re-reads each generator callback's source to warn about a
+    # `return value` in it; our callbacks are type-checked and return None,
+    # so the check buys nothing for its cost on every response.
+    "WARN_ON_GENERATOR_RETURN_VALUE": False,
 }
 
 #: Settings that take the value of CONCURRENT_REQUESTS unless set: the API
