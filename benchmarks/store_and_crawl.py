@@ -98,7 +98,7 @@ def checkout(ref: str):
 
 
 def crawl_throughput(
-    sandbox_url: str, pages: int, store_uri: str | None, code: Path = ROOT,
+    sandbox_url: str, pages: int, store_uri: str | None, code: Path = ROOT, oid: str = "all",
 ) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as work:
         stats_path = Path(work) / "stats.json"
@@ -113,7 +113,7 @@ def crawl_throughput(
         }
         if store_uri is None:
             settings["ITEM_PIPELINES"] = json.dumps({"xhs_spider.pipelines.store.StorePipeline": None})
-        command = [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", "oid=all", "-a", f"pages={pages}"]
+        command = [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", f"oid={oid}", "-a", f"pages={pages}"]
         for name, value in settings.items():
             command += ["-s", f"{name}={value}"]
         # ``python -m`` puts the working directory first on sys.path: the

@@ -1,0 +1,36 @@
+"""The benchmark suite runs from end to end: ``python -m benchmarks --quick``.
+
+Its figures are too small to judge the crawl by; what is checked is that
+every case ran, against the sandbox, and left its figures in the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = {"unknown_cap", "max_rps", "latency_bound", "cpu_bound", "memory", "cost", "storage"}
+
+
+def test_quick_suite_writes_every_case(tmp_path: Path) -> None:
+    output = tmp_path / "benchmarks.json"
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert set(report["cases"]) == CASES
+    assert "| case | measured | baseline | target | verdict |" in finished.stdout
+    for name, case in report["cases"].items():
+        assert case["measured"] and case["figures"], name
+        assert all(run["returncode"] == 0 for run in case["runs"]), name
+    # Measured from the sandbox's per-second counts: calls were seen.
+    assert report["cases"]["unknown_cap"]["figures"]["successful_calls_per_s"] > 0
+    assert report["cases"]["cpu_bound"]["figures"]["bare"]["second_half_calls_per_s"] > 0
+    assert report["cases"]["memory"]["figures"]["peak_rss_mb"] > 0
+    cost = report["cases"]["cost"]["figures"]
+    assert cost["first_run"]["notes_on_feed_pages"] > 0
