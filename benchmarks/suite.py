@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.runner import CrawlRun, bare_command, project_command, run_crawl
+from xhs_spider.config.defaults import SCRAPY_SETTINGS
 from xhs_spider.sandbox.data import CHANNELS, FeedUniverse
 from xhs_spider.sandbox.process import SandboxProcess
 
+#: Scrapy's default is DEBUG; the project may set its own.
+PROJECT_LOG_LEVEL = str(SCRAPY_SETTINGS.get("LOG_LEVEL", "DEBUG"))
 #: The feed spider's own limit on -a pages.
 MAX_PAGES = 1000
 
@@ -103,7 +106,10 @@ class Suite:
             return run_crawl(label, command, self.sandbox)
 
     def bare(self, label: str, pages: int, settings: dict[str, str] | None = None) -> CrawlRun:
-        command = bare_command(self.sandbox.url, self.plan.channels, pages, settings or {})
+        """The bare spider, logging at the project's default log level, as
+        the comparisons are made at that level."""
+        settings = {"LOG_LEVEL": PROJECT_LOG_LEVEL, **(settings or {})}
+        command = bare_command(self.sandbox.url, self.plan.channels, pages, settings)
         return run_crawl(label, command, self.sandbox)
 
     def page_note_ids(self, oid: str, page: int) -> list[str]:
