@@ -165,3 +165,18 @@ def test_a_spill_with_a_torn_last_line_replays_every_complete_line(
     broken_middle.write_text("{broken\n" + whole, encoding="utf-8")
     with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store, pytest.raises(ValueError, match="line 1"):
         spill.replay(broken_middle, store)
+
+
+@deferred_f_from_coro_f
+async def test_unfetched_notes_fetched_first_still_count_as_new_in_their_feed(
+    in_process_crawl: InProcessCrawl, api: SandboxProcess,
+) -> None:
+    # What a killed run leaves: page 1 seen, no detail fetched.
+    first = await in_process_crawl(FeedSpider, oid=CHANNEL, pages="1", details="false")
+    seen = {a["note_id"] for a in first.appearances}
+    api.reset()
+    again = await in_process_crawl(FeedSpider, oid=CHANNEL, pages="3")
+    assert again.stats["xhs/notes/unfetched"] == len(seen)
+    assert again.stats["justoneapi/feed/pages"] == 3  # page 1 does not look stale
+    billed = api.stats()["detail_billed_by_note"]
+    assert seen < set(billed) and set(billed.values()) == {1}

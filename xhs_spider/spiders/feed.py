@@ -46,6 +46,9 @@ class FeedSpider(NoteDetailSpider):
         self.details = parse_bool("details", details)
         self.refresh = parse_bool("refresh", refresh)
         self.seen_notes: set[str] = set()
+        #: Notes asked for before the feeds found them (unfetched ones): not
+        #: asked again, but still new to the feed that shows them.
+        self.asked_first: set[str] = set()
 
     async def first_requests(self) -> AsyncIterator[Request]:
         # With JOBDIR, SpiderState keeps spider.state across pause and resume:
@@ -57,7 +60,7 @@ class FeedSpider(NoteDetailSpider):
         self.run_arguments.setdefault("pages", self.pages)
         if self.details:
             async for request in self.unfetched_requests(self.channels, skip_fresh=not self.refresh):
-                self.seen_notes.add(request.cb_kwargs["note_id"])
+                self.asked_first.add(request.cb_kwargs["note_id"])
                 yield request
         where = await self._where_channels_stand()
         for channel in self.channels:
@@ -103,7 +106,8 @@ class FeedSpider(NoteDetailSpider):
                 self.seen_notes.add(appearance["note_id"])
                 new_notes.append(appearance["note_id"])
         if self.details:
-            wanted = await self.notes_to_fetch(new_notes, skip_fresh=not self.refresh)
+            unasked = [note_id for note_id in new_notes if note_id not in self.asked_first]
+            wanted = await self.notes_to_fetch(unasked, skip_fresh=not self.refresh)
             for note_id in wanted:
                 yield self.detail_request(note_id)
         next_page = self._next_page(channel, page, bool(cards), len(new_notes))
