@@ -9,6 +9,8 @@ are checked in-process.
 from __future__ import annotations
 
 import os
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -106,6 +108,20 @@ def test_a_store_uri_naming_a_file_that_is_not_sqlite_is_refused(api, tmp_path):
 
     assert f"{not_sqlite} is not an SQLite database" in line
     assert not_sqlite.read_text(encoding="utf-8") == "note_id,title\n"  # left as it was
+
+
+def test_an_sqlite_file_with_a_corrupt_body_is_refused(api, tmp_path):
+    corrupt = tmp_path / "xhs.sqlite3"
+    with closing(sqlite3.connect(corrupt)) as connection, connection:
+        connection.execute("CREATE TABLE t (x)")
+        connection.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(2000)])
+    data = bytearray(corrupt.read_bytes())
+    data[100:1000] = b"\x07" * 900  # the header stays, the schema page is garbage
+    corrupt.write_bytes(bytes(data))
+
+    line = refused(api, tmp_path, "feed", settings={"XHS_STORE_URI": f"sqlite:///{corrupt}"})
+
+    assert "malformed" in line and "XHS_STORE_URI" in line
 
 
 def test_replay_spill_into_a_file_that_is_not_sqlite_is_one_line(tmp_path):

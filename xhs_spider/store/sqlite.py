@@ -43,7 +43,7 @@ class SqliteNoteStore(NoteStore):
     def open(self) -> None:
         if self._connection is not None:
             return
-        with _unavailable_on_error("cannot open %s" % self.display_uri):
+        with _unavailable_on_error("cannot open %s" % self.display_uri, sqlite3.DatabaseError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: transactions are begun and ended explicitly.
             connection = sqlite3.connect(
@@ -231,12 +231,15 @@ class SqliteNoteStore(NoteStore):
 
 
 @contextmanager
-def _unavailable_on_error(what: str) -> Iterator[None]:
+def _unavailable_on_error(
+    what: str, errors: type[Exception] = sqlite3.OperationalError,
+) -> Iterator[None]:
     # OperationalError covers a locked, unreadable, full or vanished file:
-    # conditions a later retry, or a spill file, can outlast.
+    # conditions a later retry, or a spill file, can outlast. At open, any
+    # DatabaseError: a file whose body is not a database is no store either.
     try:
         yield
-    except (sqlite3.OperationalError, OSError) as exc:
+    except (errors, OSError) as exc:
         raise StoreUnavailable("%s: %s" % (what, exc)) from exc
 
 
