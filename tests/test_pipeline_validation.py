@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +13,9 @@ from scrapy.utils.test import get_crawler
 
 from tests.conftest import ADDON
 from tests.items import example_appearance, example_note
+from xhs_spider import schemas
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.pipelines.validation import SchemaValidationPipeline, compiled_validator, schema_errors
+from xhs_spider.pipelines.validation import _COMPILED, SchemaValidationPipeline, compiled_validator, schema_errors
 
 
 def test_validation_drops_an_invalid_item_naming_the_field():
@@ -66,3 +69,10 @@ def test_jsonschema_has_the_last_word_on_what_the_compiled_check_rejects():
     assert list(NoteItem.validator.iter_errors(dict(item))) == []
     crawler = get_crawler(Spider, ADDON)
     assert SchemaValidationPipeline.from_crawler(crawler).process_item(item) is item
+
+
+def test_compiling_leaves_the_item_classes_schemas_alone():
+    _COMPILED.pop(NoteItem, None)
+    compiled_validator(NoteItem)
+    on_disk = json.loads((Path(schemas.__file__).parent / "note.json").read_text("utf-8"))
+    assert NoteItem.jsonschema == on_disk

@@ -11,6 +11,7 @@ has the last word and names the failing fields.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import warnings
@@ -65,8 +66,10 @@ def _compile(item_class: type[JsonSchemaItem]) -> Callable[[dict[str, Any]], Any
     # jsonschema's format checks, not fastjsonschema's own (which differ:
     # its date-time takes a second 60, 01:29:60Z).
     formats = {name: functools.partial(checker.conforms, format=name) for name in checker.checkers} if checker else {}
+    # A copy: fastjsonschema rewrites every $ref of the schema it is given
+    # into an absolute URI, and the item class's schema is read elsewhere.
     return fastjsonschema.compile(
-        item_class.jsonschema, formats=formats, use_default=False, detailed_exceptions=False
+        copy.deepcopy(item_class.jsonschema), formats=formats, use_default=False, detailed_exceptions=False
     )
 
 
