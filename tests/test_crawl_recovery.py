@@ -182,3 +182,23 @@ def test_ctrl_c_once_pauses_with_exit_1_and_the_same_command_finishes_the_job(
         assert [run["finish_reason"] for run in store.find_runs()] == ["shutdown"]
     crawler.run_to_the_end()
     assert_every_note_stored_once(crawler, kills=0)
+
+
+def test_a_jobdir_resumed_against_another_base_url_sends_its_queue_there(
+    crawl, api: SandboxProcess, tmp_path: Path,
+) -> None:
+    # prod-global until the quota stops the crawl, then prod-cn: two names of one sandbox here.
+    jobdir = {"JOBDIR": str(tmp_path / "job")}
+    api.configure(quota=12)
+    first = crawl("feed", f"oid={CHANNELS[0]}", "pages=2",
+                  settings={**jobdir, "JUSTONEAPI_BASE_URL": api.url.replace("127.0.0.1", "localhost")})
+    assert first.finish_reason == "justoneapi_daily_quota_exceeded"
+    api.configure(quota=None)
+    second = crawl("feed", f"oid={CHANNELS[0]}", "pages=2", settings=jobdir)
+    assert (second.finish_reason, second.returncode) == ("finished", 0)
+    assert second.stats["justoneapi/requests_rebased"] >= 1
+    billed = api.stats()["detail_billed_by_note"]
+    assert set(billed.values()) == {1}
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
+        statuses = {note["status"] for note in store.iter_notes()}
+    assert statuses <= {"ok", "unavailable"}
