@@ -29,6 +29,7 @@ from xhs_spider.config.declarations import CLAIM_TTL, DETAIL_TTL
 from xhs_spider.items import NoteItem
 from xhs_spider.pipelines.store import StorePipeline
 from xhs_spider.pipelines.validation import InvalidItem
+from xhs_spider.run.recent import RecentSet
 from xhs_spider.stats import (
     NOTES_CLAIMED_ELSEWHERE,
     NOTES_FAILED,
@@ -64,8 +65,8 @@ class Freshness:
         self.lease_time = timedelta(seconds=CLAIM_TTL.get(crawler.settings))
         self.started_at = now_iso()
         #: Notes this run holds a lease on, and those it has sent a request for.
-        self.held: set[str] = set()
-        self.sent: set[str] = set()
+        self.held: RecentSet[str] = RecentSet()
+        self.sent: RecentSet[str] = RecentSet()
         crawler.signals.connect(self._item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self._spider_error, signal=signals.spider_error)
 
@@ -148,7 +149,7 @@ class Freshness:
             logger.warning("The store cannot lease notes (%(error)s); fetching them.",
                            {"error": str(exc)[:200]})
             granted = set(note_ids)
-        self.held |= granted
+        self.held.update(granted)
         return granted
 
     # Questions for the spiders ----------------------------------------------------

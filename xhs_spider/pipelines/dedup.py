@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.run.recent import RecentSet
 from xhs_spider.stats import DEDUP_DROPPED
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ def item_key(item: Any) -> tuple | None:
 class DedupPipeline:
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
-        self.seen: set[tuple] = set()
+        # Recent items only: one note or one feed place comes back, if ever,
+        # within the same pages and batches, and memory stays flat.
+        self.seen: RecentSet[int] = RecentSet()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -37,8 +40,8 @@ class DedupPipeline:
         key = item_key(item)
         if key is None:
             return item
-        if key in self.seen:
+        if hash(key) in self.seen:
             self.stats.inc_value(DEDUP_DROPPED.format(item_type=type(item).__name__))
             raise DropItem(f"Duplicate {type(item).__name__} {key[1:]}")
-        self.seen.add(key)
+        self.seen.add(hash(key))
         return item

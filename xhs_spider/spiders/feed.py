@@ -12,6 +12,7 @@ from xhs_spider.api.envelope import parse_envelope
 from xhs_spider.api.normalize import card_fields, now_iso, skip_reason
 from xhs_spider.config.declarations import FEED_PAGES
 from xhs_spider.items import FeedAppearanceItem
+from xhs_spider.run.recent import RecentSet
 from xhs_spider.spiders.arguments import parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
 
@@ -45,7 +46,7 @@ class FeedSpider(NoteDetailSpider):
         self.pages = 0
         self.details = parse_bool("details", details)
         self.refresh = parse_bool("refresh", refresh)
-        self.seen_notes: set[str] = set()
+        self.seen_notes: RecentSet[str] = RecentSet()
         #: Notes asked for before the feeds found them (unfetched ones): not
         #: asked again, but still new to the feed that shows them.
         self.asked_first: set[str] = set()
@@ -55,7 +56,9 @@ class FeedSpider(NoteDetailSpider):
         # a resumed run must not ask again for the notes it already asked for.
         state = getattr(self, "state", None)
         if state is not None:
-            self.seen_notes = state.setdefault("seen_notes", self.seen_notes)
+            kept = state.get("seen_notes")  # a set in JOBDIRs of earlier versions
+            self.seen_notes = kept if isinstance(kept, RecentSet) else RecentSet(kept or ())
+            state["seen_notes"] = self.seen_notes
         self.pages = self.pages_asked or FEED_PAGES.get(self.crawler.settings)
         self.run_arguments.setdefault("pages", self.pages)
         if self.details:
