@@ -34,6 +34,6 @@ class XhsSpiderAddon:
 
 def _follow_concurrency(settings: BaseSettings) -> None:
     concurrency = settings.getint("CONCURRENT_REQUESTS")
-    for name in defaults.CONCURRENCY_FOLLOWERS:
+    for name, factor in defaults.CONCURRENCY_FOLLOWERS.items():
         if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["addon"]:
-            settings.set(name, concurrency, priority="addon")
+            settings.set(name, concurrency * factor, priority="addon")

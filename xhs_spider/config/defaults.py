@@ -50,11 +50,12 @@ SCRAPY_SETTINGS: dict[str, object] = {
     "WARN_ON_GENERATOR_RETURN_VALUE": False,
 }
 
-#: Settings that take the value of CONCURRENT_REQUESTS unless set: the API
-#: is one host, so its share is all of it; and AutoThrottle aiming below it
-#: would hold a latency-bound crawl far under the concurrency asked for (the
-#: pace of calls is RateLimitMiddleware's job).
-CONCURRENCY_FOLLOWERS = ("CONCURRENT_REQUESTS_PER_DOMAIN", "AUTOTHROTTLE_TARGET_CONCURRENCY")
+#: Settings that follow CONCURRENT_REQUESTS unless set, with the factor they
+#: take of it: the API is one host, so its share is all of it; AutoThrottle
+#: aims at twice as many calls in flight, so that CONCURRENT_REQUESTS, not
+#: AutoThrottle's spacing, bounds a latency-bound crawl (the pace of calls is
+#: RateLimitMiddleware's job).
+CONCURRENCY_FOLLOWERS = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1, "AUTOTHROTTLE_TARGET_CONCURRENCY": 2}
 
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     # Once a run, under this run's lease: a queued request may predate both.
