@@ -16,7 +16,7 @@ from tests.conftest import InProcessCrawl, run_scrapy
 from xhs_spider.items import NoteItem
 from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
-from xhs_spider.store import WriteBatch, open_store, spill
+from xhs_spider.store import SqliteNoteStore, WriteBatch, open_store, spill
 from xhs_spider.store.note_state import DETAIL_FIELDS
 
 CHANNEL = "homefeed_food_v3"
@@ -180,3 +180,23 @@ async def test_unfetched_notes_fetched_first_still_count_as_new_in_their_feed(
     assert again.stats["justoneapi/feed/pages"] == 3  # page 1 does not look stale
     billed = api.stats()["detail_billed_by_note"]
     assert seen < set(billed) and set(billed.values()) == {1}
+
+
+def test_a_long_journal_is_replayed_in_chunks_of_a_batch(tmp_path: Path) -> None:
+    notes = [{"note_id": f"{n:024x}", "crawled_at": "2026-11-22T10:00:00.000Z"} for n in range(1200)]
+    batch = WriteBatch(run_id="feed-long", notes=notes, unavailable=[(f"{9999:024x}", "2026-11-22T10:00:01.000Z")])
+    assert [len(chunk) for chunk in batch.chunks(500)] == [500, 500, 201]
+    journal = tmp_path / "journal-feed-long.jsonl"
+    spill.append(journal, batch)
+    writes: list[int] = []
+
+    class CountingStore(SqliteNoteStore):
+        def write(self, batch: WriteBatch) -> None:
+            writes.append(len(batch))
+            super().write(batch)
+
+    with CountingStore(tmp_path / "xhs.sqlite3") as store:
+        assert spill.replay(journal, store) == 1201
+        assert store.count("notes") == 1201
+    assert max(writes) <= spill.REPLAY_CHUNK and sum(writes) == 1201
+    assert not journal.exists()

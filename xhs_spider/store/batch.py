@@ -61,6 +61,17 @@ class WriteBatch:
                     data = {"note_id": data[0], "at": data[1]}
                 yield kind, data
 
+    def chunks(self, size: int) -> Iterable[WriteBatch]:
+        """This batch as batches of at most *size* operations, in order."""
+        chunk = WriteBatch(run_id=self.run_id)
+        for kind, data in self.operations():
+            chunk.add(kind, data)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = WriteBatch(run_id=self.run_id)
+        if len(chunk):
+            yield chunk
+
     def to_json_lines(self) -> list[str]:
         """One JSON line per operation: ``{"kind", "run_id", "data"}``."""
         return [operation_line(kind, self.run_id, data) for kind, data in self.operations()]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xhs_spider.config.declarations import DEFAULT_STORE_PATH
-from xhs_spider.config.declarations import SPILL_DIR
+from xhs_spider.config.declarations import SPILL_DIR, STORE_BATCH_SIZE
 from xhs_spider.store.batch import WriteBatch, read_operations
 from xhs_spider.store.journal import PREFIX as JOURNAL_PREFIX
 from xhs_spider.store.journal import orphaned_journals
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
+#: Operations per write when replaying: as many as a crawl's batch.
+REPLAY_CHUNK = STORE_BATCH_SIZE.default
 REPLAYED_SUFFIX = ".replayed"
 
 
@@ -69,8 +71,10 @@ def replay(path: Path, store: NoteStore) -> int:
 
     A spill file is renamed ``*.replayed`` afterwards, so it is not replayed
     by accident again (replaying it again would do no harm); a dead run's
-    journal is deleted, and the run's note leases are released. A last line cut short (the writer died) is skipped
-    with a warning; any other malformed line refuses the file.
+    journal is deleted, and the run's note leases are released. A last line
+    cut short (the writer died) is skipped with a warning; any other
+    malformed line refuses the file. Written in chunks of the crawl's batch
+    size: a long dead run's journal is no single write that times out.
     """
     with path.open(encoding="utf-8", errors="replace") as spill:
         batches, torn = read_operations(spill)
@@ -80,7 +84,8 @@ def replay(path: Path, store: NoteStore) -> int:
             {"path": str(path), "number": torn[0], "problem": torn[1][:120]},
         )
     for batch in batches:
-        store.write(batch)
+        for chunk in batch.chunks(REPLAY_CHUNK):
+            store.write(chunk)
     # The run is over: its note leases would only hold other crawls back.
     store.release(run_id_of(path))
     if path.name.startswith(JOURNAL_PREFIX):
