@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from xhs_spider.store.values import storable
+from xhs_spider.store.values import json_text
 
 #: Operation kinds, and the list of :class:`WriteBatch` each one goes to.
 KINDS = {
@@ -90,8 +90,7 @@ def operation_line(kind: str, run_id: str, data: dict[str, Any]) -> str:
     """One operation as a JSON line; any value is written, made storable
     first (:func:`~xhs_spider.store.values.storable`), so the line is valid
     UTF-8 and JSON and its replay loads into every store."""
-    operation = storable({"kind": kind, "run_id": run_id, "data": data})
-    return json.dumps(operation, ensure_ascii=False, allow_nan=False)
+    return json_text({"kind": kind, "run_id": run_id, "data": data})
 
 
 def read_operations(lines: Iterable[str]) -> tuple[list[WriteBatch], tuple[int, str] | None]:

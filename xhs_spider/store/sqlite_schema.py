@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from xhs_spider.store.base import COUNTERS, appearance_record, metric_snapshot
 from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.note_state import NoteState
-from xhs_spider.store.values import storable, storable_counter
+from xhs_spider.store.values import json_text, storable, storable_counter
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notes (
@@ -165,5 +165,5 @@ def note_state(row: sqlite3.Row | tuple) -> NoteState:
 
 
 def to_json(value: object) -> str:
-    """*value* as compact JSON, made storable first: any value is written."""
-    return json.dumps(storable(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """*value* as compact JSON, made storable if need be: any value is written."""
+    return json_text(value)

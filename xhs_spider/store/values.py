@@ -18,6 +18,7 @@ refused, so it cannot take its batch, the spill or a replay down:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -46,6 +47,20 @@ def storable(value: Any, depth: int = 0) -> Any:
     if isinstance(value, (list, tuple)):
         return [storable(item, depth + 1) for item in value]
     return storable(str(value))
+
+
+def json_text(value: Any) -> str:
+    """*value* as compact JSON text that UTF-8 can hold, made storable only
+    when it has to be: a walk through every value costs far more than the
+    C encoder, and almost every record needs none. (Integers beyond 64 bits
+    are valid JSON: the store's own columns catch them.)"""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
+        text = json.dumps(storable(value), ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+    return text
 
 
 def storable_counter(value: Any) -> int | float | None:
