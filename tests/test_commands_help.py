@@ -9,7 +9,7 @@ import pytest
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.project import get_project_settings
 
-from tests.conftest import run_scrapy
+from tests.conftest import ROOT, run_scrapy
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.spiders.arguments import argument_lines
 from xhs_spider.spiders.feed import FeedSpider
@@ -87,3 +87,12 @@ def test_an_argument_without_its_meaning_is_refused():
     with pytest.raises(TypeError, match="'oid' is not Annotated"):
         argument_lines(parse_arguments, get_project_settings())
     assert argument_lines(FeedSpider.parse_arguments, crawl_settings(get_project_settings()))
+
+
+def test_the_example_in_the_docs_is_what_help_prints():
+    usage = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    example = usage.split("```\nSpider arguments (-a NAME=VALUE):\n", 1)[1].split("```", 1)[0]
+
+    done = run_scrapy(["crawl", "feed", "-h"])
+
+    assert "Spider arguments (-a NAME=VALUE):\n" + example in done.stdout
