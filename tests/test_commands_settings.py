@@ -30,3 +30,11 @@ def test_the_token_is_masked_wherever_it_comes_from():
     assert get("JUSTONEAPI_TOKEN") == "None"
     assert get("JUSTONEAPI_TOKEN", env={"JUSTONEAPI_TOKEN": TOKEN}) == "***"
     assert get("JUSTONEAPI_TOKEN", "-s", f"JUSTONEAPI_TOKEN={TOKEN}") == "***"
+
+
+def test_a_store_password_is_masked():
+    uri = get("XHS_STORE_URI", env={"XHS_STORE_URI": "mongodb://crawler:s3cret-pw@db:27017/xhs"})
+    assert uri == "mongodb://crawler:***@db:27017/xhs"
+    assert get("XHS_STORE_URI", env={"XHS_STORE_URI": "sqlite:///tmp/x.sqlite3"}) == (
+        "sqlite:///tmp/x.sqlite3"
+    )
