@@ -7,6 +7,9 @@ here (:mod:`.preflight`) with one line and exit status 2: no crawl starts,
 no API call is made, no traceback is shown. The check runs before Scrapy
 starts its crawler process, so not even its start-up banner is printed. A crawl that ends for a reason
 of the API or the store (``justoneapi_*``, ``xhs_*``) exits with status 1.
+
+``scrapy crawl SPIDER -h`` adds the spider's ``-a`` arguments to Scrapy's
+help, with their defaults (:func:`.arguments.argument_lines`).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from xhs_spider.commands.preflight import problem_before_crawl, unknown_spider
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.extensions.run_outcome import RunOutcome
 from xhs_spider.pipelines.store import record_forced_shutdown
-from xhs_spider.spiders.arguments import argument_lines
 from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, failed
+from xhs_spider.spiders.arguments import argument_lines
 
 if TYPE_CHECKING:
     import argparse
