@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class Command(ScrapyCommand):
-    requires_project = True
+    requires_project = False  # a fixed list: no settings needed
     requires_crawler_process = False
 
     def short_desc(self) -> str:

@@ -7,22 +7,36 @@ here (:mod:`.preflight`) with one line and exit status 2: no crawl starts,
 no API call is made, no traceback is shown. The check runs before Scrapy
 starts its crawler process, so not even its start-up banner is printed. A crawl that ends for a reason
 of the API or the store (``justoneapi_*``, ``xhs_*``) exits with status 1.
+
+``scrapy crawl SPIDER -h`` adds the spider's ``-a`` arguments to Scrapy's
+help, with their defaults (:func:`.arguments.argument_lines`).
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
-from typing import TYPE_CHECKING
+import textwrap
+from typing import TYPE_CHECKING, NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.spiderloader import get_spider_loader
 
-from xhs_spider.commands.preflight import problem_before_crawl
+from xhs_spider.commands.preflight import problem_before_crawl, unknown_spider
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.extensions.run_outcome import RunOutcome
 from xhs_spider.pipelines.store import record_forced_shutdown
 from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, failed
+from xhs_spider.spiders.arguments import argument_lines
 
 if TYPE_CHECKING:
     import argparse
+
+    from scrapy import Spider
+    from scrapy.settings import BaseSettings
+
+#: Columns of the spider part of ``-h``, as argparse wraps the options above it.
+HELP_WIDTH = 79
 
 
 class Command(ScrapyCrawlCommand):
@@ -44,13 +58,49 @@ class Command(ScrapyCrawlCommand):
             # Cron and Scrapyd see a stopped token, quota or store as failure.
             self.exitcode = EXIT_FAILED
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        # In place of argparse's -h, which prints and exits before the spider's
+        # name is read: the spider's arguments are listed after the options.
+        parser.add_argument("-h", "--help", action="store_true",
+                            help="show this help, with the spider's -a arguments, and exit")
+        self.parser = parser
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        if opts.help:
+            self._print_help(args)
         problem = self._preflight(args[0], opts.spargs) if len(args) == 1 else None
         if problem:
             print(f"Error: {problem}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
 
+    def _print_help(self, args: list[str]) -> NoReturn:
+        assert self.settings is not None
+        spidercls = None
+        if len(args) == 1:
+            loader = get_spider_loader(self.settings)
+            try:
+                spidercls = loader.load(args[0])
+            except KeyError:
+                print(f"Error: {unknown_spider(args[0], loader.list())}", file=sys.stderr)
+                sys.exit(EXIT_USAGE)
+        self.parser.print_help()
+        if spidercls is not None:
+            print(spider_help(spidercls, crawl_settings(self.settings, spidercls)))
+        sys.exit(0)
+
     def _preflight(self, spider_name: str, spargs: dict[str, str]) -> str | None:
         assert self.settings is not None
         return problem_before_crawl(self.settings, spider_name, spargs)
+
+
+def spider_help(spidercls: type[Spider], settings: BaseSettings) -> str:
+    """What ``scrapy crawl SPIDER -h`` adds: the spider's purpose and arguments."""
+    about = " ".join((inspect.getdoc(spidercls) or "").split())
+    lines = ["", textwrap.fill(f"Spider {spidercls.name}: {about}", HELP_WIDTH)]
+    parse_arguments = getattr(spidercls, "parse_arguments", None)
+    if parse_arguments is not None:
+        lines += ["", "Spider arguments (-a NAME=VALUE):",
+                  *argument_lines(parse_arguments, settings, HELP_WIDTH)]
+    return "\n".join(lines)

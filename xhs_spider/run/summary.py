@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from xhs_spider import stats as keys
+from xhs_spider.run import readable
 from xhs_spider.run.finish import ADVICE
 
 
@@ -79,7 +80,8 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
     arguments = " ".join(f"{k}={v}" for k, v in summary["arguments"].items())
     lines = [
         f"Run summary {run_id or ''}".rstrip(),
-        f"  finish reason  {summary['finish_reason']} after {summary['duration_seconds']} s",
+        f"  finish reason  {summary['finish_reason']} after "
+        f"{readable.duration(summary['duration_seconds'])}",
         f"  arguments      {arguments or '-'}",
         f"  channels       {channels or '-'}",
         f"  feed pages     {summary['feed_pages']}, appearances {summary['appearances']}",
@@ -95,7 +97,8 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         f"  retries        {api['retries']} ({_counts(api['retry_reasons'])}), "
         f"give-ups {api['give_ups']} ({_counts(api.get('give_ups_by_reason', {}))}), "
         f"rate-limit events {api['rate_limit_events']}"
-        + (f" (paced down to {api['rate_limit_lowest']}/s at the lowest)" if api["rate_limit_lowest"] else ""),
+        + (f" (paced down to {readable.rate(api['rate_limit_lowest'])} at the lowest)"
+           if api["rate_limit_lowest"] else ""),
     ]
     for endpoint, path in api.get("endpoints_moved_to", {}).items():
         lines.append(f"  endpoints      {endpoint} moved to {path}: the first path answered only failures")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 from typing import Any, cast
@@ -47,8 +48,16 @@ def optional_count(text: str) -> int | None:
     return None if text.lower() in ("", "none", "off") else int(text)
 
 
+def plain_text(docstring: str) -> str:
+    """*docstring* without its reST markup (double backquotes, roles such as
+    :mod:), for --help, which people read as plain text."""
+    return re.sub(r"``(.+?)``|:\w+:`~?(.+?)`", lambda match: match.group(1) or match.group(2),
+                  docstring)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m xhs_spider.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m xhs_spider.sandbox",
+                                     description=plain_text(__doc__ or ""))
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--token", default=None, help="accepted token (default: $%s or %s)" % (TOKEN_ENV, DEFAULT_TOKEN))
     parser.add_argument("--seed", type=int, default=0)

@@ -1,6 +1,18 @@
-"""Parsing spider arguments (``-a name=value``), which always arrive as text."""
+"""Spider arguments (``-a name=value``): parsing them, as they always arrive as
+text, and describing them for ``scrapy crawl SPIDER -h``."""
 
 from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, get_type_hints
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+    from xhs_spider.config.declarations import Setting
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -31,3 +43,55 @@ def parse_int(name: str, value: object, *, minimum: int, maximum: int) -> int:
             f"-a {name}={value!r}: expected a whole number from {minimum} to {maximum}."
         )
     return number
+
+
+@dataclass(frozen=True)
+class About:
+    """What a spider argument is for, attached to its parameter of
+    ``parse_arguments`` with ``Annotated``: the parameter stays the one
+    declaration of the argument (name, default, meaning) that the spider
+    checks and ``scrapy crawl SPIDER -h`` lists. *default_from*: the setting
+    whose value applies when the argument is not given."""
+
+    text: str
+    default_from: Setting[Any] | None = None
+
+
+def argument_lines(parse_arguments: Callable[..., None], settings: BaseSettings,
+                   width: int = 79) -> list[str]:
+    """Each argument as ``name  meaning (default: ...)``, wrapped to *width*."""
+    hints = get_type_hints(parse_arguments, include_extras=True)
+    parameters = {
+        name: parameter
+        for name, parameter in inspect.signature(parse_arguments).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    names = max(map(len, parameters), default=0)
+    lines = []
+    for name, parameter in parameters.items():
+        about = _about(hints.get(name), name)
+        default = _shown_default(parameter.default, about, settings)
+        lines += textwrap.wrap(f"  {name:<{names}}  {about.text} (default: {default})", width,
+                               subsequent_indent=" " * (names + 4))
+    return lines
+
+
+def _about(hint: object, name: str) -> About:
+    for note in getattr(hint, "__metadata__", ()):
+        if isinstance(note, About):
+            return note
+    raise TypeError(f"spider argument {name!r} is not Annotated with About(...)")
+
+
+def _shown_default(default: object, about: About, settings: BaseSettings) -> str:
+    if default is None and about.default_from is not None:
+        setting = about.default_from
+        try:
+            return f"the setting {setting.name}, now {setting.get(settings)}"
+        except ValueError:  # a bad value: scrapy crawl says so, -h only points to it
+            return f"the setting {setting.name}"
+    if default is None:
+        return "none"
+    if isinstance(default, bool):
+        return str(default).lower()
+    return str(default)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from xhs_spider import stats as keys
 from xhs_spider.api.channels import parse_channels
@@ -13,7 +13,7 @@ from xhs_spider.api.normalize import card_fields, now_iso, skip_reason
 from xhs_spider.config.declarations import FEED_PAGES
 from xhs_spider.items import FeedAppearanceItem
 from xhs_spider.run.recent import RecentSet
-from xhs_spider.spiders.arguments import parse_bool, parse_int
+from xhs_spider.spiders.arguments import About, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
 
 if TYPE_CHECKING:
@@ -28,15 +28,25 @@ MAX_PAGES = 1000
 
 
 class FeedSpider(NoteDetailSpider):
+    """Reads the feed pages of channels, then the detail of every note found."""
+
     name = "feed"
 
     def parse_arguments(
         self,
         *,
-        oid: str = "homefeed_recommend",
-        pages: str | int | None = None,
-        details: str | bool = True,
-        refresh: str | bool = False,
+        oid: Annotated[str, About(
+            "one channel, several comma-separated, or all; scrapy channels lists them"
+        )] = "homefeed_recommend",
+        pages: Annotated[str | int | None, About(
+            f"feed pages per channel, 1 to {MAX_PAGES}", default_from=FEED_PAGES
+        )] = None,
+        details: Annotated[str | bool, About(
+            "fetch the detail of every note found; false reads the feeds only"
+        )] = True,
+        refresh: Annotated[str | bool, About(
+            "fetch details even of notes fetched within XHS_DETAIL_TTL"
+        )] = False,
     ) -> None:
         self.channels = parse_channels(oid)
         #: None until the crawl starts: then XHS_FEED_PAGES.

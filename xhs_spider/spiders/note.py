@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from scrapy.exceptions import CloseSpider
 
@@ -17,7 +17,7 @@ from xhs_spider.api.note_ids import (
 )
 from xhs_spider.extensions.freshness import NoStore
 from xhs_spider.run.finish import BAD_ARGUMENTS
-from xhs_spider.spiders.arguments import SpiderArgumentError, parse_bool, parse_int
+from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
 from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS
 
@@ -30,16 +30,27 @@ logger = logging.getLogger(__name__)
 
 
 class NoteSpider(NoteDetailSpider):
+    """Fetches the details of notes given by id, or of stale or unfetched stored
+    notes: give exactly one of ids, ids_file, stale=true or unfetched=true."""
+
     name = "note"
 
     def parse_arguments(
         self,
         *,
-        ids: str | None = None,
-        ids_file: str | None = None,
-        stale: str | bool = False,
-        unfetched: str | bool = False,
-        limit: str | int | None = None,
+        ids: Annotated[str | None, About("note ids or note URLs, comma-separated")] = None,
+        ids_file: Annotated[str | None, About(
+            "a UTF-8 or UTF-16 text file with one note id or URL per line"
+        )] = None,
+        stale: Annotated[str | bool, About(
+            "every stored note whose detail is older than XHS_DETAIL_TTL, oldest first"
+        )] = False,
+        unfetched: Annotated[str | bool, About(
+            "every note seen in a feed but never fetched"
+        )] = False,
+        limit: Annotated[str | int | None, About(
+            "with stale=true: only the N oldest notes"
+        )] = None,
     ) -> None:
         self.stale = parse_bool("stale", stale)
         self.unfetched = parse_bool("unfetched", unfetched)

@@ -22,6 +22,7 @@ from twisted.internet.defer import DeferredLock
 
 from xhs_spider import stats as keys
 from xhs_spider.api.backoff import exponential_delay
+from xhs_spider.run import readable
 from xhs_spider.store import spill
 from xhs_spider.store.base import StoreGone
 from xhs_spider.store.batch import WriteBatch
@@ -133,8 +134,8 @@ class BatchWriter:
         self.stats.inc_value(keys.STORE_RETRIES)
         delay = exponential_delay(self.retry_backoff, attempt + 1, MAX_RETRY_DELAY)
         logger.warning(
-            "Store write failed (%(error)s); retrying in %(delay).1f s.",
-            {"error": str(exc)[:200], "delay": delay},
+            "Store write failed (%(error)s); retrying in %(delay)s.",
+            {"error": str(exc)[:200], "delay": readable.duration(delay)},
         )
         await sleep(delay)
 
