@@ -10,10 +10,12 @@ project is deployed with ``scrapyd-deploy`` and jobs are scheduled with
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,6 +122,12 @@ def deployed(checkout: Path, scrapyd: ScrapydServer) -> None:
     assert git(checkout, "status", "--porcelain", "--untracked-files=all") == untracked_before
 
 
+def egg_contents(scrapyd: ScrapydServer) -> tuple[list[str], str]:
+    """The files of the egg Scrapyd keeps, and its entry points."""
+    with zipfile.ZipFile(scrapyd.base_dir / "eggs" / PROJECT / "r1.egg") as egg:
+        return egg.namelist(), egg.read("EGG-INFO/entry_points.txt").decode("utf-8")
+
+
 def job_settings(api) -> dict[str, str]:
     """Non-secret settings only: Scrapyd puts them on the job's command line and in listjobs.json."""
     return {**FAST_SETTINGS, "JUSTONEAPI_BASE_URL": api.url}
@@ -141,6 +149,10 @@ def test_deployed_feed_job_stores_its_notes_and_scrapyd_never_holds_the_token(
     assert not project_importable_in_scrapyds_environment(scrapyd.base_dir)
     deployed(checkout, scrapyd)
     assert scrapyd.call("listspiders.json?project=" + PROJECT)["spiders"] == ["feed", "note"]
+    files, entry_points = egg_contents(scrapyd)
+    assert "[scrapy]\nsettings = xhs_spider.settings" in entry_points
+    assert {"xhs_spider/schemas/note.json", "xhs_spider/schemas/feed_appearance.json"} <= set(files)
+    assert all(name.startswith(("xhs_spider/", "EGG-INFO/")) for name in files)
 
     job_id = scrapyd.schedule(
         PROJECT, "feed", arguments={"oid": CHANNEL, "pages": "1"}, settings=job_settings(api),
@@ -155,8 +167,9 @@ def test_deployed_feed_job_stores_its_notes_and_scrapyd_never_holds_the_token(
         notes = list(store.iter_notes())
     assert {note["note_id"] for note in notes} == expected
     assert all(note["status"] == "ok" for note in notes)
-    items = (scrapyd.base_dir / "items" / PROJECT / "feed" / f"{job_id}.jl").read_text("utf-8")
-    assert all(note_id in items for note_id in expected)
+    # items_dir is set: Scrapyd's FEEDS wrote the job's items as JSON Lines.
+    lines = (scrapyd.base_dir / "items" / PROJECT / "feed" / f"{job_id}.jl").read_text("utf-8").splitlines()
+    assert {item["note_id"] for item in map(json.loads, lines) if "counts" in item} == expected
 
     written = {
         path.relative_to(scrapyd.base_dir).parts[0] for path in scrapyd.base_dir.rglob("*") if path.is_file()
@@ -184,8 +197,9 @@ def test_failed_jobs_show_their_exit_status_in_scrapyds_log(scrapyd, checkout, a
     assert refused["log_url"] is None
     # listjobs.json lists failed jobs among the finished ones, with no exit status.
     assert "exitstatus" not in str(refused) and refused.keys() == stopped.keys()
+    # Stopped by the budget (the refused job paid for nothing): the finish
+    # reason is in the job's log.
     assert api.stats()["billed"] == 3
-    # Stopped by the budget: the finish reason is in the job's log.
     assert f"Process died: exitstatus=1 project='{PROJECT}' spider='feed' job='{over_budget}'" in daemon_log
     log = (scrapyd.base_dir / stopped["log_url"].lstrip("/")).read_text("utf-8")
     assert "'finish_reason': 'justoneapi_budget_exhausted'" in log
