@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import redis
 
@@ -145,12 +146,12 @@ class RedisServer:
 
 def _value(client: redis.Redis, key: bytes) -> object:
     kind = client.type(key)
-    readers = {
+    readers: dict[object, Any] = {
         b"string": client.get,
         b"list": lambda k: client.lrange(k, 0, -1),
         b"set": client.smembers,
         b"zset": lambda k: client.zrange(k, 0, -1, withscores=True),
         b"hash": client.hgetall,
     }
-    reader = readers.get(kind)  # type: ignore[call-overload]
+    reader = readers.get(kind)
     return reader(key) if reader else kind
