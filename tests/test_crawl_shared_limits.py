@@ -65,6 +65,12 @@ def whole_seconds(by_second: dict[str, dict[str, int]]) -> dict[int, int]:
     return {second: count for second, count in calls.items() if min(calls) < second < max(calls)}
 
 
+def wait_for_calls(api: SandboxProcess, calls: int) -> None:
+    deadline = time.monotonic() + WORKER_TIMEOUT
+    while api.stats()["calls"] < calls and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def redis_server(tmp_path: Path):
     with RedisServer(tmp_path / "redis") as server:
@@ -77,6 +83,8 @@ def test_three_workers_hold_one_cap_and_one_budget(tmp_path: Path, api: SandboxP
     shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "shared-limits",
               "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": str(budget)}
     workers = [start_worker(tmp_path, api, channel, shared) for channel in CHANNELS[3:6]]
+    wait_for_calls(api, budget // 2)
+    stored = repr(redis_server.all_keys_and_values())  # while the grid's key lives
     codes = [worker.wait() for worker in workers]
 
     assert codes == [1, 1, 1], [worker.log.read_text("utf-8")[-2000:] for worker in workers]
@@ -89,7 +97,7 @@ def test_three_workers_hold_one_cap_and_one_budget(tmp_path: Path, api: SandboxP
     # Three workers, each allowed CAP alone: together, one grid of 1/CAP s.
     assert max(per_second.values()) <= CAP + 1, per_second
     assert sum(per_second.values()) / len(per_second) >= 0.8 * CAP, per_second
-    stored = repr(redis_server.all_keys_and_values())
+    stored += repr(redis_server.all_keys_and_values())
     assert TOKEN not in stored and "xhs:pace:" in stored and "budget:billed" in stored
 
 
@@ -98,9 +106,7 @@ def test_redis_gone_mid_crawl_ends_every_worker_loudly(tmp_path: Path, api: Sand
     shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "redis-gone",
               "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": "1000"}
     workers = [start_worker(tmp_path, api, channel, shared) for channel in CHANNELS[3:5]]
-    deadline = time.monotonic() + WORKER_TIMEOUT
-    while api.stats()["calls"] < 2 * CAP and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_calls(api, 2 * CAP)
     redis_server.stop()
     sent_before = api.stats()["calls"]
     codes = [worker.wait() for worker in workers]

@@ -44,6 +44,8 @@ class SharedPace:
         self.cap = cap
         self.key = pace_key(token)
         self._interval_us = round(1_000_000 / cap)
+        #: Seconds between two places on the grid.
+        self.interval = self._interval_us / 1_000_000
         self._client = client
         self._gcra = client.register_script(GCRA)
 

@@ -19,7 +19,9 @@ as a fast success: that is why 302s are handled here, not by the slot delay.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -43,6 +45,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Places on the shared grid a call takes again at most when it woke late.
+LATE_RETRIES = 5
+#: Seconds between looks at a download slot that has calls queued.
+SLOT_POLL = 0.01
+
 
 class RateLimitMiddleware:
     def __init__(self, crawler: Crawler):
@@ -52,6 +59,7 @@ class RateLimitMiddleware:
         cap, redis_url, token = MAX_RPS.get(settings) or None, REDIS_URL.get(settings), TOKEN.get(settings)
         self.shared: SharedPace | None = None
         self.redis_gone = False
+        self._one_place_at_a_time = asyncio.Lock()
         if cap and redis_url and token:
             self.shared = SharedPace(open_redis(redis_url), token, cap)
             crawler.signals.connect(self._close_redis, signal=signals.spider_closed)
@@ -73,13 +81,45 @@ class RateLimitMiddleware:
         if self.redis_gone:
             return kept_for_resume(request)
         try:
-            wait = await self.shared.reserve()
+            await self._take_shared_place(request)
         except REDIS_ERRORS as error:
             self.redis_gone = True
             redis_lost(self.crawler, error, "pacing a call")
             return kept_for_resume(request)
-        await self._wait(wait)
         return None
+
+    async def _take_shared_place(self, request: Request) -> None:
+        """Wait for a place on the shared grid, one call of this worker at a time.
+
+        A place is taken only once the download slot can send the call at
+        once: a call that passed its place and then queued behind the slot's
+        delay (AutoThrottle starts at 0.5 s) would leave with the others
+        queued there, in a burst, when the delay shrinks. A call woken more
+        than a place late (the worker's loop was busy) gives its place up and
+        takes the next free one, for the same reason.
+        """
+        assert self.shared is not None
+        async with self._one_place_at_a_time:
+            for _ in range(LATE_RETRIES):
+                await self._until_slot_free(request)
+                wait = await self.shared.reserve()
+                due = time.monotonic() + wait
+                await self._wait(wait)
+                if time.monotonic() - due <= self.shared.interval:
+                    return
+                self.stats.inc_value(keys.RATE_LIMIT_SHARED_LATE)
+
+    async def _until_slot_free(self, request: Request) -> None:
+        downloader = self.crawler.engine.downloader if self.crawler.crawling else None
+        while downloader is not None:
+            slot = downloader.slots.get(downloader.get_slot_key(request))
+            if slot is None:
+                return
+            busy = bool(slot.queue) or slot.free_transfer_slots() <= 0
+            free_in = slot.lastseen + slot.delay - time.monotonic()
+            if not busy and free_in <= 0:
+                return
+            await self._wait(max(free_in, SLOT_POLL))
 
     async def _wait(self, seconds: float) -> None:
         if seconds > 0:
