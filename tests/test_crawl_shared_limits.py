@@ -80,7 +80,11 @@ def redis_server(tmp_path: Path):
 def test_three_workers_hold_one_cap_and_one_budget(tmp_path: Path, api: SandboxProcess,
                                                   redis_server: RedisServer) -> None:
     budget = 60
-    shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "shared-limits",
+    # Answers that take time, and AutoThrottle's start delay of the project's
+    # defaults: calls that passed their place must not pile up behind it and
+    # leave in a burst when the delay shrinks.
+    api.configure(latency=0.3)
+    shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "shared-limits", "AUTOTHROTTLE_START_DELAY": "0.5",
               "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": str(budget)}
     workers = [start_worker(tmp_path, api, channel, shared) for channel in CHANNELS[3:6]]
     wait_for_calls(api, budget // 2)
