@@ -151,6 +151,7 @@ async def test_redis_gone_stops_pacing_and_sends_nothing(tmp_path: Path) -> None
     assert time.monotonic() - started < 10
     assert await mw.process_request(request) is not None  # no further call waits for Redis
     assert failed(REDIS_UNREACHABLE)  # exit status 1
+    assert mw.shared is not None
     await mw.shared.close()
 
 
@@ -173,6 +174,7 @@ async def test_302s_still_slow_a_worker_down_under_the_shared_cap(redis_url: str
     assert slowed is not None and 20 < slowed < 80  # half this worker's own sending rate
     mw.pace.reserve()
     assert mw.pace.reserve() > 0  # the worker's own pace now holds calls back
+    assert mw.shared is not None
     await mw.shared.close()
 
 
