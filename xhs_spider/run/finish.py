@@ -46,7 +46,8 @@ ADVICE = {
     "above, run again later",
     ENDPOINT_FAILING: "every endpoint path answered only failures: check JUSTONEAPI_DETAIL_PATH "
     "and JUSTONEAPI_FEED_PATH against the vendor's documentation",
-    BUDGET_EXHAUSTED: "JUSTONEAPI_MAX_BILLED_CALLS was reached: run again to go on",
+    BUDGET_EXHAUSTED: "JUSTONEAPI_MAX_BILLED_CALLS was reached: run again to go on (a crawl sharing "
+    "its budget through Redis: raise it, or start a new XHS_CRAWL_ID)",
     STORE_SPILLED: "the store went away: once it is back, run scrapy replay-spill (or just crawl)",
     STORE_LOST: "operations could not even be spilled: see the log for how many",
     STORE_SPILL_PENDING: "files of earlier runs could not be replayed: fix or move them",
