@@ -11,7 +11,7 @@ shared grid; the 302 back-off stays each worker's own, measured on its own
 sending rate, and paces it on top. Each worker that sees 302s cuts its own
 rate, so the total falls by the same factor, as TCP flows sharing a link do,
 without a round trip to Redis per 302. Redis gone: the crawl ends
-``xhs_redis_unreachable``, and the waiting requests are never sent.
+``xhs_redis_unreachable``; a call without a place on the grid is never sent.
 
 The API answers 302 with HTTP 200 and a tiny body, which AutoThrottle reads
 as a fast success: that is why 302s are handled here, not by the slot delay.
