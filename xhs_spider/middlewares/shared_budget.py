@@ -46,7 +46,7 @@ class SharedBillingBudgetMiddleware:
         settings = crawler.settings
         budget = MAX_BILLED_CALLS.get(settings)
         if not budget or not budget_is_shared(settings):
-            raise NotConfigured("no budget shared through Redis")
+            raise NotConfigured  # no budget, or each worker keeps its own (budget.py)
         self.crawler = crawler
         self.budget = budget
         self.shared = SharedBudget(
