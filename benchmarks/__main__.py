@@ -25,6 +25,7 @@ from benchmarks.footprint import cost_case, memory_case, storage_case
 from benchmarks.runner import ROOT, TOKEN
 from benchmarks.suite import CaseResult, NoteCounter, Plan, Suite
 from benchmarks.throughput import cpu_case, latency_case, pages_for_calls, rate_cases
+from benchmarks.workers import workers_case
 from xhs_spider.sandbox.data import CHANNELS
 from xhs_spider.sandbox.process import SandboxProcess
 
@@ -35,6 +36,7 @@ CASES: dict[str, Callable[[Suite], list[CaseResult]]] = {
     "memory": lambda suite: [memory_case(suite)],
     "cost": lambda suite: [cost_case(suite)],
     "storage": lambda suite: [storage_case(suite)],
+    "workers": workers_case,
 }
 #: Six topic channels, a few pages, one round: every case runs, none measures much.
 QUICK = Plan(rounds=1, duration=3.0, cpu_notes=200, memory_notes=200, storage_pages=2, cost_pages=2,

@@ -40,6 +40,8 @@ RATE_LIMIT_EVENTS = f"{API}/rate_limit/events"
 RATE_LIMIT_RATE = f"{API}/rate_limit/rate"
 RATE_LIMIT_RATE_MIN = f"{API}/rate_limit/rate_min"
 RATE_LIMIT_WAITED_MS = f"{API}/rate_limit/waited_ms"
+#: Places on the shared grid (REDIS_URL) given up because the call woke too late.
+RATE_LIMIT_SHARED_LATE = f"{API}/rate_limit/shared_late"
 
 # What the API answered ----------------------------------------------------------
 FEED_PAGES = f"{API}/feed/pages"

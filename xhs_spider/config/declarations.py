@@ -237,6 +237,17 @@ PROGRESS_INTERVAL = _seconds(
 )
 
 
+# Distributed mode ------------------------------------------------------------
+
+REDIS_URL = _optional(
+    "REDIS_URL",
+    "`redis://host:port/db`: workers share the crawl, the rate cap and the budget through this Redis",
+)
+CRAWL_ID = _optional(
+    "XHS_CRAWL_ID", "the name of the shared crawl: its Redis keys are namespaced by it",
+)
+
+
 def defaults() -> dict[str, object]:
     """Every declared setting's default, by name."""
     return {name: setting.default for name, setting in DECLARED.items()}

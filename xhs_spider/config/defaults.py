@@ -65,6 +65,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     "xhs_spider.middlewares.business_codes.BusinessCodeMiddleware": 585,
     # Inside BusinessCodeMiddleware: a request it refuses never waits here.
     "xhs_spider.middlewares.budget.BillingBudgetMiddleware": 586,
+    # The same budget for all workers of a crawl (REDIS_URL, XHS_CRAWL_ID);
+    # only one of the two is on.
+    "xhs_spider.middlewares.shared_budget.SharedBillingBudgetMiddleware": 586,
     # Paces calls: a request waits here, once counted by the budget, and a
     # 302 is seen here before BusinessCodeMiddleware turns it into a retry.
     "xhs_spider.middlewares.rate_limit.RateLimitMiddleware": 587,

@@ -4,6 +4,11 @@ A call in flight may still be billed, so a request is sent only while the
 calls already billed plus those in flight stay under the budget; otherwise
 it waits for an answer. Once the budget is spent the crawl closes with
 ``justoneapi_budget_exhausted``, so a scheduled run can never drain an account.
+
+With ``REDIS_URL`` and ``XHS_CRAWL_ID`` set, the budget is the shared crawl's,
+counted for all its workers in Redis:
+:class:`~xhs_spider.middlewares.shared_budget.SharedBillingBudgetMiddleware`
+keeps it, and this one stands aside.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from twisted.internet.defer import Deferred
 
 from xhs_spider.api.client import endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, is_billed
-from xhs_spider.config.declarations import MAX_BILLED_CALLS
+from xhs_spider.config.declarations import CRAWL_ID, MAX_BILLED_CALLS, REDIS_URL
 from xhs_spider.run.finish import BUDGET_EXHAUSTED, close_crawl, kept_for_resume
 from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
 
@@ -27,8 +32,31 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
+
+
+def budget_is_shared(settings: BaseSettings) -> bool:
+    """Whether the workers of one crawl share the budget through Redis."""
+    return bool(REDIS_URL.get(settings) and CRAWL_ID.get(settings))
+
+
+def api_stopped(crawler: Crawler) -> bool:
+    """Whether the API stopped the crawl (quota, balance) while a request waited."""
+    if not crawler.crawling:  # built alone, as in unit tests
+        return False
+    codes = crawler.get_downloader_middleware(BusinessCodeMiddleware)
+    return codes is not None and codes.stop_reason is not None
+
+
+def stop_spent(crawler: Crawler, budget: int) -> None:
+    logger.warning(
+        "Spent the budget of %(budget)d billed calls (JUSTONEAPI_MAX_BILLED_CALLS); "
+        "stopping the crawl.",
+        {"budget": budget},
+    )
+    close_crawl(crawler, BUDGET_EXHAUSTED)
 
 
 class BillingBudgetMiddleware:
@@ -36,6 +64,8 @@ class BillingBudgetMiddleware:
         self.budget = MAX_BILLED_CALLS.get(crawler.settings)
         if not self.budget:
             raise NotConfigured  # unlimited
+        if budget_is_shared(crawler.settings):
+            raise NotConfigured  # shared through Redis: SharedBillingBudgetMiddleware keeps it
         self.crawler = crawler
         self.billed = 0
         self.spent = False
@@ -53,7 +83,7 @@ class BillingBudgetMiddleware:
             answered: Deferred[None] = Deferred()
             self._waiting.append(answered)
             await maybe_deferred_to_future(answered)
-        if self.billed >= self.budget or self._stopping():
+        if self.billed >= self.budget or api_stopped(self.crawler):
             if self.billed >= self.budget:
                 self._exhausted()
             return kept_for_resume(request)
@@ -76,13 +106,6 @@ class BillingBudgetMiddleware:
                 self._exhausted()
         self._answered(request)
 
-    def _stopping(self) -> bool:
-        """Whether the API stopped the crawl while this request waited."""
-        if not self.crawler.crawling:  # built alone, as in unit tests
-            return False
-        codes = self.crawler.get_downloader_middleware(BusinessCodeMiddleware)
-        return codes is not None and codes.stop_reason is not None
-
     def _answered(self, request: Request) -> None:
         if request not in self.in_flight:
             return
@@ -95,9 +118,4 @@ class BillingBudgetMiddleware:
         if self.spent:
             return
         self.spent = True
-        logger.warning(
-            "Spent the budget of %(budget)d billed calls (JUSTONEAPI_MAX_BILLED_CALLS); "
-            "stopping the crawl.",
-            {"budget": self.budget},
-        )
-        close_crawl(self.crawler, BUDGET_EXHAUSTED)
+        stop_spent(self.crawler, self.budget)

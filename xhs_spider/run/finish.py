@@ -35,6 +35,8 @@ ENDPOINT_FAILING = "justoneapi_endpoint_failing"
 UNREACHABLE = "justoneapi_unreachable"
 NOTHING_SENT = "justoneapi_requests_refused"
 TOO_MANY_GIVE_UPS = "justoneapi_too_many_give_ups"
+#: REDIS_URL stopped answering: the shared rate cap and budget cannot be kept.
+REDIS_UNREACHABLE = "xhs_redis_unreachable"
 
 #: What to check, for the run summary of a run that failed at its job.
 ADVICE = {
@@ -44,12 +46,14 @@ ADVICE = {
     "above, run again later",
     ENDPOINT_FAILING: "every endpoint path answered only failures: check JUSTONEAPI_DETAIL_PATH "
     "and JUSTONEAPI_FEED_PATH against the vendor's documentation",
-    BUDGET_EXHAUSTED: "JUSTONEAPI_MAX_BILLED_CALLS was reached: run again to go on",
+    BUDGET_EXHAUSTED: "JUSTONEAPI_MAX_BILLED_CALLS was reached: run again to go on (a crawl sharing "
+    "its budget through Redis: raise it, or start a new XHS_CRAWL_ID)",
     STORE_SPILLED: "the store went away: once it is back, run scrapy replay-spill (or just crawl)",
     STORE_LOST: "operations could not even be spilled: see the log for how many",
     STORE_SPILL_PENDING: "files of earlier runs could not be replayed: fix or move them",
     FORCED_SHUTDOWN: "stopped before it could close: run the same command again",
     SHUTDOWN: "stopped on request: run the same command again to go on",
+    REDIS_UNREACHABLE: "Redis (REDIS_URL) stopped answering: once it is back, run the same command again",
 }
 
 #: Finish reasons that mean the job did not do what it was asked to.

@@ -1,0 +1,126 @@
+"""Worker processes sharing one Redis keep one rate cap and one budget.
+
+Each worker is a ``scrapy crawl feed`` subprocess against the sandbox, all
+with the same ``REDIS_URL`` and ``XHS_CRAWL_ID``, each on its own channel;
+the sandbox counts, per second, what all of them sent.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAST_SETTINGS, TOKEN, scrapy_command
+from tests.redis_server import RedisServer
+from xhs_spider.run.finish import BUDGET_EXHAUSTED, REDIS_UNREACHABLE
+from xhs_spider.sandbox.data import CHANNELS
+from xhs_spider.sandbox.process import SandboxProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+CAP = 10
+CONCURRENT_REQUESTS = 8  # the project's default
+WORKER_TIMEOUT = 60
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+    stats_path: Path
+
+    def wait(self) -> int:
+        return self.process.wait(timeout=WORKER_TIMEOUT)
+
+    @property
+    def stats(self) -> dict:
+        return json.loads(self.stats_path.read_text("utf-8")) if self.stats_path.exists() else {}
+
+
+def start_worker(tmp_path: Path, api: SandboxProcess, channel: str, settings: dict[str, str]) -> Worker:
+    run_dir = tmp_path / channel
+    run_dir.mkdir()
+    log, stats = run_dir / "crawl.log", run_dir / "stats.json"
+    merged = {**FAST_SETTINGS, "LOG_LEVEL": "INFO", "JUSTONEAPI_BASE_URL": api.url,
+              "XHS_STATS_FILE": str(stats), "XHS_STORE_URI": f"sqlite:///{tmp_path / 'xhs.sqlite3'}",
+              **settings}
+    args = ["crawl", "feed", "-a", f"oid={channel}", "-a", "pages=8", "--logfile", str(log)]
+    for name, value in merged.items():
+        args += ["-s", f"{name}={value}"]
+    environment = {"PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "error::DeprecationWarning",
+                   "JUSTONEAPI_TOKEN": TOKEN}
+    process = subprocess.Popen(scrapy_command(*args), cwd=ROOT, env=environment,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Worker(process, log, stats)
+
+
+def whole_seconds(by_second: dict[str, dict[str, int]]) -> dict[int, int]:
+    """Calls per second, without the first and last (partial) seconds."""
+    calls = {int(second): counts.get("calls", 0) for second, counts in by_second.items()}
+    return {second: count for second, count in calls.items() if min(calls) < second < max(calls)}
+
+
+def wait_for_calls(api: SandboxProcess, calls: int) -> None:
+    deadline = time.monotonic() + WORKER_TIMEOUT
+    while api.stats()["calls"] < calls and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path):
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+def test_three_workers_hold_one_cap_and_one_budget(tmp_path: Path, api: SandboxProcess,
+                                                  redis_server: RedisServer) -> None:
+    budget = 60
+    # Answers that take time, and AutoThrottle's start delay of the project's
+    # defaults: calls that passed their place must not pile up behind it and
+    # leave in a burst when the delay shrinks.
+    api.configure(latency=0.3)
+    shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "shared-limits", "AUTOTHROTTLE_START_DELAY": "0.5",
+              "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": str(budget)}
+    workers = [start_worker(tmp_path, api, channel, shared) for channel in CHANNELS[3:6]]
+    wait_for_calls(api, budget // 2)
+    stored = repr(redis_server.all_keys_and_values())  # while the grid's key lives
+    codes = [worker.wait() for worker in workers]
+
+    assert codes == [1, 1, 1], [worker.log.read_text("utf-8")[-2000:] for worker in workers]
+    assert [worker.stats.get("finish_reason") for worker in workers] == [BUDGET_EXHAUSTED] * 3
+    seen = api.stats()
+    assert budget - 3 <= seen["billed"] <= budget  # never over, across the three
+    assert set(seen["detail_billed_by_note"].values()) == {1}
+    per_second = whole_seconds(seen["by_second"])
+    assert len(per_second) >= 3
+    # Three workers, each allowed CAP alone: together, one grid of 1/CAP s.
+    assert max(per_second.values()) <= CAP + 1, per_second
+    assert sum(per_second.values()) / len(per_second) >= 0.8 * CAP, per_second
+    stored += repr(redis_server.all_keys_and_values())
+    assert TOKEN not in stored and "xhs:pace:" in stored and "budget:billed" in stored
+
+
+def test_redis_gone_mid_crawl_ends_every_worker_loudly(tmp_path: Path, api: SandboxProcess,
+                                                      redis_server: RedisServer) -> None:
+    shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "redis-gone",
+              "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": "1000"}
+    workers = [start_worker(tmp_path, api, channel, shared) for channel in CHANNELS[3:5]]
+    wait_for_calls(api, 2 * CAP)
+    redis_server.stop()
+    sent_before = api.stats()["calls"]
+    codes = [worker.wait() for worker in workers]
+
+    assert codes == [1, 1]
+    assert [worker.stats.get("finish_reason") for worker in workers] == [REDIS_UNREACHABLE] * 2
+    # Only calls that had their place on the grid before Redis went (at most
+    # CONCURRENT_REQUESTS a worker wait or fly at once), still at their pace.
+    assert api.stats()["calls"] - sent_before <= 2 * CONCURRENT_REQUESTS
+    for worker in workers:
+        assert "Redis (REDIS_URL) did not answer" in worker.log.read_text("utf-8")
+    per_second = Counter({int(s): c.get("calls", 0) for s, c in api.stats()["by_second"].items()})
+    assert max(per_second.values()) <= CAP + 1

@@ -1,0 +1,127 @@
+"""One budget of billed calls for every worker of a crawl, kept in Redis.
+
+As in :mod:`xhs_spider.middlewares.budget`, a call in flight may still be
+billed, so a worker sends a call only after reserving it: the calls billed
+plus the calls held by every worker stay under the budget, checked and taken
+in one Lua script (one round trip), so two workers can never both take the
+last call. An answer settles its reservation: it counts as billed, or is
+given back. A worker killed with reservations held does not keep them
+forever: each worker refreshes a key that says it is alive, and the
+reservations of a worker whose key has expired are dropped.
+
+Keys, namespaced by the crawl id (``XHS_CRAWL_ID``), whose ``{…}`` also puts
+them in one Redis Cluster slot: ``xhs:{<crawl>}:budget:billed`` (a count),
+``…:budget:held`` (a hash, worker → calls held), ``…:budget:alive:<worker>``.
+The billed count belongs to the crawl: it lasts across its workers' runs,
+and expires a month after its last change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from xhs_spider.api.redis_link import KEY_PREFIX
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+#: Seconds without a sign of life after which a worker's reservations are dropped.
+ALIVE_TTL = 60
+#: Seconds between a worker's signs of life: well inside ALIVE_TTL.
+HEARTBEAT_INTERVAL = 10.0
+#: Seconds the billed count outlives its last change.
+BILLED_TTL = 30 * 24 * 3600
+
+#: KEYS: billed, held. ARGV: budget, worker, alive prefix, alive TTL (ms).
+#: Returns {1 if reserved else 0, calls billed}.
+RESERVE = """
+local billed = tonumber(redis.call('GET', KEYS[1]) or '0')
+local budget = tonumber(ARGV[1])
+if billed >= budget then return {0, billed} end
+local held = 0
+local holders = redis.call('HGETALL', KEYS[2])
+for i = 1, #holders, 2 do
+  if holders[i] == ARGV[2] or redis.call('EXISTS', ARGV[3] .. holders[i]) == 1 then
+    held = held + tonumber(holders[i + 1])
+  else
+    redis.call('HDEL', KEYS[2], holders[i])
+  end
+end
+if billed + held >= budget then return {0, billed} end
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+redis.call('SET', ARGV[3] .. ARGV[2], '1', 'PX', ARGV[4])
+return {1, billed}
+"""
+
+#: KEYS: billed, held. ARGV: worker, 1 if billed else 0, billed TTL (s).
+#: Returns the calls billed.
+SETTLE = """
+if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) <= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+if ARGV[2] == '1' then
+  local billed = redis.call('INCR', KEYS[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  return billed
+end
+return tonumber(redis.call('GET', KEYS[1]) or '0')
+"""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    granted: bool
+    billed: int
+
+
+def budget_prefix(crawl_id: str) -> str:
+    return f"{KEY_PREFIX}:{{{crawl_id}}}:budget"
+
+
+class SharedBudget:
+    """*budget* billed calls for all workers of crawl *crawl_id*, through *client*.
+
+    Every method raises what :data:`~xhs_spider.api.redis_link.REDIS_ERRORS`
+    names when Redis does not answer.
+    """
+
+    def __init__(self, client: Redis, crawl_id: str, budget: int):
+        self.budget = budget
+        self.worker = uuid.uuid4().hex[:16]
+        prefix = budget_prefix(crawl_id)
+        self.billed_key, self.held_key = f"{prefix}:billed", f"{prefix}:held"
+        self.alive_prefix = f"{prefix}:alive:"
+        self._client = client
+        self._reserve = client.register_script(RESERVE)
+        self._settle = client.register_script(SETTLE)
+
+    async def reserve(self) -> Reservation:
+        """Hold one call of the budget, if billed plus held calls leave one."""
+        granted, billed = await self._reserve(
+            keys=[self.billed_key, self.held_key],
+            args=[self.budget, self.worker, self.alive_prefix, ALIVE_TTL * 1000],
+        )
+        return Reservation(bool(granted), int(billed))
+
+    async def settle(self, billed: bool) -> int:
+        """Give back one held call, counted as billed or not; the calls billed."""
+        return int(await self._settle(
+            keys=[self.billed_key, self.held_key], args=[self.worker, int(billed), BILLED_TTL],
+        ))
+
+    async def billed(self) -> int:
+        return int(await self._client.get(self.billed_key) or 0)
+
+    async def heartbeat(self) -> None:
+        """This worker is alive: its reservations hold for ALIVE_TTL more seconds."""
+        await self._client.set(self.alive_prefix + self.worker, "1", px=ALIVE_TTL * 1000)
+
+    async def close(self) -> None:
+        """Drop this worker's reservations (none are left after its last answer)."""
+        try:
+            await self._client.hdel(self.held_key, self.worker)
+            await self._client.delete(self.alive_prefix + self.worker)
+        finally:
+            await self._client.aclose()
