@@ -218,6 +218,16 @@ def _merged_objects(objects: Iterable[Mapping]) -> dict:
     return merged
 
 
+def column_value(record: Any, column: str) -> Any:
+    """The value of a dotted CSV *column* in *record*; through a list, one per element."""
+    return _lookup(record, column.split("."))
+
+
+def resolve_ref(root: dict, node: dict) -> dict:
+    """*node*, its local ``$ref`` (if any) followed within *root*."""
+    return _resolve(root, node)
+
+
 def _lookup(value: Any, path: list[str]) -> Any:
     """The value at a dotted *path*; through a list, one value per element."""
     if not path:
