@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = {"unknown_cap", "max_rps", "latency_bound", "cpu_bound", "memory", "cost", "storage"}
+CASES = {"unknown_cap", "max_rps", "latency_bound", "cpu_bound", "memory", "cost", "storage", "export"}
 
 
 def test_quick_suite_writes_every_case(tmp_path: Path) -> None:
@@ -32,5 +32,6 @@ def test_quick_suite_writes_every_case(tmp_path: Path) -> None:
     assert report["cases"]["unknown_cap"]["figures"]["successful_calls_per_s"] > 0
     assert report["cases"]["cpu_bound"]["figures"]["bare"]["second_half_calls_per_s"] > 0
     assert report["cases"]["memory"]["figures"]["peak_rss_mb"] > 0
+    assert report["cases"]["export"]["figures"]["peak_rss_mb"] > 0
     cost = report["cases"]["cost"]["figures"]
     assert cost["first_run"]["notes_on_feed_pages"] > 0

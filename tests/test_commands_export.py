@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pymongo import MongoClient
@@ -138,6 +139,9 @@ def test_export_writes_every_stored_record_after_a_rerun_within_the_ttl(crawl, s
                 assert {row["title"] for row in rows} >= titles  # Chinese intact
     assert titles and any("\u4e00" <= char <= "\u9fff" for title in titles for char in title)
     assert read_export(tmp_path / "first.csv")[0] == read_export(tmp_path / "notes.csv")[0]
+    schema = pq.read_schema(tmp_path / "notes.parquet")
+    assert pa.types.is_int64(schema.field("counts.likes").type)
+    assert pa.types.is_list(schema.field("hashtags").type) and pa.types.is_list(schema.field("images.width").type)
     _, runs = read_export(tmp_path / "runs.parquet")
     assert [run["summary.api.billed"] for run in runs] == [
         first.stats["justoneapi/billed"], second.stats.get("justoneapi/billed", 0)]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_scrapy
+from tests.mongo_server import MongoServer
 
 FOOD, TRAVEL = "homefeed_food_v3", "homefeed_travel_v3"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -184,6 +185,21 @@ def test_report_renders_in_headless_chromium(three_runs, tmp_path):
     assert screenshot.stat().st_size > 10_000
 
 
+def test_report_reads_a_mongodb_store(crawl, tmp_path):
+    with MongoServer(tmp_path / "mongo") as server:
+        uri = server.uri("report")
+        for args in (("pages=1",), ("pages=1", "refresh=true")):
+            run = crawl("feed", f"oid={FOOD}", *args, settings={"XHS_STORE_URI": uri})
+            assert run.returncode == 0 and run.finish_reason == "finished", run.stdout[-2000:]
+        path = tmp_path / "report.html"
+        done = run_scrapy(["report", "-o", str(path)], env={"XHS_STORE_URI": uri})
+    assert done.returncode == 0, done.stderr
+    tables = page_tables(path.read_text("utf-8"))
+    assert len(tables[f"top-{FOOD}"]) == 5 and len(tables[f"rising-{FOOD}"]) == 5
+    assert all(number(row[3]) > 0 for row in tables[f"rising-{FOOD}"])
+    assert [row[2] for row in tables["runs"]] == ["finished", "finished"]
+
+
 def test_report_refuses_bad_input_in_one_line(tmp_path):
     store = f"sqlite:///{tmp_path / 'absent.sqlite3'}"
     for args, message in (
@@ -194,3 +210,17 @@ def test_report_refuses_bad_input_in_one_line(tmp_path):
         done = run_scrapy(["report", *args], env={"XHS_STORE_URI": store})
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_without_the_optional_libraries_one_line_says_what_to_install(tmp_path):
+    # A package that fails to import stands for one that is not installed.
+    for name in ("matplotlib", "pyarrow"):
+        (tmp_path / "shadow" / name).mkdir(parents=True)
+        (tmp_path / "shadow" / name / "__init__.py").write_text("raise ImportError('absent')\n")
+    env = {"PYTHONPATH": str(tmp_path / "shadow"), "XHS_STORE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    for args, extra in ((["report", "-o", str(tmp_path / "r.html")], "report"),
+                        (["export", "notes", "-o", str(tmp_path / "n.parquet")], "parquet")):
+        done = run_scrapy(args, env=env)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, done.stderr
+        assert f"pip install 'xhs-spider[{extra}]'" in lines[0]

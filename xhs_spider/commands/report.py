@@ -8,7 +8,6 @@ charts are inline SVG, the style is inline, there is no script.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from datetime import datetime, timezone
@@ -58,7 +57,7 @@ class Command(ScrapyCommand):
         except ValueError as exc:
             self._fail(str(exc))
             return
-        if importlib.util.find_spec("matplotlib") is None:
+        if not matplotlib_available():
             self._fail(MISSING)
             return
         assert query.since is not None
@@ -80,6 +79,14 @@ class Command(ScrapyCommand):
     def _fail(self, problem: str) -> None:
         print("Error: %s" % problem, file=sys.stderr)
         self.exitcode = EXIT_USAGE
+
+
+def matplotlib_available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def write_report(

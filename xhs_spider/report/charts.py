@@ -23,9 +23,6 @@ from matplotlib.figure import Figure
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CJK_FAMILY = "WenQuanYi Micro Hei"
-MISSING = (
-    "scrapy report needs matplotlib, an optional dependency: pip install 'xhs-spider[report]'"
-)
 _STYLE: dict[str, Any] = {
     "svg.fonttype": "path",
     # Stable element ids: the same data gives the same file.
