@@ -84,12 +84,13 @@ def line_chart(title: str, series: dict[str, list[tuple[str, int]]], ylabel: str
         return _svg(figure)
 
 
-def bar_chart(title: str, bars: Mapping[str, Mapping[str, float]], ylabel: str) -> str:
-    """Grouped bars: for each label on the x axis, one bar per series, as SVG."""
+def bar_chart(
+    title: str, labels: list[str], bars: Mapping[str, Mapping[str, float]], ylabel: str,
+) -> str:
+    """Grouped bars: for each of *labels* on the x axis, one bar per series, as SVG."""
     with _drawing():
         figure = Figure(figsize=(7.5, 3.2))
         axes = figure.add_subplot()
-        labels = sorted({label for values in bars.values() for label in values})
         width = 0.8 / max(len(bars), 1)
         for index, (name, values) in enumerate(bars.items()):
             positions = [position + index * width for position in range(len(labels))]

@@ -69,7 +69,7 @@ def _recommendations(figures: Figures) -> list[str]:
     return [
         "<h2>Recommendations per channel per day</h2>",
         _chart("recommendations", charts.bar_chart(
-            "Feed appearances per day", figures.per_day, "appearances")),
+            "Feed appearances per day", days, figures.per_day, "appearances")),
         _table("recommendations-per-day", ["day", *map(escape, figures.per_day)], rows),
     ]
 
@@ -86,8 +86,9 @@ def _runs(figures: Figures) -> list[str]:
     reasons = ([escape(reason), _number(count)] for reason, count in figures.finish_reasons.most_common())
     return [
         "<h2>Runs</h2>",
-        _chart("billed-per-run", charts.bar_chart("Billed calls per run", billed, "billed calls")),
-        _chart("notes-per-call", charts.bar_chart("Notes per billed call", yields, "notes / call")),
+        # Runs in the order they started.
+        _chart("billed-per-run", charts.bar_chart("Billed calls per run", labels, billed, "billed calls")),
+        _chart("notes-per-call", charts.bar_chart("Notes per billed call", labels, yields, "notes / call")),
         _table("runs", ["run", "started", "finish reason", "billed calls", "notes stored",
                         "notes per billed call", "give-ups"], rows),
         "<h3>Finish reasons</h3>",
