@@ -223,6 +223,11 @@ def column_value(record: Any, column: str) -> Any:
     return _lookup(record, column.split("."))
 
 
+def cell_text(value: Any, separator: str = LIST_SEPARATOR) -> str:
+    """The text of one CSV cell holding *value*, as the exporter writes it."""
+    return _cell(value, separator)
+
+
 def resolve_ref(root: dict, node: dict) -> dict:
     """*node*, its local ``$ref`` (if any) followed within *root*."""
     return _resolve(root, node)
