@@ -43,7 +43,7 @@ class Command(ScrapyCommand):
         return "Export the dataset from the store (XHS_STORE_URI) to .csv, .jsonl, .json or .parquet"
 
     def long_desc(self) -> str:
-        return (__doc__ or "").strip()
+        return (__doc__ or "").strip().replace("``", "")  # plain text, not reST
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -42,7 +42,7 @@ class Command(ScrapyCommand):
         return "Write an HTML report with charts of the store's dataset (XHS_STORE_URI)"
 
     def long_desc(self) -> str:
-        return (__doc__ or "").strip()
+        return (__doc__ or "").strip().replace("``", "")  # plain text, not reST
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
