@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from benchmarks.export_memory import export_case
 from benchmarks.footprint import cost_case, memory_case, storage_case
 from benchmarks.runner import ROOT, TOKEN
 from benchmarks.suite import CaseResult, NoteCounter, Plan, Suite
@@ -37,10 +38,11 @@ CASES: dict[str, Callable[[Suite], list[CaseResult]]] = {
     "cost": lambda suite: [cost_case(suite)],
     "storage": lambda suite: [storage_case(suite)],
     "workers": workers_case,
+    "export": lambda suite: [export_case(suite)],
 }
 #: Six topic channels, a few pages, one round: every case runs, none measures much.
 QUICK = Plan(rounds=1, duration=3.0, cpu_notes=200, memory_notes=200, storage_pages=2, cost_pages=2,
-             oid=",".join(CHANNELS[3:9]))
+             oid=",".join(CHANNELS[3:9]), export_notes=2000)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

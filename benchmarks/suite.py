@@ -32,6 +32,8 @@ class Plan:
     duration: float = 40.0
     cpu_notes: int = 5_000
     memory_notes: int = 100_000
+    #: Notes in the synthetic store of the export case.
+    export_notes: int = 100_000
     storage_pages: int = 3
     cost_pages: int = 2
     rate_limit: float = 20.0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"unknown_cap", "max_rps", "latency_bound", "cpu_bound", "memory", "cost", "storage",
-         "workers_scaling", "workers_shared_cap"}
+         "workers_scaling", "workers_shared_cap", "export"}
 
 
 def test_quick_suite_writes_every_case(tmp_path: Path) -> None:
@@ -35,5 +35,6 @@ def test_quick_suite_writes_every_case(tmp_path: Path) -> None:
     assert report["cases"]["memory"]["figures"]["peak_rss_mb"] > 0
     assert report["cases"]["workers_scaling"]["figures"]["calls_per_s"]["4"] > 0
     assert report["cases"]["workers_shared_cap"]["figures"]["busiest_second_calls"] > 0
+    assert report["cases"]["export"]["figures"]["peak_rss_mb"] > 0
     cost = report["cases"]["cost"]["figures"]
     assert cost["first_run"]["notes_on_feed_pages"] > 0

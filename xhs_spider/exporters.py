@@ -218,6 +218,21 @@ def _merged_objects(objects: Iterable[Mapping]) -> dict:
     return merged
 
 
+def column_value(record: Any, column: str) -> Any:
+    """The value of a dotted CSV *column* in *record*; through a list, one per element."""
+    return _lookup(record, column.split("."))
+
+
+def cell_text(value: Any, separator: str = LIST_SEPARATOR) -> str:
+    """The text of one CSV cell holding *value*, as the exporter writes it."""
+    return _cell(value, separator)
+
+
+def resolve_ref(root: dict, node: dict) -> dict:
+    """*node*, its local ``$ref`` (if any) followed within *root*."""
+    return _resolve(root, node)
+
+
 def _lookup(value: Any, path: list[str]) -> Any:
     """The value at a dotted *path*; through a list, one value per element."""
     if not path:

@@ -1,0 +1,54 @@
+"""Open an HTML file in headless Chromium and say what rendered (a test helper).
+
+    python -m tests.report_browser FILE.html SCREENSHOT.png
+
+Prints one JSON object: every ``figure.chart`` with the size of its SVG, the
+console messages and page errors. Run as a subprocess: Playwright's sync API
+refuses to run inside the asyncio loop of the test session. The browser is
+the system's Chromium (Debian's package); Playwright downloads none.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+CHART_SIZES = """() => [...document.querySelectorAll('figure.chart')].map(figure => {
+  const svg = figure.querySelector('svg');
+  const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+  return {id: figure.id, width: box.width, height: box.height,
+          shapes: svg ? svg.querySelectorAll('path, use, rect, line').length : 0};
+})"""
+
+
+def inspect(page_path: Path, screenshot: Path) -> dict:
+    console: list[str] = []
+    errors: list[str] = []
+    requests: list[str] = []
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        page = browser.new_page()
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(page_path.resolve().as_uri(), wait_until="load")
+        charts = page.evaluate(CHART_SIZES)
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    return {"charts": charts, "console": console, "errors": errors, "requests": requests}
+
+
+if __name__ == "__main__":
+    print(json.dumps(inspect(Path(sys.argv[1]), Path(sys.argv[2])), ensure_ascii=False))

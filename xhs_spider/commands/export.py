@@ -1,0 +1,130 @@
+"""``scrapy export COLLECTION -o FILE``: the dataset from the store, to a file.
+
+Feed exports (``-o`` on a crawl) hold what one run fetched; this command
+writes what the store holds, whatever was fetched when: ``notes`` (the latest
+state of each note), ``appearances`` (which channel recommended which note
+when), ``metrics`` (the engagement history) or ``runs``. FILE's extension
+picks the format (.csv, .jsonl, .json, .parquet); the file is written under a
+temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+
+from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.dataset.columns import collection_columns
+from xhs_spider.dataset.parquet_writer import MISSING, parquet_available
+from xhs_spider.dataset.query import COLLECTIONS, NOTE_STATUSES, Query, parse_since
+from xhs_spider.dataset.readers import dataset_from_settings, opened
+from xhs_spider.dataset.sqlite_reader import NoStore
+from xhs_spider.dataset.writers import file_format, write_records
+from xhs_spider.run.finish import EXIT_USAGE
+
+if TYPE_CHECKING:
+    import argparse
+
+    from scrapy.settings import BaseSettings
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "{%s} -o FILE [--since 7d] [--channel OID ...] [--status ok]" % ",".join(COLLECTIONS)
+
+    def short_desc(self) -> str:
+        return "Export the dataset from the store (XHS_STORE_URI) to .csv, .jsonl, .json or .parquet"
+
+    def long_desc(self) -> str:
+        return (__doc__ or "").strip().replace("``", "")  # plain text, not reST
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        add_filter_options(parser, default_since=None)
+        parser.add_argument("-o", "--output", metavar="FILE", help="the file to write (required)")
+        parser.add_argument(
+            "--status", action="append", metavar="STATUS",
+            help="notes only: those with this status (%s); repeatable" % "|".join(NOTE_STATUSES))
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        try:
+            query, path = self._parse(args, opts)
+        except ValueError as exc:
+            self._fail(str(exc))
+            return
+        if file_format(path) == "parquet" and not parquet_available():
+            self._fail(MISSING)
+            return
+        try:
+            count, where = export(store_settings(self.settings), query, path)
+        except (ValueError, NoStore) as exc:
+            self._fail(str(exc))
+            return
+        print("Exported %d %s from %s to %s" % (count, query.collection, where, path))
+
+    def _parse(self, args: list[str], opts: argparse.Namespace) -> tuple[Query, Path]:
+        if len(args) != 1:
+            raise ValueError("name one collection: %s" % ", ".join(COLLECTIONS))
+        if not opts.output:
+            raise ValueError("name the file to write with -o FILE (.csv, .jsonl, .json, .parquet)")
+        path = Path(opts.output)
+        file_format(path)
+        query = query_from_options(args[0], opts, statuses=opts.status)
+        return query, path
+
+    def _fail(self, problem: str) -> None:
+        print("Error: %s" % problem, file=sys.stderr)
+        self.exitcode = EXIT_USAGE
+
+
+def add_filter_options(parser: argparse.ArgumentParser, *, default_since: str | None) -> None:
+    """``--since`` and ``--channel``, shared by ``scrapy export`` and ``scrapy report``."""
+    parser.add_argument(
+        "--since", default=default_since, metavar="SPAN",
+        help="only what the store got since then: 7d, 24h, 30m ago, or an ISO date"
+        + (" (default %s)" % default_since if default_since else " (default: everything)"))
+    parser.add_argument(
+        "--channel", action="append", metavar="OID",
+        help="only what concerns this channel (see scrapy channels); repeatable")
+
+
+def query_from_options(
+    collection: str, opts: argparse.Namespace, *, statuses: list[str] | None = None,
+) -> Query:
+    return Query(
+        collection,
+        since=None if opts.since is None else parse_since(opts.since),
+        channels=None if not opts.channel else frozenset(opts.channel),
+        statuses=None if not statuses else frozenset(statuses),
+    )
+
+
+def store_settings(settings: BaseSettings) -> BaseSettings:
+    """The settings with the project's defaults and environment, as a crawl sees them."""
+    settings = settings.copy()
+    XhsSpiderAddon().update_settings(settings)
+    return settings
+
+
+def export(settings: BaseSettings, query: Query, path: Path) -> tuple[int, str]:
+    """Write what *query* selects to *path*; the count written and the store's URI."""
+    columns = collection_columns(query.collection)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    with opened(dataset_from_settings(settings)) as dataset:
+        try:
+            count = write_records(partial, dataset.records(query), columns,
+                                  kind=file_format(path))
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    os.replace(partial, path)
+    return count, dataset.display_uri

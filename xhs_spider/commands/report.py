@@ -1,0 +1,106 @@
+"""``scrapy report -o FILE.html``: what the crawl found, as one HTML file.
+
+Per channel, the top notes by likes and the rising ones, with their likes
+over time; feed appearances per channel per day; the runs (billed calls,
+notes per billed call, finish reasons, give-ups). One self-contained file:
+charts are inline SVG, the style is inline, there is no script.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+
+from xhs_spider.commands.export import add_filter_options, query_from_options, store_settings
+from xhs_spider.dataset.query import iso_utc
+from xhs_spider.dataset.readers import dataset_from_settings, opened
+from xhs_spider.dataset.sqlite_reader import NoStore
+from xhs_spider.run.finish import EXIT_USAGE
+
+if TYPE_CHECKING:
+    import argparse
+
+    from scrapy.settings import BaseSettings
+
+DEFAULT_SINCE = "30d"
+MISSING = "scrapy report needs matplotlib, an optional dependency: pip install 'xhs-spider[report]'"
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "-o FILE.html [--since 30d] [--channel OID ...]"
+
+    def short_desc(self) -> str:
+        return "Write an HTML report with charts of the store's dataset (XHS_STORE_URI)"
+
+    def long_desc(self) -> str:
+        return (__doc__ or "").strip().replace("``", "")  # plain text, not reST
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        add_filter_options(parser, default_since=DEFAULT_SINCE)
+        parser.add_argument("-o", "--output", metavar="FILE.html", help="the file to write (required)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        try:
+            path = self._output(args, opts)
+            query = query_from_options("appearances", opts)
+        except ValueError as exc:
+            self._fail(str(exc))
+            return
+        if not matplotlib_available():
+            self._fail(MISSING)
+            return
+        assert query.since is not None
+        try:
+            store = write_report(store_settings(self.settings), query.since, query.channels, path)
+        except (ValueError, NoStore) as exc:
+            self._fail(str(exc))
+            return
+        print("Report of %s since %s written to %s" % (store, query.since, path))
+
+    @staticmethod
+    def _output(args: list[str], opts: argparse.Namespace) -> Path:
+        if args:
+            raise ValueError("unexpected argument %r; the file goes after -o" % args[0])
+        if not opts.output or Path(opts.output).suffix.lower() not in (".html", ".htm"):
+            raise ValueError("name the HTML file to write with -o FILE.html")
+        return Path(opts.output)
+
+    def _fail(self, problem: str) -> None:
+        print("Error: %s" % problem, file=sys.stderr)
+        self.exitcode = EXIT_USAGE
+
+
+def matplotlib_available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def write_report(
+    settings: BaseSettings, since: str, channels: frozenset[str] | None, path: Path,
+) -> str:
+    """Compute, draw and write the report; the store's URI, safe to print."""
+    from xhs_spider.report.figures import compute
+    from xhs_spider.report.page import render
+
+    with opened(dataset_from_settings(settings)) as dataset:
+        figures = compute(dataset, since, channels)
+    html = render(figures, store=dataset.display_uri, generated_at=iso_utc(datetime.now(timezone.utc)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(html, encoding="utf-8")
+    os.replace(partial, path)
+    return dataset.display_uri

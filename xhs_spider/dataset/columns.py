@@ -1,0 +1,100 @@
+"""Each exported collection's columns: fixed order, from the schemas, typed.
+
+A column is a dotted path into a stored record (``counts.likes``,
+``summary.api.billed``); under a list of objects it holds one value per
+element (``images.url``). Columns never depend on which records a run
+happens to export: every file of a collection has the same header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from xhs_spider.exporters import resolve_ref
+from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.store.base import COUNTERS
+
+#: The kinds a value may have; anything else is written as text.
+INTEGER, NUMBER, BOOLEAN, TEXT, JSON = "integer", "number", "boolean", "text", "json"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = TEXT
+    #: One value per element of a list (a list cell).
+    repeated: bool = False
+
+
+def schema_columns(schema: dict) -> list[Column]:
+    """The columns of records following *schema*, as the CSV exporter orders them."""
+    return list(_columns(schema, schema, prefix="", repeated=False))
+
+
+def _columns(root: dict, node: dict, *, prefix: str, repeated: bool) -> Iterator[Column]:
+    for name, subschema in node.get("properties", {}).items():
+        column, subschema = prefix + name, resolve_ref(root, subschema)
+        items = subschema.get("items")
+        if subschema.get("properties"):
+            yield from _columns(root, subschema, prefix=column + ".", repeated=repeated)
+        elif isinstance(items, dict):
+            items = resolve_ref(root, items)
+            if items.get("properties"):
+                yield from _columns(root, items, prefix=column + ".", repeated=True)
+            else:
+                yield Column(column, _kind(items), repeated=True)
+        else:
+            yield Column(column, _kind(subschema), repeated=repeated)
+
+
+def _kind(node: dict) -> str:
+    types = node.get("type", [])
+    types = {types} if isinstance(types, str) else set(types)
+    types.discard("null")
+    for kind in (INTEGER, NUMBER, BOOLEAN):
+        if types == {kind}:
+            return kind
+    return JSON if types & {"object", "array"} else TEXT
+
+
+#: What the store keeps about a note besides its detail.
+NOTE_BOOKKEEPING = [
+    Column("note_id"), Column("status"), Column("first_seen_at"), Column("last_seen_at"),
+    Column("detail_fetched_at"), Column("unavailable_at"), Column("failed_at"),
+    Column("failed_reason"), Column("channels", repeated=True),
+]
+RUN_COLUMNS = [
+    Column("run_id"), Column("crawl_id"), Column("spider"), Column("started_at"),
+    Column("finished_at"), Column("finish_reason"), Column("arguments", JSON),
+    Column("summary.duration_seconds", NUMBER), Column("summary.channels", JSON),
+    Column("summary.feed_pages", INTEGER), Column("summary.appearances", INTEGER),
+    *(Column(f"summary.notes.{name}", INTEGER) for name in (
+        "new", "refreshed", "skipped_fresh", "unavailable", "claimed_elsewhere", "stored")),
+    Column("summary.notes.paid_without_note", JSON),
+    Column("summary.dropped.invalid", INTEGER), Column("summary.dropped.duplicate", INTEGER),
+    Column("summary.dropped.invalid_by_field", JSON),
+    *(Column(f"summary.api.{name}", INTEGER) for name in (
+        "requests", "billed", "retries", "give_ups", "rate_limit_events")),
+    Column("summary.api.rate_limit_lowest", NUMBER),
+    *(Column(f"summary.api.{name}", JSON) for name in (
+        "by_code", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
+]
+METRIC_COLUMNS = [
+    Column("note_id"), Column("fetched_at"), Column("run_id"),
+    *(Column(name, INTEGER) for name in COUNTERS),
+]
+
+
+def collection_columns(collection: str) -> list[Column]:
+    """The columns of one of :data:`xhs_spider.dataset.query.COLLECTIONS`."""
+    if collection == "notes":
+        detail = schema_columns(NoteItem.jsonschema)
+        return NOTE_BOOKKEEPING + [column for column in detail if column.name != "note_id"]
+    if collection == "appearances":
+        return [Column("run_id"), *schema_columns(FeedAppearanceItem.jsonschema)]
+    if collection == "metrics":
+        return METRIC_COLUMNS
+    if collection == "runs":
+        return RUN_COLUMNS
+    raise ValueError("unknown collection %r" % collection)

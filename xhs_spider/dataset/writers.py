@@ -1,0 +1,85 @@
+"""One writer per file format, each writing record by record.
+
+Every format has the same columns, in the same order (:mod:`.columns`): CSV
+through the project's spreadsheet-safe exporter (UTF-8 with a byte-order
+mark, lists joined with " | "), JSON Lines and JSON with one flat object per
+record (dotted keys, lists as arrays, Chinese unescaped), Parquet typed
+(:mod:`.parquet_writer`). A file gets its header (or its schema) even when
+no record matches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from xhs_spider.dataset.columns import JSON, Column
+from xhs_spider.exporters import SpreadsheetCsvItemExporter, cell_text, column_value
+
+#: File extension → format name.
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
+
+
+def file_format(path: Path) -> str:
+    """The format *path*'s extension names; ``ValueError`` for any other."""
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ValueError("cannot tell the format of %s: name a file ending in %s" % (
+            path, ", ".join(FORMATS))) from None
+
+
+def flat_row(record: dict, columns: list[Column]) -> dict[str, Any]:
+    """*record* as one value per column (a list for a repeated column)."""
+    row = {}
+    for column in columns:
+        value = column_value(record, column.name)
+        if column.kind == JSON and value is not None:
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        row[column.name] = value
+    return row
+
+
+def write_records(path: Path, records: Iterable[dict], columns: list[Column], *, kind: str) -> int:
+    """Write *records* to *path* in format *kind* (of :data:`FORMATS`); the count written."""
+    if kind == "parquet":
+        from xhs_spider.dataset.parquet_writer import write_parquet
+
+        return write_parquet(path, records, columns)
+    with path.open("wb") as file:
+        if kind == "csv":
+            return _write_csv(file, records, columns)
+        return _write_json(file, records, columns, lines=kind == "jsonl")
+
+
+def _write_csv(file: IO[bytes], records: Iterable[dict], columns: list[Column]) -> int:
+    names = [column.name for column in columns]
+    # The exporter's file handling (UTF-8 with a byte-order mark) and cells;
+    # rows go straight to its writer, since a flat row needs no ItemAdapter
+    # (which took most of the time). The header is written even with no row.
+    exporter = SpreadsheetCsvItemExporter(file, include_headers_line=False)
+    exporter.start_exporting()
+    exporter.csv_writer.writerow(names)
+    count = 0
+    for record in records:
+        exporter.csv_writer.writerow([cell_text(value) for value in flat_row(record, columns).values()])
+        count += 1
+    exporter.finish_exporting()
+    return count
+
+
+def _write_json(file: IO[bytes], records: Iterable[dict], columns: list[Column], *,
+                lines: bool) -> int:
+    opening, separator, closing = (b"", b"\n", b"\n") if lines else (b"[\n", b",\n", b"\n]\n")
+    file.write(opening)
+    count = 0
+    for record in records:
+        if count:
+            file.write(separator)
+        file.write(json.dumps(flat_row(record, columns), ensure_ascii=False).encode("utf-8"))
+        count += 1
+    if count or not lines:
+        file.write(closing)
+    return count

@@ -1,0 +1,139 @@
+"""The report's numbers, computed from the dataset of one window.
+
+Top notes: among the notes a channel recommended in the window (its feed
+appearances), the most liked by their latest stored counts. Rising: among
+the same notes, the largest growth in likes between their first and last
+``note_metrics`` snapshot taken in the window (two snapshots at least).
+Ties go to the smaller note id, so the SQL of docs/analysis.md gives the
+same lists.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from xhs_spider.dataset.query import Query
+from xhs_spider.dataset.readers import Dataset
+
+#: Notes per channel in each ranking.
+TOP = 5
+
+
+@dataclass(frozen=True)
+class RankedNote:
+    note_id: str
+    title: str
+    likes: int | None
+    growth: int | None = None
+
+
+@dataclass
+class ChannelFigures:
+    channel: str
+    top: list[RankedNote]
+    rising: list[RankedNote]
+    #: Likes over time (fetched_at, likes) of the channel's top notes.
+    series: dict[str, list[tuple[str, int]]]
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    run_id: str
+    started_at: str
+    finish_reason: str
+    billed: int
+    notes_stored: int
+    give_ups: int
+
+    @property
+    def notes_per_billed_call(self) -> float | None:
+        return round(self.notes_stored / self.billed, 2) if self.billed else None
+
+
+@dataclass
+class Figures:
+    since: str
+    channels: list[ChannelFigures] = field(default_factory=list)
+    #: Feed appearances per channel per day (YYYY-MM-DD).
+    per_day: dict[str, dict[str, int]] = field(default_factory=dict)
+    runs: list[RunFigures] = field(default_factory=list)
+
+    @property
+    def finish_reasons(self) -> Counter[str]:
+        return Counter(run.finish_reason for run in self.runs)
+
+
+def compute(dataset: Dataset, since: str, channels: frozenset[str] | None = None) -> Figures:
+    recommended: dict[str, set[str]] = defaultdict(set)
+    per_day: dict[str, Counter[str]] = defaultdict(Counter)
+    for appearance in dataset.records(Query("appearances", since=since, channels=channels)):
+        recommended[appearance["channel"]].add(appearance["note_id"])
+        per_day[appearance["channel"]][appearance["crawled_at"][:10]] += 1
+    wanted = set().union(*recommended.values())
+    notes = {note["note_id"]: note for note in _notes(dataset, wanted)}
+    snapshots = _snapshots(dataset, since, wanted)
+    figures = Figures(since=since, runs=_runs(dataset, since, channels))
+    figures.per_day = {channel: dict(sorted(days.items())) for channel, days in sorted(per_day.items())}
+    for channel in sorted(recommended):
+        top = _top(recommended[channel], notes)
+        figures.channels.append(ChannelFigures(
+            channel, top, _rising(recommended[channel], notes, snapshots),
+            {note.note_id: snapshots.get(note.note_id, []) for note in top},
+        ))
+    return figures
+
+
+def _notes(dataset: Dataset, wanted: set[str]) -> list[dict]:
+    keep = ("note_id", "title", "counts")
+    return [
+        {name: note.get(name) for name in keep}
+        for note in dataset.records(Query("notes")) if note["note_id"] in wanted
+    ]
+
+
+def _snapshots(dataset: Dataset, since: str, wanted: set[str]) -> dict[str, list[tuple[str, int]]]:
+    series: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for snapshot in dataset.records(Query("metrics", since=since)):
+        if snapshot["note_id"] in wanted and snapshot.get("likes") is not None:
+            series[snapshot["note_id"]].append((snapshot["fetched_at"], snapshot["likes"]))
+    return {note_id: sorted(points) for note_id, points in series.items()}
+
+
+def _likes(note: dict) -> int | None:
+    likes = (note.get("counts") or {}).get("likes")
+    return likes if isinstance(likes, int) else None
+
+
+def _top(note_ids: set[str], notes: dict[str, dict]) -> list[RankedNote]:
+    liked = [
+        RankedNote(note_id, notes[note_id].get("title") or "", _likes(notes[note_id]))
+        for note_id in note_ids if note_id in notes and _likes(notes[note_id]) is not None
+    ]
+    return sorted(liked, key=lambda note: (-(note.likes or 0), note.note_id))[:TOP]
+
+
+def _rising(note_ids: set[str], notes: dict[str, dict],
+            snapshots: dict[str, list[tuple[str, int]]]) -> list[RankedNote]:
+    grown = []
+    for note_id in note_ids:
+        points = snapshots.get(note_id, [])
+        if len(points) >= 2:
+            note = notes.get(note_id, {})
+            grown.append(RankedNote(note_id, note.get("title") or "", points[-1][1],
+                                    growth=points[-1][1] - points[0][1]))
+    return sorted(grown, key=lambda note: (-(note.growth or 0), note.note_id))[:TOP]
+
+
+def _runs(dataset: Dataset, since: str, channels: frozenset[str] | None) -> list[RunFigures]:
+    figures = []
+    for run in dataset.records(Query("runs", since=since, channels=channels)):
+        summary = run.get("summary") or {}
+        api, notes = summary.get("api") or {}, summary.get("notes") or {}
+        figures.append(RunFigures(
+            run_id=run["run_id"], started_at=str(run.get("started_at") or ""),
+            finish_reason=str(run.get("finish_reason") or "(none: killed?)"),
+            billed=int(api.get("billed") or 0), notes_stored=int(notes.get("stored") or 0),
+            give_ups=int(api.get("give_ups") or 0),
+        ))
+    return figures

@@ -1,0 +1,126 @@
+"""The report as one HTML file: inline CSS, inline SVG charts, no script."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from xhs_spider.report import charts
+from xhs_spider.report.figures import ChannelFigures, Figures, RankedNote
+
+NOTE_URL = "https://www.xiaohongshu.com/explore/%s"
+CSS = """
+body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "PingFang SC", sans-serif;
+       margin: 2rem auto; max-width: 72rem; color: #222; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
+th, td { border-bottom: 1px solid #eee; padding: .25rem .6rem; text-align: left; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+figure.chart { margin: .5rem 0 1.5rem; } figure.chart svg { max-width: 100%; height: auto; }
+.columns { display: flex; gap: 2rem; flex-wrap: wrap; }
+.muted { color: #777; }
+"""
+
+
+def render(figures: Figures, *, store: str, generated_at: str) -> str:
+    parts = [
+        "<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
+        "<title>xhs-spider report since %s</title>" % escape(figures.since[:10]),
+        "<style>%s</style>" % CSS, "</head>", "<body>",
+        "<h1>What the crawl found</h1>",
+        '<p class="muted">Since %s, from %s; made %s.</p>' % (
+            escape(figures.since), escape(store), escape(generated_at)),
+    ]
+    parts += _channels(figures.channels)
+    parts += _recommendations(figures)
+    parts += _runs(figures)
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _channels(channels: list[ChannelFigures]) -> list[str]:
+    if not channels:
+        return ["<h2>Channels</h2>", "<p>No feed appearance in this window.</p>"]
+    parts = []
+    for figures in channels:
+        channel = escape(figures.channel)
+        parts += [
+            '<h2 id="channel-%s">%s</h2>' % (channel, channel), '<div class="columns">',
+            "<div><h3>Top notes by likes</h3>",
+            _table("top-%s" % channel, ["note", "title", "likes"],
+                   ([_link(note), escape(note.title), _number(note.likes)] for note in figures.top)),
+            "</div><div><h3>Rising: growth in likes between snapshots</h3>",
+            _table("rising-%s" % channel, ["note", "title", "likes", "growth"],
+                   ([_link(note), escape(note.title), _number(note.likes), _number(note.growth)]
+                    for note in figures.rising)),
+            "</div></div>",
+            _chart("likes-%s" % channel, charts.line_chart(
+                "Likes over time: top notes of %s" % figures.channel,
+                {_label(figures, note_id): points for note_id, points in figures.series.items()},
+                "likes")),
+        ]
+    return parts
+
+
+def _recommendations(figures: Figures) -> list[str]:
+    days = sorted({day for per_day in figures.per_day.values() for day in per_day})
+    rows = ([escape(day), *(_number(figures.per_day[channel].get(day, 0)) for channel in figures.per_day)]
+            for day in days)
+    return [
+        "<h2>Recommendations per channel per day</h2>",
+        _chart("recommendations", charts.bar_chart(
+            "Feed appearances per day", days, figures.per_day, "appearances")),
+        _table("recommendations-per-day", ["day", *map(escape, figures.per_day)], rows),
+    ]
+
+
+def _runs(figures: Figures) -> list[str]:
+    runs = figures.runs
+    labels = [run.run_id for run in runs]
+    billed = {"billed calls": {label: run.billed for label, run in zip(labels, runs, strict=True)}}
+    yields = {"notes per billed call": {
+        label: run.notes_per_billed_call or 0 for label, run in zip(labels, runs, strict=True)}}
+    rows = ([escape(run.run_id), escape(run.started_at), escape(run.finish_reason),
+             _number(run.billed), _number(run.notes_stored), _number(run.notes_per_billed_call),
+             _number(run.give_ups)] for run in runs)
+    reasons = ([escape(reason), _number(count)] for reason, count in figures.finish_reasons.most_common())
+    return [
+        "<h2>Runs</h2>",
+        # Runs in the order they started.
+        _chart("billed-per-run", charts.bar_chart("Billed calls per run", labels, billed, "billed calls")),
+        _chart("notes-per-call", charts.bar_chart("Notes per billed call", labels, yields, "notes / call")),
+        _table("runs", ["run", "started", "finish reason", "billed calls", "notes stored",
+                        "notes per billed call", "give-ups"], rows),
+        "<h3>Finish reasons</h3>",
+        _table("finish-reasons", ["finish reason", "runs"], reasons),
+    ]
+
+
+def _table(table_id: str, headers: list[str], rows: Iterable[list[str]]) -> str:
+    body = "".join("<tr>%s</tr>" % "".join(_cell(cell) for cell in row) for row in rows)
+    head = "".join("<th>%s</th>" % header for header in headers)
+    return '<table id="%s"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>' % (
+        table_id, head, body or '<tr><td colspan="%d" class="muted">none</td></tr>' % len(headers))
+
+
+def _cell(cell: str) -> str:
+    if cell.startswith("<td"):
+        return cell
+    return "<td>%s</td>" % cell
+
+
+def _number(value: float | None) -> str:
+    return '<td class="number">%s</td>' % ("" if value is None else "{:,}".format(value))
+
+
+def _link(note: RankedNote) -> str:
+    return '<a href="%s">%s</a>' % (escape(NOTE_URL % note.note_id), escape(note.note_id))
+
+
+def _label(figures: ChannelFigures, note_id: str) -> str:
+    titles = {note.note_id: note.title for note in figures.top}
+    return titles.get(note_id) or note_id
+
+
+def _chart(chart_id: str, svg: str) -> str:
+    return '<figure class="chart" id="chart-%s">%s</figure>' % (chart_id, svg)
