@@ -10,6 +10,7 @@ the setting.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -234,6 +235,29 @@ STATS_FILE = _optional(
 PROGRESS_INTERVAL = _seconds(
     "XHS_PROGRESS_INTERVAL", 60.0, "seconds between progress lines; `0` turns them off",
     expected="seconds, 0 (off) or more",
+)
+
+
+# Distributed mode (docs/distributed.md) ----------------------------------------
+
+REDIS_URL = _optional(
+    "REDIS_URL",
+    "`redis://host:port/db`: workers share one crawl's queue through Redis (scrapy-redis); "
+    "needs `XHS_CRAWL_ID`. Unset: one process, Scrapy's own scheduler",
+)
+CRAWL_ID = _declare(Setting(
+    "XHS_CRAWL_ID", None,
+    "with `REDIS_URL`: the shared crawl every worker joins, and the namespace of its Redis "
+    "keys; the same id again resumes that crawl, a new one starts a new crawl",
+    lambda s, n: str(s.get(n) or "").strip() or None,
+    lambda v: v is None or bool(re.fullmatch(r"[A-Za-z0-9._-]{1,100}", v)),
+    "up to 100 letters, digits, dots, dashes or underscores",
+))
+IDLE_CLOSE = _seconds(
+    "XHS_IDLE_CLOSE", 30.0,
+    "with `REDIS_URL`: a worker closes once the shared queue has stayed empty, and no live "
+    "worker had a request in hand, for this many seconds",
+    positive=True,
 )
 
 

@@ -35,6 +35,9 @@ ENDPOINT_FAILING = "justoneapi_endpoint_failing"
 UNREACHABLE = "justoneapi_unreachable"
 NOTHING_SENT = "justoneapi_requests_refused"
 TOO_MANY_GIVE_UPS = "justoneapi_too_many_give_ups"
+#: A worker of a shared crawl (REDIS_URL) drained the queue of a crawl that was
+#: never seeded to the end: its seeding worker stopped first.
+CRAWL_NOT_SEEDED = "xhs_crawl_not_seeded"
 
 #: What to check, for the run summary of a run that failed at its job.
 ADVICE = {
@@ -50,6 +53,8 @@ ADVICE = {
     STORE_SPILL_PENDING: "files of earlier runs could not be replayed: fix or move them",
     FORCED_SHUTDOWN: "stopped before it could close: run the same command again",
     SHUTDOWN: "stopped on request: run the same command again to go on",
+    CRAWL_NOT_SEEDED: "the worker seeding the shared crawl stopped first: run the same command "
+    "again (with the same XHS_CRAWL_ID) to seed it again",
 }
 
 #: Finish reasons that mean the job did not do what it was asked to.

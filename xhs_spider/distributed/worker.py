@@ -1,0 +1,180 @@
+"""One worker of a shared crawl: its presence, what it has in hand, and when it closes.
+
+Each worker keeps a heartbeat key in the crawl's namespace (it expires when
+the worker dies) saying whether it is busy. Every second it also puts back
+in the queue what gone workers had in hand (killed, or stopped with requests
+in flight: scrapy-redis has no acknowledgement), so another worker asks for
+it. A worker closes once the shared queue has been empty, and every live
+worker idle, for ``XHS_IDLE_CLOSE`` seconds; it ends ``finished`` only if
+the crawl was seeded to the end, else ``xhs_crawl_not_seeded``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+from scrapy_redis.connection import get_redis_from_settings
+from twisted.internet.threads import deferToThread
+
+from xhs_spider import stats as keys
+from xhs_spider.config.declarations import CRAWL_ID, IDLE_CLOSE, REDIS_URL
+from xhs_spider.distributed import scripts
+from xhs_spider.distributed.keys import CrawlKeys
+from xhs_spider.extensions.run_outcome import outcome_of
+from xhs_spider.run.finish import CRAWL_NOT_SEEDED
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+#: Request.meta key: the request's entry in its worker's in-hand hash.
+HELD_META = "xhs_in_hand"
+HEARTBEAT_INTERVAL = 1.0
+#: A worker silent this long is gone: what it had in hand goes back to the queue.
+HEARTBEAT_TTL_MS = 5000
+DONE = b"done"
+
+
+class SharedCrawlWorker:
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        if not REDIS_URL.get(settings):
+            raise NotConfigured("REDIS_URL is not set: one process, Scrapy's own scheduler")
+        self.crawler = crawler
+        self.keys = CrawlKeys(CRAWL_ID.get(settings) or "")
+        self.idle_close = IDLE_CLOSE.get(settings)
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.server = get_redis_from_settings(settings)
+        self._return = self.server.register_script(scripts.RETURN_TO_QUEUE)
+        self._take_seeding = self.server.register_script(scripts.TAKE_SEEDING)
+        self.quiet_since: float | None = None
+        self.seeding = False
+        self._ticking = False
+        self._closed_down = False
+        self._loop = create_looping_call(self._tick)
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._idle, signal=signals.spider_idle)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    # Seeding -----------------------------------------------------------------
+
+    def takes_seeding(self) -> bool:
+        """Whether this worker queues the crawl's start requests (the first
+        worker, or one that finds the seeder died seeding)."""
+        self._beat("busy")
+        prefix = self.keys.worker("")
+        self.seeding = bool(self._take_seeding(keys=[self.keys.seeded], args=[self.worker_id, prefix]))
+        self.crawler.stats.set_value(keys.DISTRIBUTED_SEEDED, int(self.seeding))
+        logger.info("%(what)s shared crawl %(crawl)s as worker %(worker)s.", {
+            "what": "Seeding" if self.seeding else "Joining",
+            "crawl": self.keys.crawl_id, "worker": self.worker_id,
+        })
+        return self.seeding
+
+    def seeded(self) -> None:
+        self.server.set(self.keys.seeded, DONE)
+
+    # What the worker has in hand -------------------------------------------------
+
+    def release(self, request: Request) -> None:
+        """*request* is done: it no longer goes back to the queue if this worker dies."""
+        field = request.meta.pop(HELD_META, None)
+        if field is not None:
+            self.server.hdel(self.keys.in_hand(self.worker_id), field)
+
+    # Presence ------------------------------------------------------------------------
+
+    def _opened(self) -> None:
+        self.crawler.stats.set_value(keys.DISTRIBUTED_CRAWL_ID, self.keys.crawl_id)
+        self.crawler.stats.set_value(keys.DISTRIBUTED_WORKER, self.worker_id)
+        self._beat("busy")
+        self._loop.start(HEARTBEAT_INTERVAL, now=False)
+
+    def _tick(self) -> None:
+        if self._ticking or self.crawler.engine is None:
+            return
+        self._ticking = True
+        state = "idle" if self.crawler.engine.spider_is_idle() else "busy"
+        deferred = deferToThread(self._look_around, state)
+        deferred.addCallback(self._looked)
+        deferred.addErrback(lambda failure: logger.warning(
+            "Redis did not answer the heartbeat: %(error)s", {"error": failure.getErrorMessage()}))
+        deferred.addBoth(self._ticked)
+
+    def _ticked(self, _: object) -> None:
+        self._ticking = False
+
+    def _beat(self, state: str) -> None:
+        if self._closed_down:
+            return
+        self.server.set(self.keys.worker(self.worker_id), state, px=HEARTBEAT_TTL_MS)
+
+    def _look_around(self, state: str) -> tuple[int, bool]:
+        """On a thread: beat, return what gone workers had in hand, and say
+        whether the whole crawl is quiet (nothing queued, nobody busy)."""
+        self._beat(state)
+        returned = 0
+        for key in self.server.scan_iter(match=self.keys.in_hand_pattern):
+            worker_id = key.decode().rsplit(":", 1)[-1]
+            if worker_id != self.worker_id and not self.server.exists(self.keys.worker(worker_id)):
+                returned += int(self._return(keys=[key, self.keys.requests]))
+        busy = [
+            key for key in self.server.scan_iter(match=self.keys.worker_pattern)
+            if self.server.get(key) != b"idle"
+        ]
+        quiet = state == "idle" and not busy and not self.server.zcard(self.keys.requests)
+        return returned, quiet
+
+    def _looked(self, result: tuple[int, bool]) -> None:
+        returned, quiet = result
+        if returned:
+            self.crawler.stats.inc_value(keys.DISTRIBUTED_RETURNED, returned)
+            logger.info("Put %(count)d requests that gone workers had in hand back in the queue.",
+                        {"count": returned})
+        if not quiet:
+            self.quiet_since = None
+        elif self.quiet_since is None:
+            self.quiet_since = time.monotonic()
+
+    def _idle(self) -> None:
+        if self.quiet_since is None or time.monotonic() - self.quiet_since < self.idle_close:
+            raise DontCloseSpider
+        if self.server.get(self.keys.seeded) != DONE:
+            logger.error("The shared crawl %(crawl)s was never seeded to the end: its seeding "
+                         "worker stopped first.", {"crawl": self.keys.crawl_id})
+            outcome_of(self.crawler).fail(CRAWL_NOT_SEEDED)
+
+    def _closed(self) -> None:
+        if self._loop.running:
+            self._loop.stop()
+        self._closed_down = True
+        # What is still in hand goes back to the queue: the other workers see
+        # this worker gone at once, instead of after its heartbeat expires.
+        self.server.delete(self.keys.worker(self.worker_id))
+
+
+def worker_of(crawler: Crawler) -> SharedCrawlWorker:
+    worker = crawler.get_extension(SharedCrawlWorker)
+    if worker is None:
+        raise RuntimeError("Distributed mode needs the SharedCrawlWorker extension.")
+    return worker
+
+
+def shared_worker(crawler: Crawler) -> SharedCrawlWorker | None:
+    """The crawl's worker in distributed mode, else ``None``."""
+    return crawler.get_extension(SharedCrawlWorker)
