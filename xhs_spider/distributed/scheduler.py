@@ -42,6 +42,7 @@ class SharedScheduler(RedisScheduler):
     def open(self, spider: Spider) -> None:
         super().open(spider)
         self.worker = worker_of(self.crawler)
+        self.worker.scheduler = self
         self._pop = self.server.register_script(scripts.POP_INTO_HAND)
 
     def enqueue_request(self, request: Request) -> bool:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
+    from xhs_spider.distributed.scheduler import SharedScheduler
+
 logger = logging.getLogger(__name__)
 
 #: Request.meta key: the request's entry in its worker's in-hand hash.
@@ -60,6 +62,9 @@ class SharedCrawlWorker:
         self._take_seeding = self.server.register_script(scripts.TAKE_SEEDING)
         self.quiet_since: float | None = None
         self.seeding = False
+        self.seeding_now = False
+        #: Set by the SharedScheduler when it opens.
+        self.scheduler: SharedScheduler | None = None
         self._ticking = False
         self._closed_down = False
         self._loop = create_looping_call(self._tick)
@@ -79,6 +84,7 @@ class SharedCrawlWorker:
         self._beat("busy")
         prefix = self.keys.worker("")
         self.seeding = bool(self._take_seeding(keys=[self.keys.seeded], args=[self.worker_id, prefix]))
+        self.seeding_now = self.seeding
         self.crawler.stats.set_value(keys.DISTRIBUTED_SEEDED, int(self.seeding))
         logger.info("%(what)s shared crawl %(crawl)s as worker %(worker)s.", {
             "what": "Seeding" if self.seeding else "Joining",
@@ -88,6 +94,7 @@ class SharedCrawlWorker:
 
     def seeded(self) -> None:
         self.server.set(self.keys.seeded, DONE)
+        self.seeding_now = False
 
     # What the worker has in hand -------------------------------------------------
 
@@ -109,12 +116,20 @@ class SharedCrawlWorker:
         if self._ticking or self.crawler.engine is None:
             return
         self._ticking = True
-        state = "idle" if self.crawler.engine.spider_is_idle() else "busy"
+        state = "busy" if self._busy() else "idle"
         deferred = deferToThread(self._look_around, state)
         deferred.addCallback(self._looked)
         deferred.addErrback(lambda failure: logger.warning(
             "Redis did not answer the heartbeat: %(error)s", {"error": failure.getErrorMessage()}))
         deferred.addBoth(self._ticked)
+
+    def _busy(self) -> bool:
+        """Whether this worker has work in hand (the shared queue aside)."""
+        engine = self.crawler.engine
+        assert engine is not None
+        scraper_slot = engine.scraper.slot
+        return (self.seeding_now or bool(engine.downloader.active)
+                or (scraper_slot is not None and not scraper_slot.is_idle()))
 
     def _ticked(self, _: object) -> None:
         self._ticking = False
@@ -124,9 +139,10 @@ class SharedCrawlWorker:
             return
         self.server.set(self.keys.worker(self.worker_id), state, px=HEARTBEAT_TTL_MS)
 
-    def _look_around(self, state: str) -> tuple[int, bool]:
+    def _look_around(self, state: str) -> tuple[int, bool, bool]:
         """On a thread: beat, return what gone workers had in hand, and say
-        whether the whole crawl is quiet (nothing queued, nobody busy)."""
+        whether the whole crawl is quiet (nothing queued, nobody busy), and
+        whether requests wait in the queue while this worker is idle."""
         self._beat(state)
         returned = 0
         for key in self.server.scan_iter(match=self.keys.in_hand_pattern):
@@ -137,11 +153,14 @@ class SharedCrawlWorker:
             key for key in self.server.scan_iter(match=self.keys.worker_pattern)
             if self.server.get(key) != b"idle"
         ]
-        quiet = state == "idle" and not busy and not self.server.zcard(self.keys.requests)
-        return returned, quiet
+        queued = self.server.zcard(self.keys.requests)
+        quiet = state == "idle" and not busy and not queued
+        return returned, quiet, state == "idle" and bool(queued)
 
-    def _looked(self, result: tuple[int, bool]) -> None:
-        returned, quiet = result
+    def _looked(self, result: tuple[int, bool, bool]) -> None:
+        returned, quiet, waiting = result
+        if waiting:
+            self._wake_up()
         if returned:
             self.crawler.stats.inc_value(keys.DISTRIBUTED_RETURNED, returned)
             logger.info("Put %(count)d requests that gone workers had in hand back in the queue.",
@@ -150,6 +169,15 @@ class SharedCrawlWorker:
             self.quiet_since = None
         elif self.quiet_since is None:
             self.quiet_since = time.monotonic()
+
+    def _wake_up(self) -> None:
+        """An idle engine looks at its scheduler again only every 5 s: hand
+        it the next request through the public way in (``engine.crawl``),
+        which queues it again and wakes the engine up at once."""
+        scheduler, engine = self.scheduler, self.crawler.engine
+        request = None if scheduler is None or engine is None else scheduler.next_request()
+        if request is not None and engine is not None:
+            engine.crawl(request)
 
     def _idle(self) -> None:
         if self.quiet_since is None or time.monotonic() - self.quiet_since < self.idle_close:
