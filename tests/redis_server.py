@@ -152,5 +152,5 @@ def _value(client: redis.Redis, key: bytes) -> object:
         b"zset": lambda k: client.zrange(k, 0, -1, withscores=True),
         b"hash": client.hgetall,
     }
-    reader = readers.get(kind)  # type: ignore[call-overload]
+    reader = readers.get(kind if isinstance(kind, bytes) else str(kind).encode())
     return reader(key) if reader else kind
