@@ -180,12 +180,19 @@ def test_crawl_summary_adds_up_the_workers(uninterrupted: Uninterrupted, mongo: 
     assert missing.returncode == 1 and "no run of crawl 'nosuchcrawl'" in missing.stderr
 
 
-def wait_until_mid_crawl(api: SandboxProcess, expected_calls: int, worker: Worker) -> None:
+def wait_until_mid_crawl(api: SandboxProcess, expected_calls: int, redis_server: RedisServer,
+                         worker: Worker) -> None:
+    """Until a third of the calls are made and *worker* has requests in hand."""
+    client = redis_server.client()
+    pattern = CrawlKeys("killed").in_hand(f"*-{worker.process.pid}-*")
     deadline = time.monotonic() + 60
-    while api.stats()["calls"] < expected_calls // 3:
+    while api.stats()["calls"] < expected_calls // 3 or not any(
+        client.hlen(key) for key in client.scan_iter(match=pattern)
+    ):
         assert worker.process.poll() is None, worker.output()
         assert time.monotonic() < deadline, "the crawl did not get going"
-        time.sleep(0.1)
+        time.sleep(0.05)
+    client.close()
 
 
 def test_a_killed_worker_restarted_leaves_the_store_of_an_uninterrupted_crawl(
@@ -197,7 +204,7 @@ def test_a_killed_worker_restarted_leaves_the_store_of_an_uninterrupted_crawl(
     workers = Workers(api, redis_server.url, store_uri, tmp_path)
     started = [workers.start("killed") for _ in range(3)]
     expected_calls = len(uninterrupted.billed)
-    wait_until_mid_crawl(api, expected_calls, started[1])
+    wait_until_mid_crawl(api, expected_calls, redis_server, started[1])
     started[1].process.send_signal(signal.SIGKILL)
     started[1].process.communicate()
     restarted = workers.start("killed")
