@@ -224,6 +224,27 @@ def test_a_killed_worker_restarted_leaves_the_store_of_an_uninterrupted_crawl(
     assert_no_token_in_redis(redis_server)
 
 
+def test_a_crawl_stopped_by_its_budget_resumes_from_the_queue(
+    uninterrupted: Uninterrupted, api: SandboxProcess, redis_server: RedisServer,
+    mongo: MongoServer, tmp_path: Path,
+) -> None:
+    api.configure(latency=LATENCY)
+    store_uri = mongo.uri("budget")
+    workers = Workers(api, redis_server.url, store_uri, tmp_path)
+    stopped = workers.start("budget", JUSTONEAPI_MAX_BILLED_CALLS=20)
+    assert stopped.wait() == 1, stopped.output()
+    assert stopped.stats["finish_reason"] == "justoneapi_budget_exhausted"
+    assert api.stats()["billed"] <= 20
+    client = redis_server.client()
+    assert client.zcard(CrawlKeys("budget").requests) > 0, "nothing left in the queue to resume"
+    client.close()
+    # The same command with the same id, by two workers this time: they go on.
+    finish_all([workers.start("budget") for _ in range(2)])
+    assert stored_content(store_uri) == uninterrupted.notes
+    twice = {n: times for n, times in api.stats()["detail_billed_by_note"].items() if times > 1}
+    assert sum(times - 1 for times in twice.values()) <= CONCURRENCY, twice
+
+
 def test_three_workers_keep_one_rate_and_one_budget(
     api: SandboxProcess, redis_server: RedisServer, mongo: MongoServer, tmp_path: Path,
 ) -> None:
