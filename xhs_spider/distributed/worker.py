@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet.threads import deferToThread
 
@@ -78,12 +79,10 @@ class SharedCrawlWorker:
 
     # Seeding -----------------------------------------------------------------
 
-    def takes_seeding(self) -> bool:
+    async def seeds(self) -> bool:
         """Whether this worker queues the crawl's start requests (the first
         worker, or one that finds the seeder died seeding)."""
-        self._beat("busy")
-        prefix = self.keys.worker("")
-        self.seeding = bool(self._take_seeding(keys=[self.keys.seeded], args=[self.worker_id, prefix]))
+        self.seeding = await maybe_deferred_to_future(deferToThread(self._takes_seeding))
         self.seeding_now = self.seeding
         self.crawler.stats.set_value(keys.DISTRIBUTED_SEEDED, int(self.seeding))
         logger.info("%(what)s shared crawl %(crawl)s as worker %(worker)s.", {
@@ -92,9 +91,15 @@ class SharedCrawlWorker:
         })
         return self.seeding
 
-    def seeded(self) -> None:
-        self.server.set(self.keys.seeded, DONE)
+    async def seeded(self) -> None:
+        """The start requests are all queued: the crawl can finish."""
+        await maybe_deferred_to_future(deferToThread(self.server.set, self.keys.seeded, DONE))
         self.seeding_now = False
+
+    def _takes_seeding(self) -> bool:
+        self._beat("busy")
+        prefix = self.keys.worker("")
+        return bool(self._take_seeding(keys=[self.keys.seeded], args=[self.worker_id, prefix]))
 
     # What the worker has in hand -------------------------------------------------
 

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider
 from scrapy.exceptions import CloseSpider, IgnoreRequest
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
 from xhs_spider.api import codes
 from xhs_spider.api.client import JustOneApi
@@ -90,12 +88,12 @@ class NoteDetailSpider(Spider):
         worker = shared_worker(self.crawler)
         # A shared crawl (REDIS_URL) is seeded once, by its first worker; the
         # others, and a resumed crawl, take their requests from the queue.
-        if worker is not None and not await maybe_deferred_to_future(deferToThread(worker.takes_seeding)):
+        if worker is not None and not await worker.seeds():
             return
         async for request in self.first_requests():
             yield request
         if worker is not None:
-            await maybe_deferred_to_future(deferToThread(worker.seeded))
+            await worker.seeded()
 
     def prepare(self) -> None:
         """What a spider needs before its first callback, seeding or not."""
