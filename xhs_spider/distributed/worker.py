@@ -16,6 +16,7 @@ import os
 import socket
 import time
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -30,7 +31,7 @@ from xhs_spider.config.declarations import CRAWL_ID, IDLE_CLOSE, REDIS_URL
 from xhs_spider.distributed import scripts
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.extensions.run_outcome import outcome_of
-from xhs_spider.run.finish import CRAWL_NOT_SEEDED
+from xhs_spider.run.finish import CRAWL_NOT_SEEDED, FINISHED, close_crawl
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -49,6 +50,19 @@ HEARTBEAT_TTL_MS = 5000
 DONE = b"done"
 
 
+@dataclass(frozen=True)
+class Look:
+    """What a worker saw of the shared crawl on one heartbeat."""
+
+    #: Requests of gone workers put back in the queue.
+    returned: int
+    #: Nothing queued, no live worker busy.
+    quiet: bool
+    #: Requests queued while this worker is idle.
+    waiting: bool
+    seeded: bool
+
+
 class SharedCrawlWorker:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
@@ -62,6 +76,7 @@ class SharedCrawlWorker:
         self._return = self.server.register_script(scripts.RETURN_TO_QUEUE)
         self._take_seeding = self.server.register_script(scripts.TAKE_SEEDING)
         self.quiet_since: float | None = None
+        self.seeded_to_the_end = False
         self.seeding = False
         self.seeding_now = False
         #: Set by the SharedScheduler when it opens.
@@ -144,10 +159,9 @@ class SharedCrawlWorker:
             return
         self.server.set(self.keys.worker(self.worker_id), state, px=HEARTBEAT_TTL_MS)
 
-    def _look_around(self, state: str) -> tuple[int, bool, bool]:
-        """On a thread: beat, return what gone workers had in hand, and say
-        whether the whole crawl is quiet (nothing queued, nobody busy), and
-        whether requests wait in the queue while this worker is idle."""
+    def _look_around(self, state: str) -> Look:
+        """On a thread: beat, return what gone workers had in hand, and see
+        whether the whole crawl is quiet (nothing queued, nobody busy)."""
         self._beat(state)
         returned = 0
         for key in self.server.scan_iter(match=self.keys.in_hand_pattern):
@@ -158,22 +172,28 @@ class SharedCrawlWorker:
             key for key in self.server.scan_iter(match=self.keys.worker_pattern)
             if self.server.get(key) != b"idle"
         ]
-        queued = self.server.zcard(self.keys.requests)
-        quiet = state == "idle" and not busy and not queued
-        return returned, quiet, state == "idle" and bool(queued)
+        queued = bool(self.server.zcard(self.keys.requests))
+        return Look(returned=returned, quiet=state == "idle" and not busy and not queued,
+                    waiting=state == "idle" and queued,
+                    seeded=self.server.get(self.keys.seeded) == DONE)
 
-    def _looked(self, result: tuple[int, bool, bool]) -> None:
-        returned, quiet, waiting = result
-        if waiting:
+    def _looked(self, look: Look) -> None:
+        if look.waiting:
             self._wake_up()
-        if returned:
-            self.crawler.stats.inc_value(keys.DISTRIBUTED_RETURNED, returned)
+        if look.returned:
+            self.crawler.stats.inc_value(keys.DISTRIBUTED_RETURNED, look.returned)
             logger.info("Put %(count)d requests that gone workers had in hand back in the queue.",
-                        {"count": returned})
-        if not quiet:
+                        {"count": look.returned})
+        self.seeded_to_the_end = look.seeded
+        if not look.quiet:
             self.quiet_since = None
         elif self.quiet_since is None:
             self.quiet_since = time.monotonic()
+        engine = self.crawler.engine
+        if self._drained() and engine is not None and engine.spider_is_idle():
+            # Scrapy would ask spider_idle only at its next 5 s heartbeat.
+            self._judge_seeding()
+            close_crawl(self.crawler, FINISHED)
 
     def _wake_up(self) -> None:
         """An idle engine looks at its scheduler again only every 5 s: hand
@@ -184,10 +204,17 @@ class SharedCrawlWorker:
         if request is not None and engine is not None:
             engine.crawl(request)
 
+    def _drained(self) -> bool:
+        """The whole crawl has been quiet for XHS_IDLE_CLOSE seconds."""
+        return self.quiet_since is not None and time.monotonic() - self.quiet_since >= self.idle_close
+
     def _idle(self) -> None:
-        if self.quiet_since is None or time.monotonic() - self.quiet_since < self.idle_close:
+        if not self._drained():
             raise DontCloseSpider
-        if self.server.get(self.keys.seeded) != DONE:
+        self._judge_seeding()
+
+    def _judge_seeding(self) -> None:
+        if not self.seeded_to_the_end:
             logger.error("The shared crawl %(crawl)s was never seeded to the end: its seeding "
                          "worker stopped first.", {"crawl": self.keys.crawl_id})
             outcome_of(self.crawler).fail(CRAWL_NOT_SEEDED)
