@@ -199,7 +199,8 @@ def test_a_killed_worker_restarted_leaves_the_store_of_an_uninterrupted_crawl(
     api: SandboxProcess, uninterrupted: Uninterrupted, redis_server: RedisServer,
     mongo: MongoServer, tmp_path: Path,
 ) -> None:
-    api.configure(latency=LATENCY)
+    # Code 500 is retried: retries go back through the shared queue.
+    api.configure(latency=LATENCY, faults={"500": 0.3})
     store_uri = mongo.uri("killed")
     workers = Workers(api, redis_server.url, store_uri, tmp_path)
     started = [workers.start("killed") for _ in range(3)]
@@ -207,17 +208,26 @@ def test_a_killed_worker_restarted_leaves_the_store_of_an_uninterrupted_crawl(
     wait_until_mid_crawl(api, expected_calls, redis_server, started[1])
     started[1].process.send_signal(signal.SIGKILL)
     started[1].process.communicate()
+    # What the killed worker had in hand is in Redis now, without the token.
+    assert any(b":in-hand:" in key for key in redis_server.all_keys_and_values())
+    assert_no_token_in_redis(redis_server)
     restarted = workers.start("killed")
     finish_all([started[0], started[2], restarted])
 
-    assert stored_content(store_uri) == uninterrupted.notes
     billed = api.stats()["detail_billed_by_note"]
+    content = stored_content(store_uri)
+    # Any note unlike the uninterrupted crawl's, with its status and times billed.
+    unlike = {note_id: (note["status"], billed.get(note_id)) for note_id, note in content.items()
+              if note != uninterrupted.notes.get(note_id)}
+    assert unlike == {}
+    assert content == uninterrupted.notes
     assert set(billed) == set(uninterrupted.billed)
     # Only what the killed worker had in flight may have been paid twice.
     twice = {note_id: times for note_id, times in billed.items() if times > 1}
     assert sum(times - 1 for times in twice.values()) <= CONCURRENCY, twice
-    returned = sum(w.stats.get("xhs/distributed/returned_to_queue", 0)
-                   for w in (started[0], started[2], restarted))
+    survivors = (started[0], started[2], restarted)
+    returned = sum(w.stats.get("xhs/distributed/returned_to_queue", 0) for w in survivors)
+    assert sum(w.stats.get("justoneapi/retry/count", 0) for w in survivors) > 0
     assert returned >= 1, "the killed worker's requests in hand were not put back"
     summary = run_scrapy(["crawl-summary", "killed", "--json", "-s", f"XHS_STORE_URI={store_uri}"])
     assert json.loads(summary.stdout)["outcome"] == "finished"
