@@ -166,6 +166,8 @@ def test_three_workers_share_one_crawl(
     assert_no_token_in_redis(redis_server)
     keys = redis_server.all_keys_and_values()
     assert all(key.startswith(b"xhs:whole:") for key in keys if b":whole:" in key)
+    # Every request a worker took was reported done: nothing left in hand.
+    assert [key for key in keys if key.startswith(b"xhs:whole:in-hand:")] == []
 
 
 def test_crawl_summary_adds_up_the_workers(uninterrupted: Uninterrupted, mongo: MongoServer) -> None:
