@@ -307,6 +307,28 @@ def test_a_worker_of_a_done_crawl_closes_on_its_own(
     assert 2 <= time.monotonic() - began < 20
 
 
+def test_a_crawl_never_seeded_to_the_end_does_not_finish(
+    api: SandboxProcess, redis_server: RedisServer, mongo: MongoServer, tmp_path: Path,
+) -> None:
+    client = redis_server.client()
+    # A seeder that died seeding: its heartbeat is gone, the next worker seeds.
+    client.set(CrawlKeys("orphan").seeded, "seeding:ghost")
+    # A seeder alive but idle that never finished: the crawl drains unseeded.
+    stuck = CrawlKeys("stuck")
+    client.set(stuck.seeded, "seeding:frozen")
+    client.set(stuck.worker("frozen"), "idle", px=60_000)
+    workers = Workers(api, redis_server.url, mongo.uri("seeding"), tmp_path)
+    orphan = workers.start("orphan", oid="homefeed_food_v3", pages="1")
+    drained = workers.start("stuck", oid="homefeed_food_v3", pages="1")
+    finish_all([orphan])
+    assert orphan.stats["xhs/distributed/seeded"] == 1
+    assert drained.wait() == 1, drained.output()
+    assert drained.stats["finish_reason"] == "xhs_crawl_not_seeded"
+    assert drained.stats["xhs/distributed/seeded"] == 0
+    client.delete(stuck.worker("frozen"))
+    client.close()
+
+
 def refused(api: SandboxProcess, *settings: str, env: dict[str, str]) -> str:
     args = ["crawl", "feed", "-a", "oid=homefeed_food_v3", "-s", f"JUSTONEAPI_BASE_URL={api.url}"]
     for setting in settings:
