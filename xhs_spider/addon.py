@@ -10,6 +10,7 @@ from scrapy.utils.misc import load_object
 from xhs_spider.config import defaults
 from xhs_spider.config.declarations import defaults as declared_defaults
 from xhs_spider.config.environment import apply_environment
+from xhs_spider.distributed.setup import apply_distributed
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -29,6 +30,7 @@ class XhsSpiderAddon:
                     setting, load_object(component), order
                 )
         apply_environment(settings)
+        apply_distributed(settings)
         _follow_concurrency(settings)
 
 

@@ -82,6 +82,11 @@ STORE_SPILL_FILE = f"{OWN}/store/spill_file"
 STORE_LOST = f"{OWN}/store/lost"
 STORE_JOURNAL_FAILED = f"{OWN}/store/journal_failed"
 STORE_REPLAYED = f"{OWN}/store/replayed"
+DISTRIBUTED_CRAWL_ID = f"{OWN}/distributed/crawl_id"
+DISTRIBUTED_WORKER = f"{OWN}/distributed/worker"
+DISTRIBUTED_SEEDED = f"{OWN}/distributed/seeded"
+DISTRIBUTED_DUPLICATES = f"{OWN}/distributed/duplicates"
+DISTRIBUTED_RETURNED = f"{OWN}/distributed/returned_to_queue"
 
 
 def under(template: str, stats: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 In order: the spider's name, its ``-a`` arguments (an ids file is read and
 its encoding checked here), the feeds (``-o``/``-O``), the settings and the
-token, the store answering, and the paths the crawl will write to. The first
+token, the store answering, the paths the crawl will write to, and in
+distributed mode the shared crawl (:mod:`xhs_spider.distributed.preflight`). The first
 problem found is returned; nothing here calls the API.
 """
 
@@ -19,6 +20,7 @@ from xhs_spider.addon import XhsSpiderAddon
 from xhs_spider.config.checks import first_problem
 from xhs_spider.config.declarations import SPILL_DIR, STATS_FILE, TOKEN
 from xhs_spider.config.paths import directory_problem, file_problem
+from xhs_spider.distributed.preflight import distributed_problem
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
 from xhs_spider.spiders.arguments import parse_bool
@@ -61,7 +63,7 @@ def problem_before_crawl(settings: BaseSettings, spider_name: str,
         return problem
     if not TOKEN.get(settings):
         return MISSING_TOKEN_MESSAGE
-    return store_problem(settings) or paths_problem(settings)
+    return store_problem(settings) or paths_problem(settings) or distributed_problem(settings)
 
 
 def unknown_spider(name: str, names: list[str]) -> str:

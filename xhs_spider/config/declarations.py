@@ -10,6 +10,7 @@ the setting.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -237,14 +238,26 @@ PROGRESS_INTERVAL = _seconds(
 )
 
 
-# Distributed mode ------------------------------------------------------------
+# Distributed mode (docs/distributed.md) ----------------------------------------
 
 REDIS_URL = _optional(
     "REDIS_URL",
-    "`redis://host:port/db`: workers share the crawl, the rate cap and the budget through this Redis",
+    "`redis://host:port/db`: workers share one crawl's queue through Redis (scrapy-redis); "
+    "needs `XHS_CRAWL_ID`. Unset: one process, Scrapy's own scheduler",
 )
-CRAWL_ID = _optional(
-    "XHS_CRAWL_ID", "the name of the shared crawl: its Redis keys are namespaced by it",
+CRAWL_ID = _declare(Setting(
+    "XHS_CRAWL_ID", None,
+    "with `REDIS_URL`: the shared crawl every worker joins, and the namespace of its Redis "
+    "keys; the same id again resumes that crawl, a new one starts a new crawl",
+    lambda s, n: str(s.get(n) or "").strip() or None,
+    lambda v: v is None or bool(re.fullmatch(r"[A-Za-z0-9._-]{1,100}", v)),
+    "up to 100 letters, digits, dots, dashes or underscores",
+))
+IDLE_CLOSE = _seconds(
+    "XHS_IDLE_CLOSE", 30.0,
+    "with `REDIS_URL`: a worker closes once the shared queue has stayed empty, and no live "
+    "worker had a request in hand, for this many seconds",
+    positive=True,
 )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest
 
 from xhs_spider.api.client import DETAIL, endpoint_of
+from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.stats import NOTES_SKIPPED_SENT
 
@@ -34,7 +35,12 @@ SENT_BY_META = "xhs_sent_by"
 class ClaimMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.run = uuid.uuid4().hex
+        settings = crawler.settings
+        shared = CRAWL_ID.get(settings) if REDIS_URL.get(settings) else None
+        # A retry of a crawl shared through Redis (docs/distributed.md) goes
+        # back to the shared queue and may come back to any worker, also one
+        # that sent the note before: the crawl let it go, not the process.
+        self.run = f"crawl:{shared}" if shared else uuid.uuid4().hex
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

@@ -23,6 +23,8 @@ from twisted.internet.defer import Deferred
 
 from xhs_spider.api.normalize import now_iso
 from xhs_spider.config.declarations import (
+    CRAWL_ID,
+    REDIS_URL,
     STORE_BATCH_SIZE,
     STORE_FLUSH_INTERVAL,
     STORE_RETRY_BACKOFF,
@@ -64,6 +66,7 @@ class StorePipeline:
         self.store: NoteStore = store_from_settings(settings)
         self.spill_dir = spill.spill_directory(settings, self.store)
         self.jobdir = settings.get("JOBDIR")
+        self.shared_crawl_id = CRAWL_ID.get(settings) if REDIS_URL.get(settings) else None
         self.session: StoreSession | None = None
         self._timer: Any = None
         self._settled = False
@@ -85,7 +88,7 @@ class StorePipeline:
         spider = self.crawler.spider
         assert spider is not None
         run_id = new_run_id(spider.name)
-        session = StoreSession(self.store, self.spill_dir, run_id, crawl_id(self.jobdir, run_id))
+        session = StoreSession(self.store, self.spill_dir, run_id, crawl_id(self.jobdir, run_id, self.shared_crawl_id))
         try:
             await session.open(
                 self.stats, retry_times=self.retry_times, retry_backoff=self.retry_backoff,

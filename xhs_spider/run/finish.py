@@ -37,6 +37,9 @@ NOTHING_SENT = "justoneapi_requests_refused"
 TOO_MANY_GIVE_UPS = "justoneapi_too_many_give_ups"
 #: REDIS_URL stopped answering: the shared rate cap and budget cannot be kept.
 REDIS_UNREACHABLE = "xhs_redis_unreachable"
+#: A worker of a shared crawl (REDIS_URL) drained the queue of a crawl that was
+#: never seeded to the end: its seeding worker stopped first.
+CRAWL_NOT_SEEDED = "xhs_crawl_not_seeded"
 
 #: What to check, for the run summary of a run that failed at its job.
 ADVICE = {
@@ -54,6 +57,8 @@ ADVICE = {
     FORCED_SHUTDOWN: "stopped before it could close: run the same command again",
     SHUTDOWN: "stopped on request: run the same command again to go on",
     REDIS_UNREACHABLE: "Redis (REDIS_URL) stopped answering: once it is back, run the same command again",
+    CRAWL_NOT_SEEDED: "the worker seeding the shared crawl stopped first: run the same command "
+    "again (with the same XHS_CRAWL_ID) to seed it again",
 }
 
 #: Finish reasons that mean the job did not do what it was asked to.

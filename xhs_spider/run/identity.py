@@ -2,7 +2,9 @@
 
 A crawl paused or killed with ``-s JOBDIR=…`` and started again is one crawl
 in several runs: its id is kept in the JOBDIR, so the store can tell which
-feed pages and note leases are its own. Without JOBDIR each run is a crawl.
+feed pages and note leases are its own. The workers of a crawl shared through
+Redis (``REDIS_URL``) are one crawl too, named by ``XHS_CRAWL_ID``. Otherwise
+each run is a crawl.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ def new_run_id(spider_name: str) -> str:
     return f"{spider_name}-{started}Z-{uuid.uuid4().hex[:6]}"
 
 
-def crawl_id(jobdir: str | None, run_id: str) -> str:
-    """The JOBDIR's crawl id (made on its first run), else *run_id*."""
+def crawl_id(jobdir: str | None, run_id: str, shared: str | None = None) -> str:
+    """*shared* (``XHS_CRAWL_ID`` of a crawl shared through Redis), else the
+    JOBDIR's crawl id (made on its first run), else *run_id*."""
+    if shared:
+        return shared
     if not jobdir:
         return run_id
     path = Path(jobdir) / CRAWL_ID_FILE

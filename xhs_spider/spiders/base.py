@@ -14,6 +14,8 @@ from xhs_spider.api import codes
 from xhs_spider.api.client import JustOneApi
 from xhs_spider.api.envelope import parse_envelope
 from xhs_spider.api.normalize import note_fields, note_id_of, now_iso
+from xhs_spider.distributed.acks import release_in_hand
+from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
 from xhs_spider.run.finish import BAD_ARGUMENTS
@@ -82,8 +84,19 @@ class NoteDetailSpider(Spider):
         # Settings are final only once the crawl starts (add-ons apply late).
         self.api = JustOneApi.from_crawler(self.crawler)
         self.freshness = self.crawler.get_extension(Freshness)
+        self.prepare()
+        worker = shared_worker(self.crawler)
+        # A shared crawl (REDIS_URL) is seeded once, by its first worker; the
+        # others, and a resumed crawl, take their requests from the queue.
+        if worker is not None and not await worker.seeds():
+            return
         async for request in self.first_requests():
             yield request
+        if worker is not None:
+            await worker.seeded()
+
+    def prepare(self) -> None:
+        """What a spider needs before its first callback, seeding or not."""
 
     async def first_requests(self) -> AsyncIterator[Request]:
         raise NotImplementedError
@@ -149,6 +162,7 @@ class NoteDetailSpider(Spider):
     def api_failed(self, failure: Failure) -> None:
         """A request that got no answer at all, after Scrapy's retries (a
         refused connection, DNS, timeouts): a give-up like any other."""
+        release_in_hand(self.crawler, getattr(failure, "request", None))
         if failure.check(IgnoreRequest):
             return  # given up on (and counted) or skipped on purpose
         stats = self.crawler.stats

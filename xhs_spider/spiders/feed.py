@@ -61,7 +61,7 @@ class FeedSpider(NoteDetailSpider):
         #: asked again, but still new to the feed that shows them.
         self.asked_first: set[str] = set()
 
-    async def first_requests(self) -> AsyncIterator[Request]:
+    def prepare(self) -> None:
         # With JOBDIR, SpiderState keeps spider.state across pause and resume:
         # a resumed run must not ask again for the notes it already asked for.
         state = getattr(self, "state", None)
@@ -71,6 +71,8 @@ class FeedSpider(NoteDetailSpider):
             state["seen_notes"] = self.seen_notes
         self.pages = self.pages_asked or FEED_PAGES.get(self.crawler.settings)
         self.run_arguments.setdefault("pages", self.pages)
+
+    async def first_requests(self) -> AsyncIterator[Request]:
         if self.details:
             async for request in self.unfetched_requests(self.channels, skip_fresh=not self.refresh):
                 self.asked_first.add(request.cb_kwargs["note_id"])

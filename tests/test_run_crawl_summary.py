@@ -1,0 +1,43 @@
+"""The figures of a whole crawl from its runs' records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xhs_spider.run.crawl_summary import UNFINISHED, crawl_summary, format_crawl_summary
+
+
+def run(run_id: str, crawl_id: str, reason: str | None, finished_at: str | None,
+        requests: int) -> dict[str, Any]:
+    record: dict[str, Any] = {"run_id": run_id, "crawl_id": crawl_id, "started_at": "2026-11-30T10"}
+    if reason is not None:
+        record.update(finish_reason=reason, finished_at=finished_at, summary={
+            "feed_pages": 1, "appearances": 10,
+            "notes": {"new": requests - 1, "stored": requests - 1},
+            "api": {"requests": requests, "billed": requests, "by_code": {"0": requests}},
+        })
+    return record
+
+
+def test_the_runs_of_one_crawl_add_up_and_the_last_to_end_names_the_outcome() -> None:
+    runs = [
+        run("a", "shared", "finished", "2026-11-30T10:05", 10),
+        run("killed", "shared", None, None, 0),
+        run("b", "shared", "justoneapi_budget_exhausted", "2026-11-30T10:03", 5),
+        run("other", "another", "finished", "2026-11-30T10:09", 99),
+    ]
+    summary = crawl_summary("shared", runs)
+    assert [r["run_id"] for r in summary["runs"]] == ["a", "killed", "b"]
+    assert summary["runs"][1]["finish_reason"] == UNFINISHED
+    assert summary["api"]["requests"] == 15 and summary["api"]["by_code"] == {"0": 15}
+    assert summary["notes"]["stored"] == 13 and summary["feed_pages"] == 2
+    # b stopped on its budget, a went on and finished the crawl after it.
+    assert summary["outcome"] == "finished"
+    assert "finished (3 runs)" in format_crawl_summary(summary)
+
+
+def test_a_crawl_whose_last_run_failed_did_not_finish() -> None:
+    runs = [run("a", "c", "finished", "2026-11-30T10:01", 3),
+            run("b", "c", "justoneapi_daily_quota_exceeded", "2026-11-30T10:02", 3)]
+    assert crawl_summary("c", runs)["outcome"] == "justoneapi_daily_quota_exceeded"
+    assert crawl_summary("c", [run("k", "c", None, None, 0)])["outcome"] == UNFINISHED

@@ -1,0 +1,63 @@
+"""``scrapy crawl-summary CRAWL_ID``: the figures of a whole crawl, all its runs added up.
+
+A crawl shared by several workers (``XHS_CRAWL_ID``, docs/distributed.md) has
+one ``runs`` record per worker, and a resumed crawl one per run: this reads
+them from the store (``XHS_STORE_URI``) and prints their sum, or JSON with
+``--json``. Exit status 1 if the crawl has no run in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+
+from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.run.crawl_summary import crawl_summary, format_crawl_summary
+from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE
+from xhs_spider.store.base import StoreUnavailable
+from xhs_spider.store.uri import store_from_settings
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class CrawlSummaryCommand(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "CRAWL_ID"
+
+    def short_desc(self) -> str:
+        return "Sum up every run of one crawl (the workers of a shared crawl) from the store"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            self._fail("give one crawl id: scrapy crawl-summary CRAWL_ID", EXIT_USAGE)
+            return
+        assert self.settings is not None
+        settings = self.settings.copy()
+        XhsSpiderAddon().update_settings(settings)
+        try:
+            with store_from_settings(settings) as store:
+                runs = store.find_runs()
+        except (ValueError, StoreUnavailable) as exc:
+            self._fail(str(exc)[:200], EXIT_FAILED)
+            return
+        summary = crawl_summary(args[0], runs)
+        if not summary["runs"]:
+            self._fail(f"no run of crawl {args[0]!r} in the store", EXIT_FAILED)
+            return
+        print(json.dumps(summary, ensure_ascii=False, indent=2) if opts.json
+              else format_crawl_summary(summary))
+
+    def _fail(self, problem: str, status: int) -> None:
+        print(f"Error: {problem}", file=sys.stderr)
+        self.exitcode = status

@@ -1,0 +1,68 @@
+"""scrapy-redis's scheduler, with what each worker took from the shared queue kept in hand.
+
+scrapy-redis removes a request from Redis as a worker pops it: a worker
+killed then loses it. Here the pop and a copy into the worker's in-hand hash
+are one atomic step; the copy goes once the request is done
+(:mod:`xhs_spider.distributed.acks`), or back to the queue when the worker is
+gone (:class:`~xhs_spider.distributed.worker.SharedCrawlWorker`).
+
+Our requests are ``dont_filter`` (the store decides what is paid twice, see
+:mod:`xhs_spider.api.client`), which scrapy-redis's dupefilter would let
+through: here a request is filtered the first time it is queued, so two
+workers reading feeds that show one note queue its detail once, and a worker
+seeding again after a dead seeder queues nothing twice. A request that comes
+back (a retry, a request kept for resume) carries the mark of its pop and is
+queued again as it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+
+from xhs_spider.distributed import scripts
+from xhs_spider.distributed.worker import HELD_META, worker_of
+from xhs_spider.stats import DISTRIBUTED_DUPLICATES
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+
+class SharedScheduler(RedisScheduler):
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        scheduler = cls.from_settings(crawler.settings)
+        scheduler.stats = crawler.stats
+        scheduler.crawler = crawler
+        return scheduler
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        self.worker = worker_of(self.crawler)
+        self.worker.scheduler = self
+        self._pop = self.server.register_script(scripts.POP_INTO_HAND)
+
+    def enqueue_request(self, request: Request) -> bool:
+        held = request.meta.pop(HELD_META, None)
+        if held is None and self.df.request_seen(request):
+            self.stats.inc_value(DISTRIBUTED_DUPLICATES)
+            return False
+        data = self.queue._encode_request(request)
+        with self.server.pipeline() as pipe:
+            pipe.execute_command("ZADD", self.queue.key, -request.priority, data)
+            if held is not None:
+                pipe.hdel(self.worker.keys.in_hand(self.worker.worker_id), held)
+            pipe.execute()
+        return True
+
+    def next_request(self) -> Request | None:
+        popped: Any = self._pop(keys=[self.queue.key, self.worker.keys.in_hand(self.worker.worker_id)])
+        if not popped:
+            return None
+        field, data = popped
+        request = self.queue._decode_request(data)
+        request.meta[HELD_META] = field.decode() if isinstance(field, bytes) else field
+        return request

@@ -1,0 +1,38 @@
+"""Lua scripts: each step that several workers race for is one atomic step in Redis."""
+
+from __future__ import annotations
+
+#: KEYS: queue, in-hand hash. Pops the best request and notes it in hand, at
+#: once: a kill between the two would lose the request.
+POP_INTO_HAND = """
+local found = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #found == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+local field = found[2] .. ':' .. redis.sha1hex(found[1])
+redis.call('HSET', KEYS[2], field, found[1])
+return {field, found[1]}
+"""
+
+#: KEYS: in-hand hash of a gone worker, queue. Puts what it had in hand back
+#: in the queue, with the score it had there; only one worker wins the race.
+RETURN_TO_QUEUE = """
+local held = redis.call('HGETALL', KEYS[1])
+for index = 1, #held, 2 do
+  local score = string.match(held[index], '^([^:]+):')
+  redis.call('ZADD', KEYS[2], tonumber(score), held[index + 1])
+end
+redis.call('DEL', KEYS[1])
+return #held / 2
+"""
+
+#: KEYS: seed marker, ARGV: this worker's id, the heartbeat key prefix.
+#: Whether this worker seeds: nobody did yet, or the seeder died seeding.
+TAKE_SEEDING = """
+local marker = redis.call('GET', KEYS[1])
+if marker then
+  local seeder = string.match(marker, '^seeding:(.+)$')
+  if not seeder or redis.call('EXISTS', ARGV[2] .. seeder) == 1 then return 0 end
+end
+redis.call('SET', KEYS[1], 'seeding:' .. ARGV[1])
+return 1
+"""

@@ -1,0 +1,65 @@
+"""Switches a crawl to the shared queue when ``REDIS_URL`` is set.
+
+The one place that turns distributed mode on: scrapy-redis's scheduler (our
+:class:`~xhs_spider.distributed.scheduler.SharedScheduler`) and dupefilter,
+a queue that outlives the workers (``SCHEDULER_PERSIST``), every key under
+the crawl's namespace, the worker extension and the spider middleware that
+reports what is done. scrapy-redis predates Scrapy 2.16; its deprecation
+warnings, which are about its code and not the user's, are kept out of the
+log by module, so ours still show.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.utils.misc import load_object
+
+from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL
+from xhs_spider.distributed.keys import CrawlKeys
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+#: Warnings attributed to scrapy-redis's own modules.
+SCRAPY_REDIS_MODULES = r"scrapy_redis(\..*)?$"
+
+COMPONENTS = (
+    ("EXTENSIONS", "xhs_spider.distributed.worker.SharedCrawlWorker", 500),
+    # Outermost but for Scrapy's own: sees the callback's output last.
+    ("SPIDER_MIDDLEWARES", "xhs_spider.distributed.acks.InHandRelease", 950),
+)
+
+
+def distributed(settings: BaseSettings) -> bool:
+    try:
+        return REDIS_URL.get(settings) is not None
+    except ValueError:
+        return False
+
+
+def apply_distributed(settings: BaseSettings) -> None:
+    if not distributed(settings):
+        return
+    quiet_scrapy_redis()
+    try:
+        crawl_keys = CrawlKeys(CRAWL_ID.get(settings) or "")
+    except ValueError:
+        return  # the crawl command refuses it with one line
+    settings.setdict({
+        "SCHEDULER": "xhs_spider.distributed.scheduler.SharedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_KEY": crawl_keys.requests,
+        "SCHEDULER_DUPEFILTER_KEY": crawl_keys.dupefilter,
+    }, priority="addon")
+    for setting, component, order in COMPONENTS:
+        settings.setdefault_in_component_priority_dict(setting, load_object(component), order)
+
+
+def quiet_scrapy_redis() -> None:
+    for category in (ScrapyDeprecationWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category, module=SCRAPY_REDIS_MODULES)

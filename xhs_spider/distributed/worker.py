@@ -1,0 +1,240 @@
+"""One worker of a shared crawl: its presence, what it has in hand, and when it closes.
+
+Each worker keeps a heartbeat key in the crawl's namespace (it expires when
+the worker dies) saying whether it is busy. Every second it also puts back
+in the queue what gone workers had in hand (killed, or stopped with requests
+in flight: scrapy-redis has no acknowledgement), so another worker asks for
+it. A worker closes once the shared queue has been empty, and every live
+worker idle, for ``XHS_IDLE_CLOSE`` seconds; it ends ``finished`` only if
+the crawl was seeded to the end, else ``xhs_crawl_not_seeded``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy_redis.connection import get_redis_from_settings
+from twisted.internet.threads import deferToThread
+
+from xhs_spider import stats as keys
+from xhs_spider.config.declarations import CRAWL_ID, IDLE_CLOSE, REDIS_URL
+from xhs_spider.distributed import scripts
+from xhs_spider.distributed.keys import CrawlKeys
+from xhs_spider.extensions.run_outcome import outcome_of
+from xhs_spider.run.finish import CRAWL_NOT_SEEDED, FINISHED, close_crawl
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+    from xhs_spider.distributed.scheduler import SharedScheduler
+
+logger = logging.getLogger(__name__)
+
+#: Request.meta key: the request's entry in its worker's in-hand hash.
+HELD_META = "xhs_in_hand"
+HEARTBEAT_INTERVAL = 1.0
+#: A worker silent this long is gone: what it had in hand goes back to the queue.
+HEARTBEAT_TTL_MS = 5000
+DONE = b"done"
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a worker saw of the shared crawl on one heartbeat."""
+
+    #: Requests of gone workers put back in the queue.
+    returned: int
+    #: Nothing queued, no live worker busy.
+    quiet: bool
+    #: Requests queued while this worker is idle.
+    waiting: bool
+    seeded: bool
+
+
+class SharedCrawlWorker:
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        if not REDIS_URL.get(settings):
+            raise NotConfigured("REDIS_URL is not set: one process, Scrapy's own scheduler")
+        self.crawler = crawler
+        self.keys = CrawlKeys(CRAWL_ID.get(settings) or "")
+        self.idle_close = IDLE_CLOSE.get(settings)
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.server = get_redis_from_settings(settings)
+        self._return = self.server.register_script(scripts.RETURN_TO_QUEUE)
+        self._take_seeding = self.server.register_script(scripts.TAKE_SEEDING)
+        self.quiet_since: float | None = None
+        self.seeded_to_the_end = False
+        self.seeding = False
+        self.seeding_now = False
+        #: Set by the SharedScheduler when it opens.
+        self.scheduler: SharedScheduler | None = None
+        self._ticking = False
+        self._closed_down = False
+        self._loop = create_looping_call(self._tick)
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._idle, signal=signals.spider_idle)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    # Seeding -----------------------------------------------------------------
+
+    async def seeds(self) -> bool:
+        """Whether this worker queues the crawl's start requests (the first
+        worker, or one that finds the seeder died seeding)."""
+        self.seeding = await maybe_deferred_to_future(deferToThread(self._takes_seeding))
+        self.seeding_now = self.seeding
+        self.crawler.stats.set_value(keys.DISTRIBUTED_SEEDED, int(self.seeding))
+        logger.info("%(what)s shared crawl %(crawl)s as worker %(worker)s.", {
+            "what": "Seeding" if self.seeding else "Joining",
+            "crawl": self.keys.crawl_id, "worker": self.worker_id,
+        })
+        return self.seeding
+
+    async def seeded(self) -> None:
+        """The start requests are all queued: the crawl can finish."""
+        await maybe_deferred_to_future(deferToThread(self.server.set, self.keys.seeded, DONE))
+        self.seeding_now = False
+
+    def _takes_seeding(self) -> bool:
+        self._beat("busy")
+        prefix = self.keys.worker("")
+        return bool(self._take_seeding(keys=[self.keys.seeded], args=[self.worker_id, prefix]))
+
+    # What the worker has in hand -------------------------------------------------
+
+    def release(self, request: Request) -> None:
+        """*request* is done: it no longer goes back to the queue if this worker dies."""
+        field = request.meta.pop(HELD_META, None)
+        if field is not None:
+            self.server.hdel(self.keys.in_hand(self.worker_id), field)
+
+    # Presence ------------------------------------------------------------------------
+
+    def _opened(self) -> None:
+        self.crawler.stats.set_value(keys.DISTRIBUTED_CRAWL_ID, self.keys.crawl_id)
+        self.crawler.stats.set_value(keys.DISTRIBUTED_WORKER, self.worker_id)
+        self._beat("busy")
+        self._loop.start(HEARTBEAT_INTERVAL, now=False)
+
+    def _tick(self) -> None:
+        if self._ticking or self.crawler.engine is None:
+            return
+        self._ticking = True
+        state = "busy" if self._busy() else "idle"
+        deferred = deferToThread(self._look_around, state)
+        deferred.addCallback(self._looked)
+        deferred.addErrback(lambda failure: logger.warning(
+            "Redis did not answer the heartbeat: %(error)s", {"error": failure.getErrorMessage()}))
+        deferred.addBoth(self._ticked)
+
+    def _busy(self) -> bool:
+        """Whether this worker has work in hand (the shared queue aside)."""
+        engine = self.crawler.engine
+        assert engine is not None
+        scraper_slot = engine.scraper.slot
+        return (self.seeding_now or bool(engine.downloader.active)
+                or (scraper_slot is not None and not scraper_slot.is_idle()))
+
+    def _ticked(self, _: object) -> None:
+        self._ticking = False
+
+    def _beat(self, state: str) -> None:
+        if self._closed_down:
+            return
+        self.server.set(self.keys.worker(self.worker_id), state, px=HEARTBEAT_TTL_MS)
+
+    def _look_around(self, state: str) -> Look:
+        """On a thread: beat, return what gone workers had in hand, and see
+        whether the whole crawl is quiet (nothing queued, nobody busy)."""
+        self._beat(state)
+        returned = 0
+        for key in self.server.scan_iter(match=self.keys.in_hand_pattern):
+            worker_id = key.decode().rsplit(":", 1)[-1]
+            if worker_id != self.worker_id and not self.server.exists(self.keys.worker(worker_id)):
+                returned += int(self._return(keys=[key, self.keys.requests]))
+        busy = [
+            key for key in self.server.scan_iter(match=self.keys.worker_pattern)
+            if self.server.get(key) != b"idle"
+        ]
+        queued = bool(self.server.zcard(self.keys.requests))
+        return Look(returned=returned, quiet=state == "idle" and not busy and not queued,
+                    waiting=state == "idle" and queued,
+                    seeded=self.server.get(self.keys.seeded) == DONE)
+
+    def _looked(self, look: Look) -> None:
+        if look.waiting:
+            self._wake_up()
+        if look.returned:
+            self.crawler.stats.inc_value(keys.DISTRIBUTED_RETURNED, look.returned)
+            logger.info("Put %(count)d requests that gone workers had in hand back in the queue.",
+                        {"count": look.returned})
+        self.seeded_to_the_end = look.seeded
+        if not look.quiet:
+            self.quiet_since = None
+        elif self.quiet_since is None:
+            self.quiet_since = time.monotonic()
+        engine = self.crawler.engine
+        if self._drained() and engine is not None and engine.spider_is_idle():
+            # Scrapy would ask spider_idle only at its next 5 s heartbeat.
+            self._judge_seeding()
+            close_crawl(self.crawler, FINISHED)
+
+    def _wake_up(self) -> None:
+        """An idle engine looks at its scheduler again only every 5 s: hand
+        it the next request through the public way in (``engine.crawl``),
+        which queues it again and wakes the engine up at once."""
+        scheduler, engine = self.scheduler, self.crawler.engine
+        request = None if scheduler is None or engine is None else scheduler.next_request()
+        if request is not None and engine is not None:
+            engine.crawl(request)
+
+    def _drained(self) -> bool:
+        """The whole crawl has been quiet for XHS_IDLE_CLOSE seconds."""
+        return self.quiet_since is not None and time.monotonic() - self.quiet_since >= self.idle_close
+
+    def _idle(self) -> None:
+        if not self._drained():
+            raise DontCloseSpider
+        self._judge_seeding()
+
+    def _judge_seeding(self) -> None:
+        if not self.seeded_to_the_end:
+            logger.error("The shared crawl %(crawl)s was never seeded to the end: its seeding "
+                         "worker stopped first.", {"crawl": self.keys.crawl_id})
+            outcome_of(self.crawler).fail(CRAWL_NOT_SEEDED)
+
+    def _closed(self) -> None:
+        if self._loop.running:
+            self._loop.stop()
+        self._closed_down = True
+        # What is still in hand goes back to the queue: the other workers see
+        # this worker gone at once, instead of after its heartbeat expires.
+        self.server.delete(self.keys.worker(self.worker_id))
+
+
+def worker_of(crawler: Crawler) -> SharedCrawlWorker:
+    worker = crawler.get_extension(SharedCrawlWorker)
+    if worker is None:
+        raise RuntimeError("Distributed mode needs the SharedCrawlWorker extension.")
+    return worker
+
+
+def shared_worker(crawler: Crawler) -> SharedCrawlWorker | None:
+    """The crawl's worker in distributed mode, else ``None``."""
+    return crawler.get_extension(SharedCrawlWorker)

@@ -1,0 +1,80 @@
+"""The figures of a whole crawl: the sum of its runs' summaries.
+
+The workers of a crawl shared through Redis (``XHS_CRAWL_ID``) each write
+their own ``runs`` record, naming the crawl; so do the runs of a JOBDIR
+crawl resumed after a pause. ``scrapy crawl-summary CRAWL_ID`` adds them up.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from xhs_spider.run.finish import FINISHED, failed
+
+#: Counts in a run summary that add up across runs, by (section, name).
+ADDED = (
+    (None, "feed_pages"), (None, "appearances"),
+    ("notes", "new"), ("notes", "refreshed"), ("notes", "skipped_fresh"),
+    ("notes", "unavailable"), ("notes", "stored"),
+    ("api", "requests"), ("api", "billed"), ("api", "retries"), ("api", "give_ups"),
+)
+#: A run with no end recorded was killed (or is still running).
+UNFINISHED = "none recorded (killed, or still running)"
+
+
+def crawl_summary(crawl_id: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The whole crawl's figures from its *runs* records (any order)."""
+    mine = [run for run in runs if run.get("crawl_id") == crawl_id]
+    totals: dict[str, Any] = {"notes": {}, "api": {}}
+    by_code: Counter[str] = Counter()
+    for section, name in ADDED:
+        values = [_figure(run, section, name) for run in mine]
+        (totals if section is None else totals[section])[name] = sum(values)
+    for run in mine:
+        by_code.update((run.get("summary") or {}).get("api", {}).get("by_code", {}))
+    totals["api"]["by_code"] = dict(sorted(by_code.items()))
+    reasons = [run.get("finish_reason") or UNFINISHED for run in mine]
+    by_end = sorted((str(run.get("finished_at") or ""), reason) for run, reason in zip(mine, reasons, strict=True))
+    return {
+        "crawl_id": crawl_id,
+        "runs": [
+            {"run_id": run["run_id"], "started_at": run.get("started_at"),
+             "finish_reason": reason}
+            for run, reason in zip(mine, reasons, strict=True)
+        ],
+        "outcome": _outcome([reason for _, reason in by_end]),
+        **totals,
+    }
+
+
+def _figure(run: dict[str, Any], section: str | None, name: str) -> int:
+    summary = run.get("summary") or {}
+    value = summary.get(name) if section is None else summary.get(section, {}).get(name)
+    return value if isinstance(value, int) else 0
+
+
+def _outcome(reasons: list[str]) -> str:
+    """The reason of the last run to end (*reasons* in the order the runs
+    ended): runs killed or stopped before it were resumed by it."""
+    ended = [reason for reason in reasons if reason != UNFINISHED]
+    if not ended:
+        return UNFINISHED
+    return FINISHED if not failed(ended[-1]) else ended[-1]
+
+
+def format_crawl_summary(summary: dict[str, Any]) -> str:
+    notes, api = summary["notes"], summary["api"]
+    codes = ", ".join(f"{code}×{count}" for code, count in api["by_code"].items()) or "none"
+    lines = [
+        f"Crawl summary {summary['crawl_id']}",
+        f"  outcome        {summary['outcome']} ({len(summary['runs'])} runs)",
+        f"  feed pages     {summary['feed_pages']}, appearances {summary['appearances']}",
+        f"  notes          {notes['new']} new, {notes['refreshed']} refreshed, "
+        f"{notes['skipped_fresh']} skipped as fresh, {notes['unavailable']} unavailable, "
+        f"{notes['stored']} note items",
+        f"  API calls      {api['requests']} sent, {api['billed']} billed; by code: {codes}",
+        f"  retries        {api['retries']}, give-ups {api['give_ups']}",
+    ]
+    lines += [f"  run            {run['run_id']}  {run['finish_reason']}" for run in summary["runs"]]
+    return "\n".join(lines)
