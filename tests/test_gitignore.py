@@ -36,7 +36,8 @@ def recipe_outputs() -> set[str]:
         for pattern in WRITTEN:
             for path in pattern.findall(text):
                 path = re.sub(r":[a-z]+$", "", path)  # -o FILE:FORMAT
-                if not path.startswith(("/", "-", "$")) and "…" not in path:
+                placeholder = path.isupper()  # -o FILE in a command's synopsis
+                if not path.startswith(("/", "-", "$")) and "…" not in path and not placeholder:
                     found.add(path.rstrip("/") + ("/x" if path.endswith("/") else ""))
     return found
 
