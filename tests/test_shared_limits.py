@@ -26,7 +26,7 @@ from tests.conftest import ADDON, TOKEN
 from tests.redis_server import RedisServer
 from xhs_spider.api.client import JustOneApi
 from xhs_spider.api.redis_link import REDIS_ERRORS, open_redis, token_key
-from xhs_spider.api.shared_budget import SharedBudget
+from xhs_spider.api.shared_budget import Reservation, SharedBudget
 from xhs_spider.api.shared_pace import SharedPace, pace_key
 from xhs_spider.middlewares.budget import BillingBudgetMiddleware
 from xhs_spider.middlewares.rate_limit import RateLimitMiddleware
@@ -107,10 +107,30 @@ async def test_a_dead_workers_reservations_are_dropped(redis_url: str, redis_ser
     dead, alive = (SharedBudget(open_redis(redis_url), "crawl-1", 2) for _ in range(2))
     assert (await dead.reserve()).granted and (await dead.reserve()).granted
     assert not (await alive.reserve()).granted
-    redis_server.client().delete(dead.alive_prefix + dead.worker)  # its sign of life expired
+    redis_server.client().zrem(dead.workers_key, dead.worker)  # its sign of life expired
     assert (await alive.reserve()).granted
     await dead.close()
     await alive.close()
+
+
+@deferred_f_from_coro_f
+async def test_the_budget_is_a_sessions_a_crawl_run_again_after_every_worker_stopped_has_it_all(
+    redis_url: str,
+) -> None:
+    first = SharedBudget(open_redis(redis_url), "crawl-2", 2)
+    assert await first.join() is True  # no other worker alive: a new session
+    for _ in range(2):
+        assert (await first.reserve()).granted
+        await first.settle(billed=True)
+    joining = SharedBudget(open_redis(redis_url), "crawl-2", 2)
+    assert await joining.join() is False  # a worker (re)started meanwhile shares the count
+    assert (await joining.reserve()) == Reservation(granted=False, billed=2)
+    await first.close()
+    await joining.close()
+    again = SharedBudget(open_redis(redis_url), "crawl-2", 2)
+    assert await again.join() is True  # every worker had stopped: the crawl run again
+    assert (await again.reserve()).granted
+    await again.close()
 
 
 @deferred_f_from_coro_f

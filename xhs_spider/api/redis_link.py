@@ -30,8 +30,6 @@ logger = logging.getLogger(__name__)
 REDIS_TIMEOUT = 2.0
 #: What a call to Redis raises when Redis is gone.
 REDIS_ERRORS = (RedisError, OSError)
-#: Namespace of every key that shared limits write.
-KEY_PREFIX = "xhs"
 
 
 def open_redis(url: str) -> Redis:

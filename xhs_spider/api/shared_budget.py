@@ -9,11 +9,16 @@ given back. A worker killed with reservations held does not keep them
 forever: each worker refreshes a key that says it is alive, and the
 reservations of a worker whose key has expired are dropped.
 
-Keys, namespaced by the crawl id (``XHS_CRAWL_ID``), whose ``{…}`` also puts
-them in one Redis Cluster slot: ``xhs:{<crawl>}:budget:billed`` (a count),
-``…:budget:held`` (a hash, worker → calls held), ``…:budget:alive:<worker>``.
-The billed count belongs to the crawl: it lasts across its workers' runs,
-and expires a month after its last change.
+The budget is a run's, as it is for a crawl alone: one *session* of the
+crawl, from the first worker that starts while no other is alive to the last
+one that stops. A worker killed and restarted meanwhile joins the session and
+its count; running the crawl again once every worker has stopped (after its
+budget was spent, say) starts a new session with the whole budget.
+
+Keys, under the crawl's namespace (``XHS_CRAWL_ID``):
+``xhs:<crawl>:budget:billed`` (a count), ``…:budget:held`` (a hash, worker →
+calls held) and ``…:budget:workers`` (a sorted set, worker → the instant its
+sign of life expires, on Redis's clock).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from xhs_spider.api.redis_link import KEY_PREFIX
+from xhs_spider.distributed.keys import CrawlKeys
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -34,16 +39,36 @@ HEARTBEAT_INTERVAL = 10.0
 #: Seconds the billed count outlives its last change.
 BILLED_TTL = 30 * 24 * 3600
 
-#: KEYS: billed, held. ARGV: budget, worker, alive prefix, alive TTL (ms).
+#: Redis's clock in milliseconds, in a script (the workers' clocks may differ).
+NOW_MS = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+"""
+
+#: KEYS: billed, held, workers. ARGV: worker, alive TTL (ms), 1 to start a
+#: session if no other worker is alive. Returns 1 if a new session started.
+JOIN = NOW_MS + """
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local started = 0
+if ARGV[3] == '1' and redis.call('ZCARD', KEYS[3]) == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  started = 1
+end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[1])
+return started
+"""
+
+#: KEYS: billed, held, workers. ARGV: budget, worker, alive TTL (ms).
 #: Returns {1 if reserved else 0, calls billed}.
-RESERVE = """
+RESERVE = NOW_MS + """
 local billed = tonumber(redis.call('GET', KEYS[1]) or '0')
 local budget = tonumber(ARGV[1])
 if billed >= budget then return {0, billed} end
 local held = 0
 local holders = redis.call('HGETALL', KEYS[2])
 for i = 1, #holders, 2 do
-  if holders[i] == ARGV[2] or redis.call('EXISTS', ARGV[3] .. holders[i]) == 1 then
+  local alive_until = tonumber(redis.call('ZSCORE', KEYS[3], holders[i]) or '0')
+  if holders[i] == ARGV[2] or alive_until > now then
     held = held + tonumber(holders[i + 1])
   else
     redis.call('HDEL', KEYS[2], holders[i])
@@ -51,7 +76,7 @@ for i = 1, #holders, 2 do
 end
 if billed + held >= budget then return {0, billed} end
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
-redis.call('SET', ARGV[3] .. ARGV[2], '1', 'PX', ARGV[4])
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[2])
 return {1, billed}
 """
 
@@ -77,7 +102,7 @@ class Reservation:
 
 
 def budget_prefix(crawl_id: str) -> str:
-    return f"{KEY_PREFIX}:{{{crawl_id}}}:budget"
+    return f"{CrawlKeys(crawl_id).namespace}:budget"
 
 
 class SharedBudget:
@@ -92,16 +117,16 @@ class SharedBudget:
         self.worker = uuid.uuid4().hex[:16]
         prefix = budget_prefix(crawl_id)
         self.billed_key, self.held_key = f"{prefix}:billed", f"{prefix}:held"
-        self.alive_prefix = f"{prefix}:alive:"
+        self.workers_key = f"{prefix}:workers"
         self._client = client
+        self._join = client.register_script(JOIN)
         self._reserve = client.register_script(RESERVE)
         self._settle = client.register_script(SETTLE)
 
     async def reserve(self) -> Reservation:
         """Hold one call of the budget, if billed plus held calls leave one."""
         granted, billed = await self._reserve(
-            keys=[self.billed_key, self.held_key],
-            args=[self.budget, self.worker, self.alive_prefix, ALIVE_TTL * 1000],
+            keys=[self.billed_key, self.held_key, self.workers_key], args=[self.budget, self.worker, ALIVE_TTL * 1000],
         )
         return Reservation(bool(granted), int(billed))
 
@@ -114,14 +139,24 @@ class SharedBudget:
     async def billed(self) -> int:
         return int(await self._client.get(self.billed_key) or 0)
 
+    async def join(self) -> bool:
+        """Join the crawl's session, or start one if no other worker is alive; True if started."""
+        return bool(await self._join(
+            keys=[self.billed_key, self.held_key, self.workers_key],
+            args=[self.worker, ALIVE_TTL * 1000, 1],
+        ))
+
     async def heartbeat(self) -> None:
         """This worker is alive: its reservations hold for ALIVE_TTL more seconds."""
-        await self._client.set(self.alive_prefix + self.worker, "1", px=ALIVE_TTL * 1000)
+        await self._join(
+            keys=[self.billed_key, self.held_key, self.workers_key],
+            args=[self.worker, ALIVE_TTL * 1000, 0],
+        )
 
     async def close(self) -> None:
         """Drop this worker's reservations (none are left after its last answer)."""
         try:
             await self._client.hdel(self.held_key, self.worker)
-            await self._client.delete(self.alive_prefix + self.worker)
+            await self._client.zrem(self.workers_key, self.worker)
         finally:
             await self._client.aclose()

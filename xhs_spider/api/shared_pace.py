@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xhs_spider.api.redis_link import KEY_PREFIX, token_key
+from xhs_spider.api.redis_link import token_key
+from xhs_spider.distributed.keys import PREFIX
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -32,7 +33,7 @@ return start - now
 
 
 def pace_key(token: str) -> str:
-    return f"{KEY_PREFIX}:pace:{token_key(token)}"
+    return f"{PREFIX}:pace:{token_key(token)}"
 
 
 class SharedPace:

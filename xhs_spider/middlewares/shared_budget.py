@@ -56,6 +56,7 @@ class SharedBillingBudgetMiddleware:
         self.redis_gone = False
         self.in_flight: set[Request] = set()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._joined: asyncio.Task[None] | None = None
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -68,6 +69,7 @@ class SharedBillingBudgetMiddleware:
             return None
         while not (self.spent or self.redis_gone or api_stopped(self.crawler)):
             try:
+                await self._session()
                 reservation = await self.shared.reserve()
             except REDIS_ERRORS as error:
                 self._redis_lost(error, "reserving a call of the budget")
@@ -111,12 +113,24 @@ class SharedBillingBudgetMiddleware:
             self.redis_gone = True
             redis_lost(self.crawler, error, doing)
 
+    async def _session(self) -> None:
+        """Joins the crawl's budget session (or starts one), once, before the first reservation."""
+        if self._joined is None:
+            self._joined = asyncio.ensure_future(self._join())
+        await self._joined
+
+    async def _join(self) -> None:
+        if await self.shared.join():
+            logger.info("A new budget session of the shared crawl: %(budget)d billed calls",
+                        {"budget": self.budget})
+
     def _opened(self) -> None:
         self._heartbeat = asyncio.ensure_future(self._keep_alive())
 
     async def _keep_alive(self) -> None:
         while not self.redis_gone:
             try:
+                await self._session()
                 await self.shared.heartbeat()
             except REDIS_ERRORS as error:
                 self._redis_lost(error, "keeping this worker's reservations")
