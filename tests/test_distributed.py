@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -19,13 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy import Request, Spider
+from scrapy import signals as scrapy_signals
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.test import get_crawler
 
-from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, run_scrapy, scrapy_command
+from tests.conftest import ADDON, FAST_SETTINGS, ROOT, TOKEN, run_scrapy, scrapy_command
 from tests.mongo_server import MongoServer
 from tests.redis_server import RedisServer, redis_server_path
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.setup import apply_distributed
+from xhs_spider.distributed.worker import HELD_META, SharedCrawlWorker
 from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.store import open_store
 
@@ -381,3 +387,37 @@ def test_scrapy_redis_warnings_are_kept_out_but_ours_are_not() -> None:
                                    module="xhs_spider.spiders.feed")
     assert settings["SCHEDULER"] == "xhs_spider.distributed.scheduler.SharedScheduler"
     assert settings["SCHEDULER_QUEUE_KEY"] == "xhs:warnings:requests"
+
+
+@deferred_f_from_coro_f
+async def test_a_worker_takes_done_requests_out_of_its_hand_off_the_reactor_thread(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    crawler = get_crawler(Spider, {**ADDON, "REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "release"})
+    worker = SharedCrawlWorker.from_crawler(crawler)
+    calls: list[tuple[str, int]] = []
+    execute = worker.server.execute_command
+
+    def recorded(*args: Any, **options: Any) -> Any:
+        calls.append((str(args[0]), threading.get_ident()))
+        return execute(*args, **options)
+
+    monkeypatch.setattr(worker.server, "execute_command", recorded)
+    client = redis_server.client()
+    in_hand, heartbeat = worker.keys.in_hand(worker.worker_id), worker.keys.worker(worker.worker_id)
+    client.hset(in_hand, mapping={f"-1:{n}": "request" for n in range(6)})
+    await crawler.signals.send_catch_log_async(scrapy_signals.spider_opened, spider=None)
+    assert client.get(heartbeat) == b"busy"
+    for n in range(5):
+        worker.release(Request("https://example.com", meta={HELD_META: f"-1:{n}"}))
+    # Closing at once: the removal under way ends, then the rest goes before the heartbeat.
+    await crawler.signals.send_catch_log_async(scrapy_signals.spider_closed, spider=None,
+                                               reason="finished")
+    # The first went alone, the four done while it was under way in one HDEL.
+    assert [name for name, _ in calls if name != "SET"] == ["HDEL", "HDEL", "DEL"]
+    assert client.hkeys(in_hand) == [b"-1:5"]  # not done: another worker puts it back
+    assert client.exists(heartbeat) == 0
+    reactor_thread = threading.get_ident()
+    assert calls and all(thread != reactor_thread for _, thread in calls)
+    client.delete(in_hand)
+    client.close()

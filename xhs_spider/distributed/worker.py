@@ -17,13 +17,14 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_redis.connection import get_redis_from_settings
+from twisted.internet.defer import DeferredLock
 from twisted.internet.threads import deferToThread
 
 from xhs_spider import stats as keys
@@ -36,6 +37,8 @@ from xhs_spider.run.finish import CRAWL_NOT_SEEDED, FINISHED, close_crawl
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
+    from twisted.python.failure import Failure
     from typing_extensions import Self
 
     from xhs_spider.distributed.scheduler import SharedScheduler
@@ -81,7 +84,11 @@ class SharedCrawlWorker:
         self.seeding_now = False
         #: Set by the SharedScheduler when it opens.
         self.scheduler: SharedScheduler | None = None
-        self._ticking = False
+        #: Fields of requests done and not yet removed from the in-hand hash.
+        self._done: set[str] = set()
+        self._removing = DeferredLock()
+        self._removal_failing = False
+        self._looking = DeferredLock()
         self._closed_down = False
         self._loop = create_looping_call(self._tick)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
@@ -122,26 +129,67 @@ class SharedCrawlWorker:
         """*request* is done: it no longer goes back to the queue if this worker dies."""
         field = request.meta.pop(HELD_META, None)
         if field is not None:
-            self.server.hdel(self.keys.in_hand(self.worker_id), field)
+            self._done.add(field)
+            self._remove_done_soon()
+
+    def _remove_done_soon(self, *, retrying: bool = False) -> None:
+        """Removes the done requests from the in-hand hash on a thread, one
+        removal at a time: those done meanwhile go together with the next."""
+        # Not on a timer: a request done but still in hand goes back to the
+        # queue if this worker is killed, and its detail is paid again (the
+        # claims refuse notes written to the store; this one is still only in
+        # the journal). The window stays one Redis round trip.
+        if not self._done or self._removing.locked or (self._removal_failing and not retrying):
+            return
+        self._removing.run(self._remove_done).addCallback(lambda _: self._remove_done_soon())
+
+    def _remove_done(self, *, leaving: bool = False) -> Deferred[None]:
+        fields, self._done = sorted(self._done), set()
+        removal = deferToThread(self._forget, fields, leaving)
+        removal.addCallbacks(self._removed, self._not_removed, errbackArgs=(fields,))
+        return removal
+
+    def _forget(self, fields: list[str], leaving: bool) -> None:
+        """On a thread: *fields* out of the hand; *leaving*, the heartbeat and connection too."""
+        if fields:
+            self.server.hdel(self.keys.in_hand(self.worker_id), *fields)
+        if leaving:
+            # What is still in hand goes back to the queue: the other workers
+            # see this worker gone at once, instead of after its heartbeat expires.
+            self.server.delete(self.keys.worker(self.worker_id))
+            self.server.close()
+
+    def _removed(self, _: None) -> None:
+        self._removal_failing = False
+
+    def _not_removed(self, failure: Failure, fields: list[str]) -> None:
+        self._done.update(fields)
+        self._removal_failing = True  # tried again on the next heartbeat, not on every release
+        logger.warning("Redis did not take %(count)d done requests out of this worker's hand: "
+                       "%(error)s", {"count": len(fields), "error": failure.getErrorMessage()})
 
     # Presence ------------------------------------------------------------------------
 
-    def _opened(self) -> None:
+    async def _opened(self) -> None:
         self.crawler.stats.set_value(keys.DISTRIBUTED_CRAWL_ID, self.keys.crawl_id)
         self.crawler.stats.set_value(keys.DISTRIBUTED_WORKER, self.worker_id)
-        self._beat("busy")
+        # Awaited by the engine before it takes a request: nothing is in hand
+        # before the heartbeat says this worker is alive.
+        await maybe_deferred_to_future(deferToThread(self._beat, "busy"))
         self._loop.start(HEARTBEAT_INTERVAL, now=False)
 
     def _tick(self) -> None:
-        if self._ticking or self.crawler.engine is None:
-            return
-        self._ticking = True
+        self._remove_done_soon(retrying=True)
+        if not self._looking.locked and self.crawler.engine is not None:
+            self._looking.run(self._look)
+
+    def _look(self) -> Deferred[Any]:
         state = "busy" if self._busy() else "idle"
         deferred = deferToThread(self._look_around, state)
         deferred.addCallback(self._looked)
         deferred.addErrback(lambda failure: logger.warning(
             "Redis did not answer the heartbeat: %(error)s", {"error": failure.getErrorMessage()}))
-        deferred.addBoth(self._ticked)
+        return deferred
 
     def _busy(self) -> bool:
         """Whether this worker has work in hand (the shared queue aside)."""
@@ -150,9 +198,6 @@ class SharedCrawlWorker:
         scraper_slot = engine.scraper.slot
         return (self.seeding_now or bool(engine.downloader.active)
                 or (scraper_slot is not None and not scraper_slot.is_idle()))
-
-    def _ticked(self, _: object) -> None:
-        self._ticking = False
 
     def _beat(self, state: str) -> None:
         if self._closed_down:
@@ -219,13 +264,14 @@ class SharedCrawlWorker:
                          "worker stopped first.", {"crawl": self.keys.crawl_id})
             outcome_of(self.crawler).fail(CRAWL_NOT_SEEDED)
 
-    def _closed(self) -> None:
+    async def _closed(self) -> None:
         if self._loop.running:
             self._loop.stop()
         self._closed_down = True
-        # What is still in hand goes back to the queue: the other workers see
-        # this worker gone at once, instead of after its heartbeat expires.
-        self.server.delete(self.keys.worker(self.worker_id))
+        # A heartbeat under way would set the key again after it is deleted;
+        # done requests left in hand would go back to the queue and be paid again.
+        await maybe_deferred_to_future(self._looking.run(lambda: None))
+        await maybe_deferred_to_future(self._removing.run(self._remove_done, leaving=True))
 
 
 def worker_of(crawler: Crawler) -> SharedCrawlWorker:
