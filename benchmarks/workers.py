@@ -3,11 +3,11 @@ workers against answers that take 500 ms, and 4 workers holding one shared
 ``JUSTONEAPI_MAX_RPS``.
 
 Every worker runs the same ``scrapy crawl feed`` command with the same
-``REDIS_URL`` and ``XHS_CRAWL_ID``, each into its own SQLite store. Until the
-shared scheduler (scrapy-redis) is wired in, each worker crawls every channel
-itself; the sandbox counts the calls of all of them, which is the crawl's
-throughput either way. The window measured is the time all workers ran
-together (from the last start to the first exit), its second half.
+``REDIS_URL`` and ``XHS_CRAWL_ID`` into one SQLite store (one machine): they
+share one crawl, its queue in Redis. N workers crawl N times as many feed pages
+as one, so every variant runs about as long. The window measured is the time
+all workers ran together (from the last start to the first exit), its second
+half, counted by the sandbox.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from tests.redis_server import RedisServer
 WORKER_COUNTS = (1, 2, 4)
 #: Near-linear: N workers make at least this share of N times one worker's calls.
 LINEAR_SHARE = 0.90
+#: Seconds a worker waits on an empty shared queue before closing: short, the crawl is done.
+IDLE_CLOSE = 3.0
 
 
 def run_workers(suite: Suite, redis: RedisServer, label: str, count: int, pages: int,
@@ -35,11 +37,12 @@ def run_workers(suite: Suite, redis: RedisServer, label: str, count: int, pages:
     flush = redis.client()
     flush.flushall()
     flush.close()
-    crawl = {"REDIS_URL": redis.url, "XHS_CRAWL_ID": f"bench-{time.time_ns()}", **timed(suite), **settings}
+    crawl = {"REDIS_URL": redis.url, "XHS_CRAWL_ID": f"bench-{time.time_ns()}",
+             "XHS_IDLE_CLOSE": f"{IDLE_CLOSE:g}", **timed(suite), **settings}
     with tempfile.TemporaryDirectory(prefix="xhs-bench-workers-") as work:
         processes, started = [], time.time()
         for number in range(count):
-            store = {"XHS_STORE_URI": f"sqlite:///{Path(work) / f'worker{number}.sqlite3'}",
+            store = {"XHS_STORE_URI": f"sqlite:///{Path(work) / 'shared.sqlite3'}",
                      "LOG_FILE": str(Path(work) / f"worker{number}.log")}
             command = project_command(suite.sandbox.url, suite.plan.oid, pages, {**crawl, **store})
             processes.append(subprocess.Popen(command, cwd=ROOT, env=crawl_environment(), stdin=subprocess.DEVNULL,
@@ -84,7 +87,7 @@ def workers_case(suite: Suite) -> list[CaseResult]:
         def run(label: str) -> CrawlRun:
             suite.configure(latency=latency, rate_limit=cap if capped else None)
             settings = {"JUSTONEAPI_MAX_RPS": f"{cap:g}"} if capped else {}
-            return run_workers(suite, redis, label, count, pages, settings)
+            return run_workers(suite, redis, label, count, pages * count, settings)
         return run
 
     with tempfile.TemporaryDirectory(prefix="xhs-bench-redis-") as work, RedisServer(work) as redis:
