@@ -18,7 +18,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[report]'
 
 install-test: $(BIN)/python $(SCRAPYD_VENV)/installed
 	$(BIN)/pip install --quiet -e '.[test]'

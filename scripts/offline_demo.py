@@ -2,8 +2,12 @@
 
 Starts the sandbox of the Just One API on 127.0.0.1, runs the feed crawl of
 one channel against it into the embedded store (``data/xhs.sqlite3``), and
-writes ``data/notes.json`` and ``data/appearances.json``. Extra arguments go
-to ``scrapy crawl feed``.
+writes ``data/notes.json`` and ``data/appearances.json`` (what this run
+fetched). Then it exports the whole dataset the store holds,
+``data/dataset-notes.csv`` (``scrapy export``), and the report
+``data/report.html`` (``scrapy report``): a re-run within the TTL fetches
+nothing new, but the dataset and the report still show everything. Extra
+arguments go to ``scrapy crawl feed``.
 """
 
 from __future__ import annotations
@@ -53,16 +57,32 @@ def main(extra: list[str]) -> int:
         env["JUSTONEAPI_TOKEN"] = SANDBOX_TOKEN
         returncode = subprocess.call(command, cwd=ROOT, env=env)
     if returncode == 0:
+        returncode = show_the_dataset(env)
+    if returncode == 0:
         notes = json.loads((DATA / "notes.json").read_text("utf-8"))
         stats = json.loads(STATS.read_text("utf-8"))
         fresh = stats.get("xhs/notes/skipped_fresh", 0)
-        print(f"\n{len(notes)} notes in {DATA / 'notes.json'}, stored in {DATA / 'xhs.sqlite3'}")
+        print(f"\n{len(notes)} notes fetched by this run in {DATA / 'notes.json'}, "
+              f"stored in {DATA / 'xhs.sqlite3'}")
+        print(f"The whole dataset: {DATA / 'dataset-notes.csv'}; the report: {DATA / 'report.html'}")
         if fresh:
             print(
                 f"{fresh} notes were skipped: the store fetched them within "
                 "XHS_DETAIL_TTL. make demo ARGS='-a refresh=true' fetches them again."
             )
     return returncode
+
+
+def show_the_dataset(env: dict[str, str]) -> int:
+    """The store's whole dataset and its report, whatever this run fetched."""
+    env = {**env, "XHS_STORE_URI": f"sqlite:///{DATA / 'xhs.sqlite3'}"}
+    for command in (["export", "notes", "-o", str(DATA / "dataset-notes.csv")],
+                    ["report", "-o", str(DATA / "report.html")]):
+        returncode = subprocess.call([sys.executable, "-m", "scrapy", *command, "--nolog"],
+                                     cwd=ROOT, env=env)
+        if returncode:
+            return returncode
+    return 0
 
 
 if __name__ == "__main__":
