@@ -21,7 +21,8 @@ from pathlib import Path
 from xhs_spider.sandbox.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+#: Where the demo writes; the tests point it elsewhere.
+DATA = Path(os.environ.get("XHS_DEMO_DATA") or ROOT / "data")
 SANDBOX_TOKEN = "sandbox-token"
 STATS = DATA / "demo-stats.json"
 FEEDS = {
