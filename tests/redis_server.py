@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import redis
 
-HOST = "127.0.0.1"
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
-START_ATTEMPTS = 5
+from tests.child_server import HOST, ChildServer
 
 
 def redis_server_path() -> str | None:
@@ -26,44 +19,25 @@ def redis_server_path() -> str | None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-class RedisServer:
+class RedisServer(ChildServer):
     """``redis-server`` on loopback, its dump in ``data_dir``.
 
     Redis cannot listen on port 0 and report the port, so a free port is
-    picked first; a start that loses the race to another process retries on
-    another port. :meth:`restart` reuses the port and the data (an RDB dump
-    written at shutdown).
+    picked first. :meth:`restart` reuses the port and the data: the SIGTERM of
+    :meth:`stop` makes it write its RDB dump.
     """
+
+    name = "redis-server"
 
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
-        self.log_path = self.data_dir / "redis.log"
-        self.port = 0
-        self._process: subprocess.Popen[bytes] | None = None
+        super().__init__(self.data_dir / "redis.log")
 
-    def start(self) -> None:
-        if self._process is not None:
-            raise RuntimeError("redis-server already running")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        fixed_port = bool(self.port)
-        for _ in range(1 if fixed_port else START_ATTEMPTS):
-            if not fixed_port:
-                self.port = _free_port()
-            if self._start_on_port():
-                return
-        raise RuntimeError("redis-server did not start; log:\n%s" % self.read_log()[-4000:])
-
-    def _start_on_port(self) -> bool:
+    def _launch(self) -> subprocess.Popen[bytes]:
         executable = redis_server_path()
         if executable is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        self._process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 executable, "--bind", HOST, "--port", str(self.port),
                 "--dir", str(self.data_dir), "--dbfilename", "dump.rdb",
@@ -72,18 +46,8 @@ class RedisServer:
             ],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._process = None
-                return False
-            if self._answers_ping():
-                return True
-            time.sleep(0.05)
-        self.stop()
-        raise TimeoutError("redis-server not ready within %.0f s" % START_TIMEOUT)
 
-    def _answers_ping(self) -> bool:
+    def _ready(self) -> bool:
         client = redis.Redis(host=HOST, port=self.port, socket_connect_timeout=0.2)
         try:
             return bool(client.ping())
@@ -91,22 +55,6 @@ class RedisServer:
             return False
         finally:
             client.close()
-
-    def stop(self) -> None:
-        """Stops the server; SIGTERM makes it write its dump, kept for :meth:`restart`."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
     @property
     def url(self) -> str:
@@ -124,24 +72,6 @@ class RedisServer:
             return {key: _value(client, key) for key in client.scan_iter()}
         finally:
             client.close()
-
-    def read_log(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _value(client: redis.Redis, key: bytes) -> object:

@@ -26,6 +26,19 @@ STOP_TIMEOUT = 10.0
 CONTROL_TIMEOUT = 10.0
 
 
+def terminate(process: subprocess.Popen[bytes], name: str) -> None:
+    """Ends a child *process*: SIGTERM, so that it closes cleanly; a kill if it hangs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        logger.warning("%s did not stop on SIGTERM; killing it", name)
+        process.kill()
+        process.wait()
+
+
 class SandboxProcess:
     """``python -m xhs_spider.sandbox`` as a child process.
 
@@ -91,14 +104,7 @@ class SandboxProcess:
         process = self._process
         if process is None:
             return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                logger.warning("sandbox did not stop on SIGTERM; killing it")
-                process.kill()
-                process.wait()
+        terminate(process, "sandbox")
         if process.stdout is not None:
             process.stdout.close()
         self.returncode = process.returncode
