@@ -9,14 +9,13 @@ them from the store (``XHS_STORE_URI``) and prints their sum, or JSON with
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.commands.common import fail, store_settings
 from xhs_spider.run.crawl_summary import crawl_summary, format_crawl_summary
-from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE
+from xhs_spider.run.finish import EXIT_FAILED
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
 
@@ -40,24 +39,19 @@ class CrawlSummaryCommand(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
-            self._fail("give one crawl id: scrapy crawl-summary CRAWL_ID", EXIT_USAGE)
+            fail(self, "give one crawl id: scrapy crawl-summary CRAWL_ID")
             return
         assert self.settings is not None
-        settings = self.settings.copy()
-        XhsSpiderAddon().update_settings(settings)
+        settings = store_settings(self.settings)
         try:
             with store_from_settings(settings) as store:
                 runs = store.find_runs()
         except (ValueError, StoreUnavailable) as exc:
-            self._fail(str(exc)[:200], EXIT_FAILED)
+            fail(self, str(exc)[:200], EXIT_FAILED)
             return
         summary = crawl_summary(args[0], runs)
         if not summary["runs"]:
-            self._fail(f"no run of crawl {args[0]!r} in the store", EXIT_FAILED)
+            fail(self, f"no run of crawl {args[0]!r} in the store", EXIT_FAILED)
             return
         print(json.dumps(summary, ensure_ascii=False, indent=2) if opts.json
               else format_crawl_summary(summary))
-
-    def _fail(self, problem: str, status: int) -> None:
-        print(f"Error: {problem}", file=sys.stderr)
-        self.exitcode = status

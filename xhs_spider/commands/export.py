@@ -11,20 +11,18 @@ temporary name and renamed when complete.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.commands.common import fail, store_settings
 from xhs_spider.dataset.columns import collection_columns
 from xhs_spider.dataset.parquet_writer import MISSING, parquet_available
 from xhs_spider.dataset.query import COLLECTIONS, NOTE_STATUSES, Query, parse_since
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore
 from xhs_spider.dataset.writers import file_format, write_records
-from xhs_spider.run.finish import EXIT_USAGE
 
 if TYPE_CHECKING:
     import argparse
@@ -58,15 +56,15 @@ class Command(ScrapyCommand):
         try:
             query, path = self._parse(args, opts)
         except ValueError as exc:
-            self._fail(str(exc))
+            fail(self, str(exc))
             return
         if file_format(path) == "parquet" and not parquet_available():
-            self._fail(MISSING)
+            fail(self, MISSING)
             return
         try:
             count, where = export(store_settings(self.settings), query, path)
         except (ValueError, NoStore) as exc:
-            self._fail(str(exc))
+            fail(self, str(exc))
             return
         print("Exported %d %s from %s to %s" % (count, query.collection, where, path))
 
@@ -79,10 +77,6 @@ class Command(ScrapyCommand):
         file_format(path)
         query = query_from_options(args[0], opts, statuses=opts.status)
         return query, path
-
-    def _fail(self, problem: str) -> None:
-        print("Error: %s" % problem, file=sys.stderr)
-        self.exitcode = EXIT_USAGE
 
 
 def add_filter_options(parser: argparse.ArgumentParser, *, default_since: str | None) -> None:
@@ -105,13 +99,6 @@ def query_from_options(
         channels=None if not opts.channel else frozenset(opts.channel),
         statuses=None if not statuses else frozenset(statuses),
     )
-
-
-def store_settings(settings: BaseSettings) -> BaseSettings:
-    """The settings with the project's defaults and environment, as a crawl sees them."""
-    settings = settings.copy()
-    XhsSpiderAddon().update_settings(settings)
-    return settings
 
 
 def export(settings: BaseSettings, query: Query, path: Path) -> tuple[int, str]:

@@ -6,14 +6,13 @@ directory. Loading is idempotent: a note already stored is not stored twice.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
 from xhs_spider.store import spill
-from xhs_spider.addon import XhsSpiderAddon
+from xhs_spider.commands.common import fail, store_settings
 from xhs_spider.run.finish import EXIT_FAILED
 from xhs_spider.store.base import NoteStore, StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
@@ -34,12 +33,11 @@ class ReplaySpillCommand(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        settings = self.settings.copy()
-        XhsSpiderAddon().update_settings(settings)
+        settings = store_settings(self.settings)
         try:
             store = store_from_settings(settings)
         except ValueError as exc:
-            self._fail(str(exc))
+            fail(self, str(exc), EXIT_FAILED)
             return
         paths = [Path(arg) for arg in args] or spill.pending_files(
             spill.spill_directory(settings, store)
@@ -50,7 +48,7 @@ class ReplaySpillCommand(ScrapyCommand):
         try:
             store.open()
         except StoreUnavailable as exc:
-            self._fail(f"the store {store.display_uri} is unreachable: {str(exc)[:160]}")
+            fail(self, f"the store {store.display_uri} is unreachable: {str(exc)[:160]}", EXIT_FAILED)
             return
         try:
             for path in paths:
@@ -58,14 +56,10 @@ class ReplaySpillCommand(ScrapyCommand):
         finally:
             store.close()
 
-    def _fail(self, problem: str) -> None:
-        print(f"Error: {problem}", file=sys.stderr)
-        self.exitcode = EXIT_FAILED
-
     def _replay(self, path: Path, store: NoteStore) -> None:
         try:
             count = spill.replay(path, store)
         except (OSError, ValueError, StoreUnavailable) as exc:
-            self._fail(f"{path}: {exc}")
+            fail(self, f"{path}: {exc}", EXIT_FAILED)
             return
         print(f"{path}: {count} operations loaded into {store.display_uri}")

@@ -9,18 +9,17 @@ charts are inline SVG, the style is inline, there is no script.
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.commands.export import add_filter_options, query_from_options, store_settings
+from xhs_spider.commands.common import fail, store_settings
+from xhs_spider.commands.export import add_filter_options, query_from_options
 from xhs_spider.dataset.query import iso_utc
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore
-from xhs_spider.run.finish import EXIT_USAGE
 
 if TYPE_CHECKING:
     import argparse
@@ -55,16 +54,16 @@ class Command(ScrapyCommand):
             path = self._output(args, opts)
             query = query_from_options("appearances", opts)
         except ValueError as exc:
-            self._fail(str(exc))
+            fail(self, str(exc))
             return
         if not matplotlib_available():
-            self._fail(MISSING)
+            fail(self, MISSING)
             return
         assert query.since is not None
         try:
             store = write_report(store_settings(self.settings), query.since, query.channels, path)
         except (ValueError, NoStore) as exc:
-            self._fail(str(exc))
+            fail(self, str(exc))
             return
         print("Report of %s since %s written to %s" % (store, query.since, path))
 
@@ -75,10 +74,6 @@ class Command(ScrapyCommand):
         if not opts.output or Path(opts.output).suffix.lower() not in (".html", ".htm"):
             raise ValueError("name the HTML file to write with -o FILE.html")
         return Path(opts.output)
-
-    def _fail(self, problem: str) -> None:
-        print("Error: %s" % problem, file=sys.stderr)
-        self.exitcode = EXIT_USAGE
 
 
 def matplotlib_available() -> bool:

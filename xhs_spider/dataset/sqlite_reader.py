@@ -16,6 +16,7 @@ CHUNK_SIZE = 1000
 #: Seconds to wait while a crawl holds the write lock.
 BUSY_TIMEOUT = 30.0
 _NOTE_CHANNELS = "EXISTS (SELECT 1 FROM json_each(notes.channels) WHERE value IN (%s))"
+_METRIC_CHANNELS = "note_id IN (SELECT note_id FROM notes WHERE %s)" % _NOTE_CHANNELS
 
 
 class NoStore(Exception):
@@ -52,13 +53,13 @@ class SqliteDataset:
                               "note_id")
             return (sql.note_state(row).to_record() for row in rows)
         if query.collection == "appearances":
-            rows = self._rows("SELECT record FROM feed_appearances", self._appearance_filters(query),
+            rows = self._rows("SELECT record FROM feed_appearances", _filters(query, "channel IN (%s)"),
                               "run_id, channel, page, position")
             return (json.loads(row[0]) for row in rows)
         if query.collection == "metrics":
             columns = sql.METRIC_COLUMNS
             rows = self._rows("SELECT %s FROM note_metrics" % ", ".join(columns),
-                              self._metric_filters(query), "note_id, fetched_at")
+                              _filters(query, _METRIC_CHANNELS), "note_id, fetched_at")
             return (dict(zip(columns, row, strict=True)) for row in rows)
         return iter(self._runs(query))
 
@@ -72,27 +73,9 @@ class SqliteDataset:
 
     @staticmethod
     def _note_filters(query: Query) -> list[tuple[str, list]]:
-        filters = _since(query)
-        if query.channels is not None:
-            filters.append((_NOTE_CHANNELS % _marks(query.channels), sorted(query.channels)))
+        filters = _filters(query, _NOTE_CHANNELS)
         if query.statuses is not None:
             filters.append(("status IN (%s)" % _marks(query.statuses), sorted(query.statuses)))
-        return filters
-
-    @staticmethod
-    def _appearance_filters(query: Query) -> list[tuple[str, list]]:
-        filters = _since(query)
-        if query.channels is not None:
-            filters.append(("channel IN (%s)" % _marks(query.channels), sorted(query.channels)))
-        return filters
-
-    @staticmethod
-    def _metric_filters(query: Query) -> list[tuple[str, list]]:
-        filters = _since(query)
-        if query.channels is not None:
-            in_channels = "note_id IN (SELECT note_id FROM notes WHERE %s)" % (
-                _NOTE_CHANNELS % _marks(query.channels))
-            filters.append((in_channels, sorted(query.channels)))
         return filters
 
     def _runs(self, query: Query) -> list[dict]:
@@ -114,8 +97,12 @@ def run_matches(record: dict, query: Query) -> bool:
     return bool(query.channels.intersection(crawled))
 
 
-def _since(query: Query) -> list[tuple[str, list]]:
-    return [] if query.since is None else [("%s >= ?" % query.time_field, [query.since])]
+def _filters(query: Query, in_channels: str) -> list[tuple[str, list]]:
+    """*query*'s window, and *in_channels* (its %s, the channels' marks) when it names channels."""
+    filters = [] if query.since is None else [("%s >= ?" % query.time_field, [query.since])]
+    if query.channels is not None:
+        filters.append((in_channels % _marks(query.channels), sorted(query.channels)))
+    return filters
 
 
 def _marks(values: frozenset[str]) -> str:
