@@ -38,3 +38,14 @@ def test_a_store_password_is_masked():
     assert get("XHS_STORE_URI", env={"XHS_STORE_URI": "sqlite:///tmp/x.sqlite3"}) == (
         "sqlite:///tmp/x.sqlite3"
     )
+
+
+def test_every_url_setting_has_its_password_masked():
+    redis = get("REDIS_URL", env={"REDIS_URL": "redis://worker:r3dis-pw@cache:6379/0"})
+    assert redis == "redis://worker:***@cache:6379/0"
+    assert get("REDIS_URL", env={"REDIS_URL": "redis://:only-pw@cache:6379/0"}) == "redis://:***@cache:6379/0"
+    assert get("REDIS_URL", env={"REDIS_URL": "redis://cache:6379/0?password=q-pw"}) == (
+        "redis://cache:6379/0?password=***")
+    base = get("JUSTONEAPI_BASE_URL", "-s", "JUSTONEAPI_BASE_URL=https://me:b4se-pw@api.example:8443")
+    assert base == "https://me:***@api.example:8443"
+    assert get("REDIS_URL") == "None"
