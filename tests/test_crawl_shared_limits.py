@@ -1,8 +1,10 @@
 """Worker processes sharing one Redis keep one rate cap and one budget.
 
 Each worker is a ``scrapy crawl feed`` subprocess against the sandbox, all
-with the same ``REDIS_URL`` and ``XHS_CRAWL_ID``, each on its own channel;
-the sandbox counts, per second, what all of them sent.
+running the same command (one channel) with the same ``REDIS_URL`` and
+``XHS_CRAWL_ID``: workers of one shared crawl share its scheduler, and a
+joiner's differing arguments would be ignored (and are to be refused). The
+sandbox counts, per calendar second, what all of them sent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from xhs_spider.sandbox.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 CAP = 10
+#: The one channel every worker's command names.
+CHANNEL = CHANNELS[3]
 CONCURRENT_REQUESTS = 8  # the project's default
 WORKER_TIMEOUT = 60
 
@@ -42,14 +46,14 @@ class Worker:
         return json.loads(self.stats_path.read_text("utf-8")) if self.stats_path.exists() else {}
 
 
-def start_worker(tmp_path: Path, api: SandboxProcess, channel: str, settings: dict[str, str]) -> Worker:
-    run_dir = tmp_path / channel
+def start_worker(tmp_path: Path, api: SandboxProcess, run_name: str, settings: dict[str, str]) -> Worker:
+    run_dir = tmp_path / run_name
     run_dir.mkdir()
     log, stats = run_dir / "crawl.log", run_dir / "stats.json"
     merged = {**FAST_SETTINGS, "LOG_LEVEL": "INFO", "JUSTONEAPI_BASE_URL": api.url,
               "XHS_STATS_FILE": str(stats), "XHS_STORE_URI": f"sqlite:///{tmp_path / 'xhs.sqlite3'}",
               **settings}
-    args = ["crawl", "feed", "-a", f"oid={channel}", "-a", "pages=8", "--logfile", str(log)]
+    args = ["crawl", "feed", "-a", f"oid={CHANNEL}", "-a", "pages=8", "--logfile", str(log)]
     for name, value in merged.items():
         args += ["-s", f"{name}={value}"]
     environment = {"PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "error::DeprecationWarning",
@@ -59,9 +63,13 @@ def start_worker(tmp_path: Path, api: SandboxProcess, channel: str, settings: di
     return Worker(process, log, stats)
 
 
-def whole_seconds(by_second: dict[str, dict[str, int]]) -> dict[int, int]:
-    """Calls per second, without the first and last (partial) seconds."""
-    calls = {int(second): counts.get("calls", 0) for second, counts in by_second.items()}
+def calls_per_second(by_second: dict[str, dict[str, int]]) -> dict[int, int]:
+    """Calls per calendar second, every second the sandbox saw."""
+    return {int(second): counts.get("calls", 0) for second, counts in by_second.items()}
+
+
+def whole_seconds(calls: dict[int, int]) -> dict[int, int]:
+    """*calls* without the first and last seconds, which the crawl filled only in part."""
     return {second: count for second, count in calls.items() if min(calls) < second < max(calls)}
 
 
@@ -86,7 +94,7 @@ def test_three_workers_hold_one_cap_and_one_budget(tmp_path: Path, api: SandboxP
     api.configure(latency=0.3)
     shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "shared-limits", "AUTOTHROTTLE_START_DELAY": "0.5",
               "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": str(budget)}
-    workers = [start_worker(tmp_path, api, channel, shared) for channel in CHANNELS[3:6]]
+    workers = [start_worker(tmp_path, api, f"worker-{index}", shared) for index in range(3)]
     wait_for_calls(api, budget // 2)
     stored = repr(redis_server.all_keys_and_values())  # while the grid's key lives
     codes = [worker.wait() for worker in workers]
@@ -96,11 +104,19 @@ def test_three_workers_hold_one_cap_and_one_budget(tmp_path: Path, api: SandboxP
     seen = api.stats()
     assert budget - 3 <= seen["billed"] <= budget  # never over, across the three
     assert set(seen["detail_billed_by_note"].values()) == {1}
-    per_second = whole_seconds(seen["by_second"])
+    every_second = calls_per_second(seen["by_second"])
+    per_second = whole_seconds(every_second)
     assert len(per_second) >= 3
     # Three workers, each allowed CAP alone: together, one grid of 1/CAP s.
-    assert max(per_second.values()) <= CAP + 1, per_second
-    assert sum(per_second.values()) / len(per_second) >= 0.8 * CAP, per_second
+    # The sandbox counts arrivals by calendar second: a call sent a few ms
+    # after its place on the grid can land in the same second as the call one
+    # grid second later, hence CAP + 1 in one second, never more.
+    assert max(every_second.values()) <= CAP + 1, every_second
+    # Over the measured seconds that late call is one in all (it left the
+    # second before): the mean is CAP at most, to within that one call.
+    calls, seconds = sum(per_second.values()), len(per_second)
+    assert calls - 1 <= CAP * seconds, per_second
+    assert calls / seconds >= 0.8 * CAP, per_second
     stored += repr(redis_server.all_keys_and_values())
     assert TOKEN not in stored and "xhs:pace:" in stored and "budget:billed" in stored
 
@@ -109,7 +125,7 @@ def test_redis_gone_mid_crawl_ends_every_worker_loudly(tmp_path: Path, api: Sand
                                                       redis_server: RedisServer) -> None:
     shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "redis-gone",
               "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": "1000"}
-    workers = [start_worker(tmp_path, api, channel, shared) for channel in CHANNELS[3:5]]
+    workers = [start_worker(tmp_path, api, f"worker-{index}", shared) for index in range(2)]
     wait_for_calls(api, 2 * CAP)
     redis_server.stop()
     sent_before = api.stats()["calls"]
