@@ -16,10 +16,14 @@ import pyarrow.parquet as pq
 import pytest
 from pymongo import MongoClient
 
+from tests.child_server import free_port
 from tests.conftest import run_scrapy
+from tests.items import example_note
 from tests.mongo_server import MongoServer
 from xhs_spider.dataset.columns import collection_columns
 from xhs_spider.dataset.query import iso_utc
+from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store.sqlite import SqliteNoteStore
 
 FOOD, TRAVEL = "homefeed_food_v3", "homefeed_travel_v3"
 COLLECTIONS = ("notes", "appearances", "metrics", "runs")
@@ -217,3 +221,60 @@ def test_no_such_store_gets_one_line_and_exit_2(tmp_path):
     code, output = export(f"sqlite:///{path}", "notes", "-o", str(tmp_path / "notes.csv"))
     assert code == 2 and output.strip() == f"Error: no store at sqlite://{path} (nothing crawled there yet?)"
     assert not path.exists() and not (tmp_path / "notes.csv").exists()
+
+
+def damaged_store(path: Path, notes: int = 60) -> None:
+    """An SQLite store that opens, but whose notes' pages are garbage: reading
+    them fails once the stream has started ("database disk image is malformed")."""
+    batch = WriteBatch(run_id="damaged")
+    for number in range(notes):
+        note = dict(example_note())
+        note["note_id"] = "67f32a94000000001d02e%03x" % number
+        batch.notes.append(note)
+    with SqliteNoteStore(str(path)) as store:
+        store.write(batch)
+    with sqlite3.connect(path) as database:
+        page_size = database.execute("PRAGMA page_size").fetchone()[0]
+        pages = [row[0] for row in database.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'notes' AND pagetype != 'internal'")]
+    assert len(pages) > 1
+    with path.open("r+b") as file:
+        for page in pages:
+            file.seek((page - 1) * page_size)
+            file.write(b"\xa5" * page_size)
+
+
+def unreachable_mongodb_uri() -> str:
+    """A MongoDB URI with a password, on a loopback port nothing listens on."""
+    return f"mongodb://reader:s3cret-pw@127.0.0.1:{free_port()}/xhs"
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_store_failing_mid_stream_gets_one_line_exit_1_and_no_file(tmp_path, kind):
+    damaged_store(tmp_path / "xhs.sqlite3")
+    out = tmp_path / f"notes.{kind}"
+    done = run_scrapy(["export", "notes", "-o", str(out)],
+                      env={"XHS_STORE_URI": f"sqlite:///{tmp_path / 'xhs.sqlite3'}"})
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"Error: cannot read sqlite://{tmp_path / 'xhs.sqlite3'}: "), lines
+    assert "malformed" in lines[0]
+    assert list(tmp_path.glob("notes.*")) == []  # neither the file nor its .part
+
+
+def test_an_unreachable_mongodb_is_exit_1_with_its_password_masked(tmp_path):
+    done = run_scrapy(["export", "notes", "-o", str(tmp_path / "notes.csv")],
+                      env={"XHS_STORE_URI": unreachable_mongodb_uri()})
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("Error: cannot read mongodb://reader:***@127.0.0.1:")
+    assert "s3cret-pw" not in done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_malformed_mongodb_uri_is_bad_input(tmp_path):
+    done = run_scrapy(["export", "notes", "-o", str(tmp_path / "notes.csv")],
+                      env={"XHS_STORE_URI": "mongodb://reader:s3cret-pw@db:99999/xhs"})
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "malformed" in lines[0], done.stderr
+    assert "s3cret-pw" not in done.stderr

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import ROOT, run_scrapy
 from tests.mongo_server import MongoServer
+from tests.test_commands_export import damaged_store, unreachable_mongodb_uri
 
 FOOD, TRAVEL = "homefeed_food_v3", "homefeed_travel_v3"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -224,3 +225,15 @@ def test_without_the_optional_libraries_one_line_says_what_to_install(tmp_path):
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1, done.stderr
         assert f"pip install 'xhs-spider[{extra}]'" in lines[0]
+
+
+def test_a_store_that_fails_while_read_gets_one_line_exit_1_and_no_file(tmp_path):
+    damaged_store(tmp_path / "xhs.sqlite3")
+    for uri, problem in ((f"sqlite:///{tmp_path / 'xhs.sqlite3'}", "malformed"),
+                         (unreachable_mongodb_uri(), "127.0.0.1:")):
+        done = run_scrapy(["report", "-o", str(tmp_path / "out" / "r.html")], env={"XHS_STORE_URI": uri})
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 1 and len(lines) == 1, done.stderr
+        assert lines[0].startswith("Error: cannot read ") and problem in lines[0], lines
+        assert "s3cret-pw" not in done.stdout + done.stderr
+        assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

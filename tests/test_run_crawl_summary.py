@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.conftest import run_scrapy
+from tests.test_commands_export import unreachable_mongodb_uri
 from xhs_spider.run.crawl_summary import UNFINISHED, crawl_summary, format_crawl_summary
+from xhs_spider.store.batch import WriteBatch
+from xhs_spider.store.sqlite import SqliteNoteStore
 
 
 def run(run_id: str, crawl_id: str, reason: str | None, finished_at: str | None,
@@ -41,3 +49,36 @@ def test_a_crawl_whose_last_run_failed_did_not_finish() -> None:
             run("b", "c", "justoneapi_daily_quota_exceeded", "2026-11-30T10:02", 3)]
     assert crawl_summary("c", runs)["outcome"] == "justoneapi_daily_quota_exceeded"
     assert crawl_summary("c", [run("k", "c", None, None, 0)])["outcome"] == UNFINISHED
+
+
+@pytest.fixture
+def store_uri(tmp_path: Path) -> str:
+    """A store holding three crawls: one finished, one failed, one killed."""
+    runs = [run("a", "done", "justoneapi_budget_exhausted", "2026-11-30T10:01", 3),
+            run("b", "done", "finished", "2026-11-30T10:02", 3),
+            run("c", "failed", "finished", "2026-11-30T10:01", 3),
+            run("d", "failed", "justoneapi_budget_exhausted", "2026-11-30T10:02", 3),
+            run("k", "killed", None, None, 0)]
+    with SqliteNoteStore(str(tmp_path / "xhs.sqlite3")) as store:
+        store.write(WriteBatch(run_id="setup", runs=runs))
+    return f"sqlite:///{tmp_path / 'xhs.sqlite3'}"
+
+
+@pytest.mark.parametrize(("crawl_id", "outcome", "status"), [
+    ("done", "finished", 0),
+    ("failed", "justoneapi_budget_exhausted", 1),
+    ("killed", UNFINISHED, 1),
+])
+def test_the_exit_status_says_whether_the_crawl_finished(store_uri, crawl_id, outcome, status):
+    done = run_scrapy(["crawl-summary", crawl_id, "--json"], env={"XHS_STORE_URI": store_uri})
+    assert done.returncode == status, done.stderr
+    assert json.loads(done.stdout)["outcome"] == outcome  # the summary is printed either way
+
+
+def test_an_unreachable_store_is_exit_1_and_a_malformed_uri_exit_2():
+    for uri, status, problem in ((unreachable_mongodb_uri(), 1, "127.0.0.1:"),
+                                 ("mongodb://reader:s3cret-pw@db:99999/xhs", 2, "malformed")):
+        done = run_scrapy(["crawl-summary", "any"], env={"XHS_STORE_URI": uri})
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == status and len(lines) == 1 and problem in lines[0], done.stderr
+        assert "s3cret-pw" not in done.stdout + done.stderr and "reader:***@" in lines[0]

@@ -3,7 +3,13 @@
 A crawl shared by several workers (``XHS_CRAWL_ID``, docs/distributed.md) has
 one ``runs`` record per worker, and a resumed crawl one per run: this reads
 them from the store (``XHS_STORE_URI``) and prints their sum, or JSON with
-``--json``. Exit status 1 if the crawl has no run in the store.
+``--json``. The outcome is the finish reason of the last run to end.
+
+Exit status: 0 when the crawl finished; 1 when its outcome is a failure (a
+finish reason such as justoneapi_budget_exhausted or shutdown, or none
+recorded: killed, or still running), when it has no run in the store, or
+when the store cannot be read; 2 for bad input (no crawl id, a malformed
+XHS_STORE_URI).
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from xhs_spider.commands.common import fail, store_settings
+from xhs_spider.dataset.readers import STORE_ERRORS
 from xhs_spider.run.crawl_summary import crawl_summary, format_crawl_summary
-from xhs_spider.run.finish import EXIT_FAILED
+from xhs_spider.run.finish import EXIT_FAILED, FINISHED
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
 
@@ -33,6 +40,9 @@ class CrawlSummaryCommand(ScrapyCommand):
     def short_desc(self) -> str:
         return "Sum up every run of one crawl (the workers of a shared crawl) from the store"
 
+    def long_desc(self) -> str:
+        return (__doc__ or "").strip().replace("``", "")  # plain text, not reST
+
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -42,12 +52,20 @@ class CrawlSummaryCommand(ScrapyCommand):
             fail(self, "give one crawl id: scrapy crawl-summary CRAWL_ID")
             return
         assert self.settings is not None
-        settings = store_settings(self.settings)
         try:
-            with store_from_settings(settings) as store:
+            store = store_from_settings(store_settings(self.settings))
+        except ValueError as exc:  # a malformed XHS_STORE_URI
+            fail(self, str(exc)[:200])
+            return
+        try:
+            with store:
                 runs = store.find_runs()
-        except (ValueError, StoreUnavailable) as exc:
+        except StoreUnavailable as exc:
             fail(self, str(exc)[:200], EXIT_FAILED)
+            return
+        except STORE_ERRORS as exc:
+            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+            fail(self, f"cannot read {store.display_uri}: {first_line[:160]}", EXIT_FAILED)
             return
         summary = crawl_summary(args[0], runs)
         if not summary["runs"]:
@@ -55,3 +73,5 @@ class CrawlSummaryCommand(ScrapyCommand):
             return
         print(json.dumps(summary, ensure_ascii=False, indent=2) if opts.json
               else format_crawl_summary(summary))
+        if summary["outcome"] != FINISHED:
+            self.exitcode = EXIT_FAILED

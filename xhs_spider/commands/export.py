@@ -21,8 +21,9 @@ from xhs_spider.dataset.columns import collection_columns
 from xhs_spider.dataset.parquet_writer import MISSING, parquet_available
 from xhs_spider.dataset.query import COLLECTIONS, NOTE_STATUSES, Query, parse_since
 from xhs_spider.dataset.readers import dataset_from_settings, opened
-from xhs_spider.dataset.sqlite_reader import NoStore
+from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
 from xhs_spider.dataset.writers import file_format, write_records
+from xhs_spider.run.finish import EXIT_FAILED
 
 if TYPE_CHECKING:
     import argparse
@@ -65,6 +66,9 @@ class Command(ScrapyCommand):
             count, where = export(store_settings(self.settings), query, path)
         except (ValueError, NoStore) as exc:
             fail(self, str(exc))
+            return
+        except StoreUnreadable as exc:  # not bad input: the same command may work later
+            fail(self, str(exc), EXIT_FAILED)
             return
         print("Exported %d %s from %s to %s" % (count, query.collection, where, path))
 

@@ -19,7 +19,8 @@ from xhs_spider.commands.common import fail, store_settings
 from xhs_spider.commands.export import add_filter_options, query_from_options
 from xhs_spider.dataset.query import iso_utc
 from xhs_spider.dataset.readers import dataset_from_settings, opened
-from xhs_spider.dataset.sqlite_reader import NoStore
+from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
+from xhs_spider.run.finish import EXIT_FAILED
 
 if TYPE_CHECKING:
     import argparse
@@ -64,6 +65,9 @@ class Command(ScrapyCommand):
             store = write_report(store_settings(self.settings), query.since, query.channels, path)
         except (ValueError, NoStore) as exc:
             fail(self, str(exc))
+            return
+        except StoreUnreadable as exc:  # not bad input: the same command may work later
+            fail(self, str(exc), EXIT_FAILED)
             return
         print("Report of %s since %s written to %s" % (store, query.since, path))
 

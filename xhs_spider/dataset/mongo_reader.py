@@ -10,7 +10,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from xhs_spider.dataset.query import COLLECTIONS, Query
-from xhs_spider.dataset.sqlite_reader import CHUNK_SIZE, NoStore, run_matches
+from xhs_spider.dataset.sqlite_reader import CHUNK_SIZE, NoStore, StoreUnreadable, run_matches
 from xhs_spider.store.base import APPEARANCE_KEY, run_sort_key
 
 SERVER_SELECTION_TIMEOUT_MS = 3000
@@ -31,7 +31,7 @@ class MongoDataset:
             names = client[self.database_name].list_collection_names()
         except PyMongoError as exc:
             client.close()
-            raise NoStore("cannot read %s: %s" % (self.display_uri, str(exc)[:160])) from exc
+            raise StoreUnreadable("cannot read %s: %s" % (self.display_uri, str(exc)[:160])) from exc
         if "notes" not in names:
             client.close()
             raise NoStore("no store at %s (nothing crawled there yet?)" % self.display_uri)

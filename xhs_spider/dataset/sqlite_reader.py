@@ -23,6 +23,11 @@ class NoStore(Exception):
     """The store named holds no dataset (no such file, no such database)."""
 
 
+class StoreUnreadable(Exception):
+    """The store is there but could not be read (unreachable, locked, damaged
+    while read): not bad input, the message names the store by its masked URI."""
+
+
 class SqliteDataset:
     def __init__(self, path: Path, display_uri: str) -> None:
         self.path, self.display_uri = path, display_uri
@@ -34,7 +39,9 @@ class SqliteDataset:
         try:
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # locked, unreadable
+            raise StoreUnreadable("cannot read %s: %s" % (self.display_uri, exc)) from exc
+        except sqlite3.DatabaseError as exc:  # not an SQLite file at all
             raise NoStore("cannot read %s: %s" % (self.display_uri, exc)) from exc
         if "notes" not in tables:
             connection.close()
