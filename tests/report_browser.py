@@ -2,7 +2,9 @@
 
     python -m tests.report_browser FILE.html SCREENSHOT.png
 
-Prints one JSON object: every ``figure.chart`` with the size of its SVG, the
+Prints one JSON object: every ``figure.chart`` with the size of its SVG and
+what it draws (each line with its number of points, each bar with its
+height, found by the ids :mod:`xhs_spider.report.charts` gives them), the
 console messages and page errors. Run as a subprocess: Playwright's sync API
 refuses to run inside the asyncio loop of the test session. The browser is
 the system's Chromium (Debian's package); Playwright downloads none.
@@ -25,8 +27,11 @@ FLAGS = [
 CHART_SIZES = """() => [...document.querySelectorAll('figure.chart')].map(figure => {
   const svg = figure.querySelector('svg');
   const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+  const key = figure.id.replace(/^chart-/, '');
+  const drawn = kind => svg ? [...svg.querySelectorAll(`g[id^="${key}-${kind}-"]`)] : [];
   return {id: figure.id, width: box.width, height: box.height,
-          shapes: svg ? svg.querySelectorAll('path, use, rect, line').length : 0};
+          lines: drawn('line').map(g => ({id: g.id, points: g.querySelectorAll('use').length})),
+          bars: drawn('bar').map(g => ({id: g.id, height: g.getBoundingClientRect().height}))};
 })"""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -51,6 +52,9 @@ SELECT channel, note_id, likes, growth FROM ranked WHERE rank <= 5 ORDER BY chan
 PER_DAY_SQL = """
 SELECT substr(crawled_at, 1, 10) AS day, channel, COUNT(*) FROM feed_appearances
 WHERE crawled_at >= ? GROUP BY day, channel ORDER BY day, channel
+"""
+SNAPSHOTS_SQL = """
+SELECT note_id, COUNT(*) FROM note_metrics WHERE fetched_at >= ? AND likes IS NOT NULL GROUP BY note_id
 """
 RUNS_SQL = """
 SELECT json_extract(record, '$.run_id'), json_extract(record, '$.finish_reason'),
@@ -180,10 +184,67 @@ def test_report_renders_in_headless_chromium(three_runs, tmp_path):
         "chart-billed-per-run", "chart-notes-per-call",
     }
     for chart in charts.values():
-        assert chart["width"] > 100 and chart["height"] > 50 and chart["shapes"] > 10, chart
+        assert chart["width"] > 100 and chart["height"] > 50, chart
+    assert_charts_draw_the_store(charts, three_runs)
     assert seen["errors"] == [] and [m for m in seen["console"] if m.startswith("error")] == []
     assert seen["requests"] == [path.resolve().as_uri()]  # nothing but the file itself
     assert screenshot.stat().st_size > 10_000
+
+
+def assert_charts_draw_the_store(charts: dict[str, dict], store: Path) -> None:
+    """Each chart draws what the store holds: a line per top note with
+    snapshots, a point per snapshot, a bar per day and channel, per run."""
+    since = "2000-01-01T00:00:00.000Z"  # the store is younger than the report's 30 days
+    with sqlite3.connect(store) as database:
+        top = database.execute(TOP_SQL, (since,)).fetchall()
+        snapshots = dict(database.execute(SNAPSHOTS_SQL, (since,)).fetchall())
+        per_day = database.execute(PER_DAY_SQL, (since,)).fetchall()
+        runs = database.execute(RUNS_SQL, (since,)).fetchall()
+    for channel in (FOOD, TRAVEL):
+        expected = [snapshots[note_id] for ch, note_id, _ in top if ch == channel and note_id in snapshots]
+        lines = charts[f"chart-likes-{channel}"]["lines"]
+        assert [line["points"] for line in lines] == expected and len(expected) >= 2, lines
+    days, channels = {day for day, _, _ in per_day}, {channel for _, channel, _ in per_day}
+    bars = charts["chart-recommendations"]["bars"]
+    assert len(bars) == len(days) * len(channels) and len(channels) == 2, bars
+    assert sum(bar["height"] > 0 for bar in bars) == len(per_day)
+    for chart_id, values in (("chart-billed-per-run", [run[2] for run in runs]),
+                             ("chart-notes-per-call", [run[3] for run in runs])):
+        heights = [bar["height"] for bar in charts[chart_id]["bars"]]
+        assert len(heights) == len(runs) == 3, charts[chart_id]
+        assert [height > 0 for height in heights] == [bool(value) for value in values], heights
+
+
+def test_chinese_is_drawn_with_the_cjk_font():
+    from matplotlib.font_manager import get_font
+
+    from xhs_spider.report import charts
+
+    if not charts.CJK_FONT.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs {charts.CJK_FONT}: .ci/run installs fonts-wqy-microhei")
+        pytest.skip(f"no {charts.CJK_FONT} here: the charts draw boxes for Chinese")
+    assert charts.font_families()[0] == charts.CJK_FAMILY
+    title, label = "点赞随时间变化", "上海落户普通人指南"
+    svg = charts.line_chart(title, {label: [("2026-11-30T10:05:22.950Z", 1)]}, "likes")
+    font = get_font(str(charts.CJK_FONT))
+    # Text is drawn as paths: one definition per glyph, named font-glyph index.
+    for char in title + label:
+        glyph = font.get_char_index(ord(char))
+        assert glyph != 0 and f'id="{font.postscript_name}-{glyph:x}"' in svg, char
+
+
+def test_likes_over_one_second_get_clock_times_on_the_time_axis():
+    from xhs_spider.report import charts
+
+    points = [("2026-11-30T10:05:22.950Z", 10), ("2026-11-30T10:05:23.100Z", 12)]
+    svg = charts.line_chart("likes", {"a": points, "b": [("2026-11-30T10:05:23.150Z", 5)]}, "likes")
+    # Text drawn as paths comes with its string in a comment.
+    texts = re.findall(r"<!-- (.*?) -->", svg)
+    clock = [text for text in texts if re.fullmatch(r"\d\d:\d\d(:\d\d)?", text)]
+    assert len(clock) >= 3 and {"10:05:15", "10:05:30"} <= set(clock), texts
+    assert "2026-11-30" in texts  # the date, once, under the axis
+    assert not [text for text in texts if re.fullmatch(r"\d\d\.\d+", text)], texts  # no "23.05" seconds
 
 
 def test_report_reads_a_mongodb_store(crawl, tmp_path):

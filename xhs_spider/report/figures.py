@@ -33,7 +33,8 @@ class ChannelFigures:
     channel: str
     top: list[RankedNote]
     rising: list[RankedNote]
-    #: Likes over time (fetched_at, likes) of the channel's top notes.
+    #: Likes over time (fetched_at, likes) of the channel's top notes that
+    #: have snapshots in the window (a note without any has no line to draw).
     series: dict[str, list[tuple[str, int]]]
 
 
@@ -79,7 +80,7 @@ def compute(dataset: Dataset, since: str, channels: frozenset[str] | None = None
         top = _top(recommended[channel], notes)
         figures.channels.append(ChannelFigures(
             channel, top, _rising(recommended[channel], notes, snapshots),
-            {note.note_id: snapshots.get(note.note_id, []) for note in top},
+            {note.note_id: snapshots[note.note_id] for note in top if note.note_id in snapshots},
         ))
     return figures
 

@@ -57,7 +57,7 @@ def _channels(channels: list[ChannelFigures]) -> list[str]:
             _chart("likes-%s" % channel, charts.line_chart(
                 "Likes over time: top notes of %s" % figures.channel,
                 {_label(figures, note_id): points for note_id, points in figures.series.items()},
-                "likes")),
+                "likes", chart_id="likes-%s" % channel)),
         ]
     return parts
 
@@ -69,7 +69,8 @@ def _recommendations(figures: Figures) -> list[str]:
     return [
         "<h2>Recommendations per channel per day</h2>",
         _chart("recommendations", charts.bar_chart(
-            "Feed appearances per day", days, figures.per_day, "appearances")),
+            "Feed appearances per day", days, figures.per_day, "appearances",
+            chart_id="recommendations")),
         _table("recommendations-per-day", ["day", *map(escape, figures.per_day)], rows),
     ]
 
@@ -87,8 +88,10 @@ def _runs(figures: Figures) -> list[str]:
     return [
         "<h2>Runs</h2>",
         # Runs in the order they started.
-        _chart("billed-per-run", charts.bar_chart("Billed calls per run", labels, billed, "billed calls")),
-        _chart("notes-per-call", charts.bar_chart("Notes per billed call", labels, yields, "notes / call")),
+        _chart("billed-per-run", charts.bar_chart(
+            "Billed calls per run", labels, billed, "billed calls", chart_id="billed-per-run")),
+        _chart("notes-per-call", charts.bar_chart(
+            "Notes per billed call", labels, yields, "notes / call", chart_id="notes-per-call")),
         _table("runs", ["run", "started", "finish reason", "billed calls", "notes stored",
                         "notes per billed call", "give-ups"], rows),
         "<h3>Finish reasons</h3>",
