@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds to connect to Redis or wait for an answer.
 REDIS_TIMEOUT = 2.0
+#: Tries after the first, with a back-off of 0.05 s doubling up to 0.5 s.
+REDIS_RETRIES = 2
 #: What a call to Redis raises when Redis is gone.
 REDIS_ERRORS = (RedisError, OSError)
 
@@ -36,7 +38,7 @@ def open_redis(url: str) -> Redis:
     """A client of *url*; it connects on its first command."""
     return Redis.from_url(
         url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=REDIS_RETRIES),
         health_check_interval=30,
     )
 

@@ -13,6 +13,9 @@ workers reading feeds that show one note queue its detail once, and a worker
 seeding again after a dead seeder queues nothing twice. A request that comes
 back (a retry, a request kept for resume) carries the mark of its pop and is
 queued again as it is.
+
+Redis gone ends the crawl ``xhs_redis_unreachable`` (once, one line) and the
+scheduler answers "nothing" instead of raising on every engine tick.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
+from xhs_spider.api.redis_link import REDIS_ERRORS
 from xhs_spider.distributed import scripts
 from xhs_spider.distributed.worker import HELD_META, worker_of
 from xhs_spider.stats import DISTRIBUTED_DUPLICATES
@@ -46,6 +50,15 @@ class SharedScheduler(RedisScheduler):
         self._pop = self.server.register_script(scripts.POP_INTO_HAND)
 
     def enqueue_request(self, request: Request) -> bool:
+        if self.worker.redis_gone:
+            return False  # a request in hand stays in Redis: another worker puts it back
+        try:
+            return self._enqueue(request)
+        except REDIS_ERRORS as exc:
+            self.worker.lost(exc, "queueing a request")
+            return False
+
+    def _enqueue(self, request: Request) -> bool:
         held = request.meta.pop(HELD_META, None)
         if held is None and self.df.request_seen(request):
             self.stats.inc_value(DISTRIBUTED_DUPLICATES)
@@ -59,10 +72,25 @@ class SharedScheduler(RedisScheduler):
         return True
 
     def next_request(self) -> Request | None:
-        popped: Any = self._pop(keys=[self.queue.key, self.worker.keys.in_hand(self.worker.worker_id)])
+        if self.worker.redis_gone:
+            return None
+        try:
+            popped: Any = self._pop(keys=[self.queue.key, self.worker.keys.in_hand(self.worker.worker_id)])
+        except REDIS_ERRORS as exc:
+            self.worker.lost(exc, "taking a request from the shared queue")
+            return None
         if not popped:
             return None
         field, data = popped
         request = self.queue._decode_request(data)
         request.meta[HELD_META] = field.decode() if isinstance(field, bytes) else field
         return request
+
+    def has_pending_requests(self) -> bool:
+        if self.worker.redis_gone:
+            return False
+        try:
+            return len(self) > 0
+        except REDIS_ERRORS as exc:
+            self.worker.lost(exc, "counting the shared queue")
+            return False

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.misc import load_object
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
+from xhs_spider.api.redis_link import REDIS_RETRIES, REDIS_TIMEOUT
 from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL
 from xhs_spider.distributed.keys import CrawlKeys
 
@@ -28,8 +31,10 @@ SCRAPY_REDIS_MODULES = r"scrapy_redis(\..*)?$"
 
 COMPONENTS = (
     ("EXTENSIONS", "xhs_spider.distributed.worker.SharedCrawlWorker", 500),
-    # Outermost but for Scrapy's own: sees the callback's output last.
-    ("SPIDER_MIDDLEWARES", "xhs_spider.distributed.acks.InHandRelease", 950),
+    # process_spider_output runs from the highest order to the lowest: the
+    # lowest, below Scrapy's own (25 and up), sees the callback's final output,
+    # after any middleware that drops or adds to it.
+    ("SPIDER_MIDDLEWARES", "xhs_spider.distributed.acks.InHandRelease", 10),
 )
 
 
@@ -55,9 +60,20 @@ def apply_distributed(settings: BaseSettings) -> None:
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": crawl_keys.requests,
         "SCHEDULER_DUPEFILTER_KEY": crawl_keys.dupefilter,
+        "REDIS_PARAMS": redis_params(),
     }, priority="addon")
     for setting, component, order in COMPONENTS:
         settings.setdefault_in_component_priority_dict(setting, load_object(component), order)
+
+
+def redis_params() -> dict[str, object]:
+    """scrapy-redis's connection (the scheduler's calls block the reactor
+    thread) with the shared limits' short timeouts, not its 30 s ones."""
+    return {
+        "socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT,
+        "retry_on_timeout": False,
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=REDIS_RETRIES),
+    }
 
 
 def quiet_scrapy_redis() -> None:

@@ -6,7 +6,10 @@ in the queue what gone workers had in hand (killed, or stopped with requests
 in flight: scrapy-redis has no acknowledgement), so another worker asks for
 it. A worker closes once the shared queue has been empty, and every live
 worker idle, for ``XHS_IDLE_CLOSE`` seconds; it ends ``finished`` only if
-the crawl was seeded to the end, else ``xhs_crawl_not_seeded``.
+the crawl was seeded to the end, else ``xhs_crawl_not_seeded``. A worker
+that cannot reach Redis for ``REDIS_LOST_AFTER`` seconds (its heartbeat, or
+its scheduler at once) ends ``xhs_redis_unreachable``: it can neither take
+work nor tell the others it is alive.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -28,9 +30,11 @@ from twisted.internet.defer import DeferredLock
 from twisted.internet.threads import deferToThread
 
 from xhs_spider import stats as keys
+from xhs_spider.api.redis_link import redis_lost
 from xhs_spider.config.declarations import CRAWL_ID, IDLE_CLOSE, REDIS_URL
 from xhs_spider.distributed import scripts
 from xhs_spider.distributed.keys import CrawlKeys
+from xhs_spider.distributed.survey import DONE, Look, look_around
 from xhs_spider.extensions.run_outcome import outcome_of
 from xhs_spider.run.finish import CRAWL_NOT_SEEDED, FINISHED, close_crawl
 
@@ -49,21 +53,12 @@ logger = logging.getLogger(__name__)
 HELD_META = "xhs_in_hand"
 HEARTBEAT_INTERVAL = 1.0
 #: A worker silent this long is gone: what it had in hand goes back to the queue.
-HEARTBEAT_TTL_MS = 5000
-DONE = b"done"
-
-
-@dataclass(frozen=True)
-class Look:
-    """What a worker saw of the shared crawl on one heartbeat."""
-
-    #: Requests of gone workers put back in the queue.
-    returned: int
-    #: Nothing queued, no live worker busy.
-    quiet: bool
-    #: Requests queued while this worker is idle.
-    waiting: bool
-    seeded: bool
+#: Comfortably longer than the worst stall of one Redis call (three tries of
+#: a 2 s connect and a 2 s answer, see ``REDIS_PARAMS`` in :mod:`.setup`):
+#: a live worker waiting on Redis is not taken for gone, its requests paid twice.
+HEARTBEAT_TTL_MS = 30_000
+#: Seconds of failing heartbeats after which the worker ends ``xhs_redis_unreachable``.
+REDIS_LOST_AFTER = 3.0
 
 
 class SharedCrawlWorker:
@@ -89,6 +84,9 @@ class SharedCrawlWorker:
         self._removing = DeferredLock()
         self._removal_failing = False
         self._looking = DeferredLock()
+        self._heartbeat_failing_since: float | None = None
+        #: Redis is gone: the crawl is closing with ``xhs_redis_unreachable``.
+        self.redis_gone = False
         self._closed_down = False
         self._loop = create_looping_call(self._tick)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
@@ -164,6 +162,8 @@ class SharedCrawlWorker:
 
     def _not_removed(self, failure: Failure, fields: list[str]) -> None:
         self._done.update(fields)
+        if self._removal_failing:
+            return  # once per outage: tried again on every heartbeat
         self._removal_failing = True  # tried again on the next heartbeat, not on every release
         logger.warning("Redis did not take %(count)d done requests out of this worker's hand: "
                        "%(error)s", {"count": len(fields), "error": failure.getErrorMessage()})
@@ -186,10 +186,23 @@ class SharedCrawlWorker:
     def _look(self) -> Deferred[Any]:
         state = "busy" if self._busy() else "idle"
         deferred = deferToThread(self._look_around, state)
-        deferred.addCallback(self._looked)
-        deferred.addErrback(lambda failure: logger.warning(
-            "Redis did not answer the heartbeat: %(error)s", {"error": failure.getErrorMessage()}))
+        deferred.addCallbacks(self._looked, self._heartbeat_failed)
         return deferred
+
+    def _heartbeat_failed(self, failure: Failure) -> None:
+        now = time.monotonic()
+        if self._heartbeat_failing_since is None:
+            self._heartbeat_failing_since = now
+            logger.warning("Redis did not answer the heartbeat: %(error)s",
+                           {"error": failure.getErrorMessage()})
+        elif now - self._heartbeat_failing_since >= REDIS_LOST_AFTER:
+            self.lost(failure.value, "keeping this worker's heartbeat")
+
+    def lost(self, error: BaseException, doing: str) -> None:
+        """Redis is gone: end the crawl ``xhs_redis_unreachable``, once."""
+        if not self.redis_gone:
+            self.redis_gone = True
+            redis_lost(self.crawler, error, doing)
 
     def _busy(self) -> bool:
         """Whether this worker has work in hand (the shared queue aside)."""
@@ -205,24 +218,12 @@ class SharedCrawlWorker:
         self.server.set(self.keys.worker(self.worker_id), state, px=HEARTBEAT_TTL_MS)
 
     def _look_around(self, state: str) -> Look:
-        """On a thread: beat, return what gone workers had in hand, and see
-        whether the whole crawl is quiet (nothing queued, nobody busy)."""
+        """On a thread: beat, then see the crawl (:func:`.survey.look_around`)."""
         self._beat(state)
-        returned = 0
-        for key in self.server.scan_iter(match=self.keys.in_hand_pattern):
-            worker_id = key.decode().rsplit(":", 1)[-1]
-            if worker_id != self.worker_id and not self.server.exists(self.keys.worker(worker_id)):
-                returned += int(self._return(keys=[key, self.keys.requests]))
-        busy = [
-            key for key in self.server.scan_iter(match=self.keys.worker_pattern)
-            if self.server.get(key) != b"idle"
-        ]
-        queued = bool(self.server.zcard(self.keys.requests))
-        return Look(returned=returned, quiet=state == "idle" and not busy and not queued,
-                    waiting=state == "idle" and queued,
-                    seeded=self.server.get(self.keys.seeded) == DONE)
+        return look_around(self.server, self.keys, self.worker_id, self._return, state)
 
     def _looked(self, look: Look) -> None:
+        self._heartbeat_failing_since = None
         if look.waiting:
             self._wake_up()
         if look.returned:
@@ -254,6 +255,8 @@ class SharedCrawlWorker:
         return self.quiet_since is not None and time.monotonic() - self.quiet_since >= self.idle_close
 
     def _idle(self) -> None:
+        if self.redis_gone:
+            return  # closing xhs_redis_unreachable: nothing to wait for
         if not self._drained():
             raise DontCloseSpider
         self._judge_seeding()
