@@ -63,7 +63,7 @@ def problem_before_crawl(settings: BaseSettings, spider_name: str,
         return problem
     if not TOKEN.get(settings):
         return MISSING_TOKEN_MESSAGE
-    return store_problem(settings) or paths_problem(settings) or distributed_problem(settings)
+    return store_problem(settings) or paths_problem(settings) or distributed_problem(settings, spider_name, spargs)
 
 
 def unknown_spider(name: str, names: list[str]) -> str:

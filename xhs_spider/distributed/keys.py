@@ -31,6 +31,11 @@ class CrawlKeys:
         return f"{self.namespace}:seeded"
 
     @property
+    def command(self) -> str:
+        """The spider and a hash of each argument of the crawl's first worker."""
+        return f"{self.namespace}:command"
+
+    @property
     def hosts(self) -> str:
         """Hash: host name of each machine with workers → the store it writes to."""
         return f"{self.namespace}:hosts"

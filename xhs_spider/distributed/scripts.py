@@ -36,3 +36,30 @@ end
 redis.call('SET', KEYS[1], 'seeding:' .. ARGV[1])
 return 1
 """
+
+#: KEYS: hosts hash. ARGV: this host, its store's kind. Registers the host
+#: unless a SQLite store would be shared across machines; returns the other
+#: hosts when refused, else nothing. One step: two machines starting at once
+#: with SQLite cannot both pass.
+REGISTER_HOST = """
+local others, refused = {}, false
+local hosts = redis.call('HGETALL', KEYS[1])
+for index = 1, #hosts, 2 do
+  if hosts[index] ~= ARGV[1] then
+    table.insert(others, hosts[index])
+    if ARGV[2] == 'sqlite' or hosts[index + 1] == 'sqlite' then refused = true end
+  end
+end
+if refused then return others end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {}
+"""
+
+#: KEYS: the crawl's command. ARGV: this worker's. The command recorded
+#: first, or false if this worker's is now the crawl's.
+RECORD_COMMAND = """
+local recorded = redis.call('GET', KEYS[1])
+if recorded then return recorded end
+redis.call('SET', KEYS[1], ARGV[1])
+return false
+"""
