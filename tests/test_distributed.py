@@ -18,15 +18,19 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import redis
 from scrapy import Request, Spider
 from scrapy import signals as scrapy_signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_f_from_coro_f, maybe_deferred_to_future
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from tests.conftest import ADDON, FAST_SETTINGS, ROOT, TOKEN, run_scrapy, scrapy_command
 from tests.mongo_server import MongoServer
@@ -36,6 +40,7 @@ from xhs_spider.distributed.acks import InHandRelease
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.preflight import distributed_problem
 from xhs_spider.distributed.setup import apply_distributed
+from xhs_spider.distributed import worker as worker_module
 from xhs_spider.distributed.worker import HEARTBEAT_TTL_MS, HELD_META, SharedCrawlWorker
 from xhs_spider.run.finish import REDIS_UNREACHABLE
 from xhs_spider.sandbox import SandboxProcess
@@ -555,3 +560,29 @@ async def test_an_outage_warns_once_about_done_requests_left_in_hand(
         await maybe_deferred_to_future(worker._removing.run(lambda: None))
     warnings = [r.getMessage() for r in caplog.records if "did not take" in r.getMessage()]
     assert len(warnings) == 1, warnings
+
+
+def test_a_heartbeat_failing_past_its_grace_ends_the_crawl(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    crawler = get_crawler(Spider, {**ADDON, "REDIS_URL": "redis://127.0.0.1:1/0",
+                                   "XHS_CRAWL_ID": "grace"})
+    worker = SharedCrawlWorker.from_crawler(crawler)
+    now = [0.0]
+    monkeypatch.setattr(worker_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    outage = Failure(redis.ConnectionError("Connection refused."))
+
+    def heartbeats_fail_at(*seconds: float) -> None:
+        for second in seconds:
+            now[0] = second
+            worker._heartbeat_failed(outage)
+
+    heartbeats_fail_at(100.0, 101.0, 102.0)
+    assert not worker.redis_gone
+    with pytest.raises(DontCloseSpider):
+        worker._idle()
+    heartbeats_fail_at(103.0, 104.0)
+    assert worker.redis_gone
+    worker._idle()  # the spider may close now
+    errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1 and "keeping this worker's heartbeat" in errors[0], errors

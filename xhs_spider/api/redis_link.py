@@ -53,11 +53,11 @@ def token_key(token: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def redis_lost(crawler: Crawler, error: BaseException, doing: str) -> None:
-    """End the crawl loudly: Redis no longer keeps a shared limit."""
+def redis_lost(crawler: Crawler, error: BaseException, doing: str,
+               why: str = "rather than calling the API without the shared limits") -> None:
+    """End the crawl loudly: Redis no longer keeps a shared limit (or the shared queue)."""
     logger.error(
-        "Redis (REDIS_URL) did not answer while %(doing)s: %(error)s; stopping the crawl "
-        "rather than calling the API without the shared limits.",
-        {"doing": doing, "error": type(error).__name__},
+        "Redis (REDIS_URL) did not answer while %(doing)s: %(error)s; stopping the crawl %(why)s.",
+        {"doing": doing, "error": type(error).__name__, "why": why},
     )
     close_crawl(crawler, REDIS_UNREACHABLE)

@@ -202,7 +202,8 @@ class SharedCrawlWorker:
         """Redis is gone: end the crawl ``xhs_redis_unreachable``, once."""
         if not self.redis_gone:
             self.redis_gone = True
-            redis_lost(self.crawler, error, doing)
+            redis_lost(self.crawler, error, doing, "(this worker can neither take work from "
+                       "the shared queue nor show the others it is alive)")
 
     def _busy(self) -> bool:
         """Whether this worker has work in hand (the shared queue aside)."""
