@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import FAST_SETTINGS, TOKEN, scrapy_command
 from tests.redis_server import RedisServer
+from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.run.finish import BUDGET_EXHAUSTED, REDIS_UNREACHABLE
 from xhs_spider.sandbox.data import CHANNELS
 from xhs_spider.sandbox.process import SandboxProcess
@@ -71,6 +72,18 @@ def calls_per_second(by_second: dict[str, dict[str, int]]) -> dict[int, int]:
 def whole_seconds(calls: dict[int, int]) -> dict[int, int]:
     """*calls* without the first and last seconds, which the crawl filled only in part."""
     return {second: count for second, count in calls.items() if min(calls) < second < max(calls)}
+
+
+def wait_for_workers(redis_server: RedisServer, crawl_id: str, count: int) -> None:
+    """Until *count* workers of the crawl are alive (their heartbeats), all past their checks."""
+    client = redis_server.client()
+    deadline = time.monotonic() + 60
+    try:
+        while len(list(client.scan_iter(CrawlKeys(crawl_id).worker_pattern))) < count:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.05)
+    finally:
+        client.close()
 
 
 def wait_for_calls(api: SandboxProcess, calls: int) -> None:
@@ -126,6 +139,9 @@ def test_redis_gone_mid_crawl_ends_every_worker_loudly(tmp_path: Path, api: Sand
     shared = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "redis-gone",
               "JUSTONEAPI_MAX_RPS": str(CAP), "JUSTONEAPI_MAX_BILLED_CALLS": "1000"}
     workers = [start_worker(tmp_path, api, f"worker-{index}", shared) for index in range(2)]
+    # Redis stops under running workers, not under one still starting (its
+    # check before the crawl would refuse it: exit 2, another test's matter).
+    wait_for_workers(redis_server, "redis-gone", 2)
     wait_for_calls(api, 2 * CAP)
     redis_server.stop()
     sent_before = api.stats()["calls"]
