@@ -4,7 +4,6 @@ rendered by headless Chromium with every chart and no console error."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_scrapy
+from tests.conftest import ROOT, requires_installed, run_scrapy
 from tests.mongo_server import MongoServer
 from tests.test_commands_export import damaged_store, unreachable_mongodb_uri
 
@@ -162,10 +161,8 @@ def test_report_numbers_are_the_stores(three_runs, tmp_path):
 
 
 def test_report_renders_in_headless_chromium(three_runs, tmp_path):
-    if not CHROMIUM.exists() or shutil.which("chromium") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI needs Debian's chromium: .ci/run installs it")
-        pytest.skip("no /usr/bin/chromium here")
+    requires_installed(None if CHROMIUM.exists() and shutil.which("chromium") else
+                       "no /usr/bin/chromium here: .ci/run installs Debian's chromium")
     path = tmp_path / "report.html"
     report(three_runs, path)  # the default window: the last 30 days
     ARTIFACTS.mkdir(exist_ok=True)
@@ -220,10 +217,9 @@ def test_chinese_is_drawn_with_the_cjk_font():
 
     from xhs_spider.report import charts
 
-    if not charts.CJK_FONT.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs {charts.CJK_FONT}: .ci/run installs fonts-wqy-microhei")
-        pytest.skip(f"no {charts.CJK_FONT} here: the charts draw boxes for Chinese")
+    requires_installed(None if charts.CJK_FONT.is_file() else
+                       f"no {charts.CJK_FONT} here (the charts would draw boxes for Chinese): "
+                       ".ci/run installs fonts-wqy-microhei")
     assert charts.font_families()[0] == charts.CJK_FAMILY
     title, label = "点赞随时间变化", "上海落户普通人指南"
     svg = charts.line_chart(title, {label: [("2026-11-30T10:05:22.950Z", 1)]}, "likes")

@@ -32,7 +32,9 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from tests.conftest import ADDON, FAST_SETTINGS, ROOT, TOKEN, run_scrapy, scrapy_command
+from tests.conftest import (
+    ADDON, FAST_SETTINGS, ROOT, TOKEN, requires_installed, run_scrapy, scrapy_command,
+)
 from tests.mongo_server import MongoServer
 from tests.redis_server import RedisServer, redis_server_path
 from xhs_spider.api.redis_link import REDIS_RETRIES, REDIS_TIMEOUT
@@ -51,12 +53,8 @@ from xhs_spider.store import open_store
 @pytest.fixture(autouse=True)
 def redis_installed() -> None:
     """CI installs redis-server: there a missing one fails the run, never skips it."""
-    if redis_server_path() is not None:
-        return
-    reason = "redis-server is not installed (apt-get install redis-server)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    requires_installed(None if redis_server_path() else
+                       "redis-server is not installed (apt-get install redis-server)")
 
 
 CHANNELS = "homefeed_food_v3,homefeed_travel_v3,homefeed_fashion_v3,homefeed_cosmetics_v3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from xhs_spider.sandbox.__main__ import plain_text
+from xhs_spider.run.readable import plain_text
 
 
 def test_help_is_plain_text():

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, feed_note_ids
+from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, feed_note_ids, requires_installed
 from tests.scrapyd_server import (
     PASSWORD,
     SCRAPYD_VENV,
@@ -40,12 +40,8 @@ CHECKOUT_FILES = ("scrapy.cfg", "setup.py", "pyproject.toml", "README.md", ".git
 
 @pytest.fixture
 def scrapyd_environment() -> None:
-    if scrapyd_executable() is not None:
-        return
-    reason = "Scrapyd's environment .venv-scrapyd is missing: run make install-test"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    requires_installed(None if scrapyd_executable() else
+                       "Scrapyd's environment .venv-scrapyd is missing: run make install-test")
 
 
 def project_importable_in_scrapyds_environment(directory: Path) -> bool:

@@ -23,6 +23,7 @@ from xhs_spider.commands.common import fail, store_settings
 from xhs_spider.dataset.readers import STORE_ERRORS
 from xhs_spider.run.crawl_summary import crawl_summary, format_crawl_summary
 from xhs_spider.run.finish import EXIT_FAILED, FINISHED
+from xhs_spider.run.readable import plain_text
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
 
@@ -41,7 +42,7 @@ class CrawlSummaryCommand(ScrapyCommand):
         return "Sum up every run of one crawl (the workers of a shared crawl) from the store"
 
     def long_desc(self) -> str:
-        return (__doc__ or "").strip().replace("``", "")  # plain text, not reST
+        return plain_text(__doc__ or "").strip()
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -21,6 +21,7 @@ from xhs_spider.dataset.query import iso_utc
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
 from xhs_spider.run.finish import EXIT_FAILED
+from xhs_spider.run.readable import plain_text
 
 if TYPE_CHECKING:
     import argparse
@@ -42,7 +43,7 @@ class Command(ScrapyCommand):
         return "Write an HTML report with charts of the store's dataset (XHS_STORE_URI)"
 
     def long_desc(self) -> str:
-        return (__doc__ or "").strip().replace("``", "")  # plain text, not reST
+        return plain_text(__doc__ or "").strip()
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

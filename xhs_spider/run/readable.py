@@ -1,10 +1,12 @@
-"""Durations and rates as people read them: ``52.4 s``, ``2 min 5 s``, ``0.33/s``.
+"""Durations, rates and help texts as people read them: ``52.4 s``, ``2 min 5 s``, ``0.33/s``.
 
 Every figure a log line or the run summary shows goes through here; the
 stats and the ``runs`` table keep the exact numbers.
 """
 
 from __future__ import annotations
+
+import re
 
 MINUTE = 60
 HOUR = 60 * MINUTE
@@ -30,3 +32,10 @@ def duration(seconds: float) -> str:
 
 def rate(value: float, per: str = "s") -> str:
     return f"{number(value)}/{per}"
+
+
+def plain_text(docstring: str) -> str:
+    """*docstring* without its reST markup (double backquotes, roles such as
+    :mod:), for --help, which people read as plain text."""
+    return re.sub(r"``(.+?)``|:\w+:`~?(.+?)`", lambda match: match.group(1) or match.group(2),
+                  docstring)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import signal
 import sys
 from typing import Any, cast
 
+from xhs_spider.run.readable import plain_text
 from xhs_spider.sandbox.config import ConfigError, SandboxConfig
 from xhs_spider.sandbox.faults import ODD_VALUE_KINDS
 from xhs_spider.sandbox.reactor_typing import SandboxReactor, installed_reactor
@@ -46,13 +46,6 @@ def optional_number(text: str) -> float | None:
 
 def optional_count(text: str) -> int | None:
     return None if text.lower() in ("", "none", "off") else int(text)
-
-
-def plain_text(docstring: str) -> str:
-    """*docstring* without its reST markup (double backquotes, roles such as
-    :mod:), for --help, which people read as plain text."""
-    return re.sub(r"``(.+?)``|:\w+:`~?(.+?)`", lambda match: match.group(1) or match.group(2),
-                  docstring)
 
 
 def build_parser() -> argparse.ArgumentParser:
