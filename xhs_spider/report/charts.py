@@ -6,7 +6,7 @@ then the generic sans-serif), and the reader's browser draws every character
 with the first of them it has. matplotlib only lays the text out, with
 DejaVu Sans and the first CJK font of that list installed here; a character no
 font here has is still written as text, its width guessed, and one warning
-line says so (install fonts-wqy-microhei for exact layout).
+line says so for Chinese (install fonts-wqy-microhei for exact layout).
 
 Titles and labels are plain text: no mathtext (``$`` is a dollar sign), no
 TeX. Each line and bar is drawn in a group with a stable id
@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -44,6 +45,8 @@ CJK_FAMILIES = [
     "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC",
     "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "SimHei",
 ]
+#: Unicode names of the characters a CJK font draws and DejaVu Sans does not.
+CJK_NAMES = ("CJK", "IDEOGRAPHIC", "FULLWIDTH", "HALFWIDTH", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO")
 #: ConciseDateFormatter's formats by tick level (years … seconds): the seconds
 #: level as a clock time, not "23.05" seconds under an offset label.
 TIME_FORMATS = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%H:%M:%S"]
@@ -93,9 +96,11 @@ def fonts_checked() -> Iterator[None]:
 
 
 def _warn_missing(missing: set[str]) -> None:
+    # Only what a CJK font would fix: an emoji's width is guessed even with one.
+    missing = {char for char in missing if unicodedata.name(char, "").startswith(CJK_NAMES)}
     if missing:
         logger.warning(
-            "No font here has %d of the characters in the report's charts (%s): they are in the "
+            "No font here has %d of the CJK characters in the report's charts (%s): they are in the "
             "page as text, drawn by the reader's fonts, but the chart layout guesses their width. "
             "Install a CJK font (Debian: fonts-wqy-microhei) for an exact layout.",
             len(missing), "".join(sorted(missing)[:10]))
@@ -159,9 +164,9 @@ def line_chart(
 
 
 def legend_labels(keys: Sequence[str], labels: Mapping[str, str]) -> list[str]:
-    """The legend's text for each key: its label, shortened, or the key; a
-    label two keys share gets the key appended."""
-    names = [_short(labels.get(key) or key) for key in keys]
+    """The legend's text for each key: its label on one line, shortened, or
+    the key; a label two keys share gets the key appended."""
+    names = [_short(_one_line(labels.get(key) or "") or key) for key in keys]
     shared = {name for name in names if names.count(name) > 1}
     return ["%s (%s)" % (name, key) if name in shared else name
             for name, key in zip(names, keys, strict=True)]
@@ -199,6 +204,11 @@ def bar_chart(
         if len(bars) > 1:
             axes.legend(groups, list(bars), fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
         return _svg(figure)
+
+
+def _one_line(text: str) -> str:
+    """*text* without control characters (a newline, or one XML forbids)."""
+    return " ".join("".join(" " if unicodedata.category(char) == "Cc" else char for char in text).split())
 
 
 def _short(text: str, limit: int = 24) -> str:
