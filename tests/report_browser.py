@@ -4,10 +4,11 @@
 
 Prints one JSON object: every ``figure.chart`` with the size of its SVG and
 what it draws (each line with its number of points, each bar with its
-height, found by the ids :mod:`xhs_spider.report.charts` gives them), the
-console messages and page errors. Run as a subprocess: Playwright's sync API
-refuses to run inside the asyncio loop of the test session. The browser is
-the system's Chromium (Debian's package); Playwright downloads none.
+height, found by the ids :mod:`xhs_spider.report.charts` gives them, and its
+``<text>`` strings), the console messages and page errors. Run as a
+subprocess: Playwright's sync API refuses to run inside the asyncio loop of
+the test session. The browser is the system's Chromium (Debian's package);
+Playwright downloads none.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ CHART_SIZES = """() => [...document.querySelectorAll('figure.chart')].map(figure
   const drawn = kind => svg ? [...svg.querySelectorAll(`g[id^="${key}-${kind}-"]`)] : [];
   return {id: figure.id, width: box.width, height: box.height,
           lines: drawn('line').map(g => ({id: g.id, points: g.querySelectorAll('use').length})),
-          bars: drawn('bar').map(g => ({id: g.id, height: g.getBoundingClientRect().height}))};
+          bars: drawn('bar').map(g => ({id: g.id, height: g.getBoundingClientRect().height})),
+          texts: svg ? [...svg.querySelectorAll('text')].map(text => text.textContent) : []};
 })"""
 
 

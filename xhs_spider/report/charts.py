@@ -1,20 +1,30 @@
-"""The report's charts: matplotlib figures as inline SVG, Chinese readable.
+"""The report's charts: matplotlib figures as inline SVG, Chinese readable anywhere.
 
-Text is drawn as paths (``svg.fonttype = "path"``), so a browser needs no
-font to show it. Chinese comes from WenQuanYi Micro Hei (Debian's
-fonts-wqy-microhei) when installed; without it, or for a glyph no font has
-(most emoji), matplotlib draws an empty box instead of warning.
+Text stays text (``svg.fonttype = "none"``): each ``<text>`` element names a
+list of fonts (DejaVu Sans, the common CJK fonts of Linux, macOS and Windows,
+then the generic sans-serif), and the reader's browser draws every character
+with the first of them it has. matplotlib only lays the text out, with
+DejaVu Sans and the first CJK font of that list installed here; a character no
+font here has is still written as text, its width guessed, and one warning
+line says so for Chinese (install fonts-wqy-microhei for exact layout).
 
-Each line and bar is drawn in a group with a stable id (``<chart>-line-<n>``,
-``<chart>-bar-<series>-<n>``), so what a chart shows can be counted in the page.
+Titles and labels are plain text: no mathtext (``$`` is a dollar sign), no
+TeX. Each line and bar is drawn in a group with a stable id
+(``<chart>-line-<n>``, ``<chart>-bar-<series>-<n>``), so what a chart shows
+can be counted in the page; lines are keyed by note id, so two notes with the
+same title are two lines, told apart in the legend by their ids.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import re
+import unicodedata
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,18 +34,35 @@ from matplotlib import font_manager
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+logger = logging.getLogger(__name__)
+
+#: Debian's fonts-wqy-microhei, registered with matplotlib when its font cache
+#: predates the package.
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-CJK_FAMILY = "WenQuanYi Micro Hei"
-#: The narrowest time axis: snapshots taken within one run (a second apart)
-#: would otherwise get ticks in fractions of a second.
-MIN_TIME_SPAN = timedelta(minutes=2)
+#: Fonts with Chinese glyphs, most common first: Linux (WenQuanYi, Noto and
+#: Source Han), macOS (PingFang, Hiragino), Windows (Microsoft YaHei, SimHei).
+CJK_FAMILIES = [
+    "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC",
+    "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "SimHei",
+]
+#: Unicode names of the characters a CJK font draws and DejaVu Sans does not.
+CJK_NAMES = ("CJK", "IDEOGRAPHIC", "FULLWIDTH", "HALFWIDTH", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO")
 #: ConciseDateFormatter's formats by tick level (years … seconds): the seconds
 #: level as a clock time, not "23.05" seconds under an offset label.
 TIME_FORMATS = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%H:%M:%S"]
 ZERO_FORMATS = ["", "%Y", "%b", "%b-%d", "%H:%M", "%H:%M:%S"]
 OFFSET_FORMATS = ["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d"]
-_STYLE: dict[str, Any] = {
-    "svg.fonttype": "path",
+#: The narrowest time axis: snapshots taken within one run (a second apart)
+#: would otherwise get ticks in fractions of a second.
+MIN_TIME_SPAN = timedelta(minutes=2)
+_STYLE: dict[Any, Any] = {  # keys: matplotlib rcParams
+    "svg.fonttype": "none",
+    # Latin text in DejaVu Sans (what matplotlib measures it with), every
+    # other character in the first font of font.sans-serif that has it.
+    "font.family": ["DejaVu Sans", "sans-serif"],
+    "font.sans-serif": [*CJK_FAMILIES, "DejaVu Sans"],
+    "text.parse_math": False,
+    "text.usetex": False,
     # Stable element ids: the same data gives the same file.
     "svg.hashsalt": "xhs-report",
     "axes.spines.top": False,
@@ -44,25 +71,61 @@ _STYLE: dict[str, Any] = {
     "grid.alpha": 0.3,
     "font.size": 9,
 }
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from font")
+#: The characters no font here has, collected by :func:`fonts_checked`.
+_missing: ContextVar[set[str] | None] = ContextVar("missing_glyphs", default=None)
 
 
-def font_families() -> list[str]:
-    """The font families to draw with: the CJK font first when present."""
-    if CJK_FONT.is_file():
-        if CJK_FAMILY not in {font.name for font in font_manager.fontManager.ttflist}:
-            font_manager.fontManager.addfont(str(CJK_FONT))
-        return [CJK_FAMILY, "DejaVu Sans"]
-    return ["DejaVu Sans"]
+def _register_cjk_font() -> None:
+    if CJK_FONT.is_file() and CJK_FONT.name not in {
+            Path(font.fname).name for font in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(CJK_FONT))
+
+
+@contextmanager
+def fonts_checked() -> Iterator[None]:
+    """Charts drawn inside: one warning at the end for the characters that
+    no font here has (they are in the SVG as text all the same)."""
+    missing: set[str] = set()
+    token = _missing.set(missing)
+    try:
+        yield
+    finally:
+        _missing.reset(token)
+    _warn_missing(missing)
+
+
+def _warn_missing(missing: set[str]) -> None:
+    # Only what a CJK font would fix: an emoji's width is guessed even with one.
+    missing = {char for char in missing if unicodedata.name(char, "").startswith(CJK_NAMES)}
+    if missing:
+        logger.warning(
+            "No font here has %d of the CJK characters in the report's charts (%s): they are in the "
+            "page as text, drawn by the reader's fonts, but the chart layout guesses their width. "
+            "Install a CJK font (Debian: fonts-wqy-microhei) for an exact layout.",
+            len(missing), "".join(sorted(missing)[:10]))
 
 
 @contextmanager
 def _drawing() -> Iterator[None]:
-    style: Any = {**_STYLE, "font.family": font_families()}
-    with matplotlib.rc_context(style), warnings.catch_warnings():
-        # A glyph no installed font has (an emoji in a title) is drawn as a box.
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+    _register_cjk_font()
+    with matplotlib.rc_context(_STYLE), warnings.catch_warnings(record=True) as caught:
+        # Layout only: the browser shapes scripts matplotlib cannot.
         warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support")
+        warnings.filterwarnings("always", message=_MISSING_GLYPH.pattern)
         yield
+    missing = set()
+    for warning in caught:
+        glyph = _MISSING_GLYPH.match(str(warning.message))
+        if glyph:
+            missing.add(chr(int(glyph.group(1))))
+        else:  # not ours to silence
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    collected = _missing.get()
+    if collected is None:
+        _warn_missing(missing)
+    else:
+        collected |= missing
 
 
 def _svg(figure: Figure) -> str:
@@ -77,22 +140,36 @@ def _time(text: str) -> datetime:
 
 
 def line_chart(
-    title: str, series: dict[str, list[tuple[str, int]]], ylabel: str, *, chart_id: str = "chart",
+    title: str, series: Mapping[str, list[tuple[str, int]]], ylabel: str, *,
+    labels: Mapping[str, str] | None = None, chart_id: str = "chart",
 ) -> str:
-    """One line per series of (ISO time, value) points, as SVG."""
+    """One line per series of (ISO time, value) points, as SVG. *series* is
+    keyed by an id (a note id); *labels* names them in the legend (the id
+    when it has no label)."""
     with _drawing():
         figure = Figure(figsize=(7.5, 3.2))
         axes = figure.add_subplot()
-        for index, (label, points) in enumerate(series.items()):
+        lines = []
+        for index, points in enumerate(series.values()):
             times: Any = [_time(at) for at, _ in points]
-            axes.plot(times, [value for _, value in points], marker="o", markersize=3,
-                      label=_short(label), gid="%s-line-%d" % (chart_id, index))
+            lines += axes.plot(times, [value for _, value in points], marker="o", markersize=3,
+                               gid="%s-line-%d" % (chart_id, index))
         _time_axis(axes, [_time(at) for points in series.values() for at, _ in points])
         axes.set_title(title)
         axes.set_ylabel(ylabel)
         if series:
-            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+            axes.legend(lines, legend_labels(list(series), labels or {}),
+                        fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
         return _svg(figure)
+
+
+def legend_labels(keys: Sequence[str], labels: Mapping[str, str]) -> list[str]:
+    """The legend's text for each key: its label on one line, shortened, or
+    the key; a label two keys share gets the key appended."""
+    names = [_short(_one_line(labels.get(key) or "") or key) for key in keys]
+    shared = {name for name in names if names.count(name) > 1}
+    return ["%s (%s)" % (name, key) if name in shared else name
+            for name, key in zip(names, keys, strict=True)]
 
 
 def _time_axis(axes: Any, times: list[datetime]) -> None:
@@ -114,18 +191,24 @@ def bar_chart(
         figure = Figure(figsize=(7.5, 3.2))
         axes = figure.add_subplot()
         width = 0.8 / max(len(bars), 1)
-        for index, (name, values) in enumerate(bars.items()):
+        groups = []
+        for index, values in enumerate(bars.values()):
             positions = [position + index * width for position in range(len(labels))]
-            drawn = axes.bar(positions, [values.get(label, 0) for label in labels], width, label=name)
-            for number, bar in enumerate(drawn):
+            groups.append(axes.bar(positions, [values.get(label, 0) for label in labels], width))
+            for number, bar in enumerate(groups[-1]):
                 bar.set_gid("%s-bar-%d-%d" % (chart_id, index, number))
         axes.set_xticks([position + 0.4 - width / 2 for position in range(len(labels))],
                         labels, rotation=30, ha="right", fontsize=7)
         axes.set_title(title)
         axes.set_ylabel(ylabel)
         if len(bars) > 1:
-            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+            axes.legend(groups, list(bars), fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
         return _svg(figure)
+
+
+def _one_line(text: str) -> str:
+    """*text* without control characters (a newline, or one XML forbids)."""
+    return " ".join("".join(" " if unicodedata.category(char) == "Cc" else char for char in text).split())
 
 
 def _short(text: str, limit: int = 24) -> str:

@@ -2,8 +2,9 @@
 
 Top notes: among the notes a channel recommended in the window (its feed
 appearances), the most liked by their latest stored counts. Rising: among
-the same notes, the largest growth in likes between their first and last
-``note_metrics`` snapshot taken in the window (two snapshots at least).
+the same notes, those whose likes grew between their first and last
+``note_metrics`` snapshot taken in the window (two snapshots at least), the
+largest growth first; a note whose likes fell or stayed is not rising.
 Ties go to the smaller note id, so the SQL of docs/analysis.md gives the
 same lists.
 """
@@ -119,7 +120,7 @@ def _rising(note_ids: set[str], notes: dict[str, dict],
     grown = []
     for note_id in note_ids:
         points = snapshots.get(note_id, [])
-        if len(points) >= 2:
+        if len(points) >= 2 and points[-1][1] > points[0][1]:
             note = notes.get(note_id, {})
             grown.append(RankedNote(note_id, note.get("title") or "", points[-1][1],
                                     growth=points[-1][1] - points[0][1]))

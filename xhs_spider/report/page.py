@@ -31,9 +31,10 @@ def render(figures: Figures, *, store: str, generated_at: str) -> str:
         '<p class="muted">Since %s, from %s; made %s.</p>' % (
             escape(figures.since), escape(store), escape(generated_at)),
     ]
-    parts += _channels(figures.channels)
-    parts += _recommendations(figures)
-    parts += _runs(figures)
+    with charts.fonts_checked():
+        parts += _channels(figures.channels)
+        parts += _recommendations(figures)
+        parts += _runs(figures)
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
 
@@ -55,9 +56,9 @@ def _channels(channels: list[ChannelFigures]) -> list[str]:
                     for note in figures.rising)),
             "</div></div>",
             _chart("likes-%s" % channel, charts.line_chart(
-                "Likes over time: top notes of %s" % figures.channel,
-                {_label(figures, note_id): points for note_id, points in figures.series.items()},
-                "likes", chart_id="likes-%s" % channel)),
+                "Likes over time: top notes of %s" % figures.channel, figures.series, "likes",
+                labels={note.note_id: note.title for note in figures.top},
+                chart_id="likes-%s" % channel)),
         ]
     return parts
 
@@ -118,11 +119,6 @@ def _number(value: float | None) -> str:
 
 def _link(note: RankedNote) -> str:
     return '<a href="%s">%s</a>' % (escape(NOTE_URL % note.note_id), escape(note.note_id))
-
-
-def _label(figures: ChannelFigures, note_id: str) -> str:
-    titles = {note.note_id: note.title for note in figures.top}
-    return titles.get(note_id) or note_id
 
 
 def _chart(chart_id: str, svg: str) -> str:
