@@ -84,7 +84,7 @@ def api(sandbox):
         faults={}, malformed_rate=0, truncated_rate=0, html_error_rate=0,
         redirect_rate=0, dataloss_rate=0, max_consecutive_faults=2,
         quota=None, rate_limit=None, latency=0, latency_jitter=0, unavailable_rate=0.03,
-        odd_value_rate=0, retired_paths=[],
+        odd_value_rate=0, retired_paths=[], note_codes={},
     )
     return sandbox
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,9 @@ SUCCESSOR = "/api/xiaohongshu-pgy/api/solar/note/noteId/detail/v1"
 CHANNEL = "homefeed_food_v3"
 FAILURES = 10  # JUSTONEAPI_ENDPOINT_FAILURES' default
 CONCURRENT_REQUESTS = 8
+PAGES = 3
+RETRY_TIMES = 5  # JUSTONEAPI_RETRY_TIMES' default
+FEED_RUN = ("feed", f"oid={CHANNEL}", f"pages={PAGES}")
 
 
 def closed_port() -> int:
@@ -120,18 +126,112 @@ def test_a_crawl_that_gave_up_on_most_calls_fails(crawl, api: SandboxProcess) ->
     assert "JUSTONEAPI_MAX_GIVE_UP_SHARE" in result.log
 
 
-@pytest.mark.parametrize(("stats", "expected"), [
-    ({}, "finished"),
-    ({"justoneapi/requests_refused": 3}, "justoneapi_requests_refused"),
-    ({"justoneapi/requests": 4, "justoneapi/give_up": 4}, "justoneapi_unreachable"),
-    ({"justoneapi/requests": 9, "justoneapi/code/0": 9, "justoneapi/billed": 9,
-      "justoneapi/give_up": 1}, "justoneapi_too_many_give_ups"),
-    ({"justoneapi/requests": 99, "justoneapi/code/0": 99, "justoneapi/billed": 99,
-      "justoneapi/give_up": 1}, "finished"),
+def billed(calls: int, **more: int) -> dict[str, int]:
+    """The stats of a run with *calls* billed answers (code 0), and *more*."""
+    stats = {"justoneapi/requests": calls, "justoneapi/code/0": calls, "justoneapi/billed": calls}
+    for name, value in more.items():
+        key = f"justoneapi/{name.replace('__', '/')}"
+        stats[key] = stats.get(key, 0) + value
+    return stats
+
+
+@pytest.fixture
+def coded_api(api: SandboxProcess) -> Iterator[SandboxProcess]:
+    """The sandbox, its ``note_codes`` taken off again after the test."""
+    yield api
+    api.configure(note_codes={})
+
+
+def notes_answering(api: SandboxProcess, code: int, note_ids: set[str]) -> set[str]:
+    """Those of *note_ids* whose every detail call the sandbox answers *code*."""
+    coded: set[str] = set()
+    for page in range(1, PAGES + 1):
+        query = urllib.parse.urlencode({"oid": CHANNEL, "page": page})
+        with urllib.request.urlopen(f"{api.url}/__sandbox__/notes?{query}", timeout=10) as answer:
+            coded.update(json.load(answer)["note_ids_by_code"].get(str(code), []))
+    return coded & note_ids
+
+
+def test_notes_the_api_refuses_are_their_outcome_and_re_runs_finish(
+    crawl, coded_api: SandboxProcess, tmp_path: Path,
+) -> None:
+    coded_api.configure(note_codes={"400": 0.1})
+    first: Crawl = crawl(*FEED_RUN)
+    assert (first.finish_reason, first.returncode) == ("finished", 0)
+    distinct = {a["note_id"] for a in first.appearances}
+    refused = notes_answering(coded_api, 400, distinct)
+    assert refused and len(distinct) >= 20
+    assert first.stats["justoneapi/notes/rejected"] == len(refused)
+    assert first.stats["justoneapi/code/400"] == len(refused)
+    assert "justoneapi/give_up" not in first.stats
+    assert f"scrapy crawl note -a ids={sorted(refused)[0]}" in first.log
+    assert f"refused notes  {len(refused)} answered code 400" in first.log
+    notes = stored(tmp_path)
+    assert {(notes[n]["status"], notes[n]["failed_reason"]) for n in refused} == {("failed", "code_400")}
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
+        (run,) = store.find_runs()
+    assert run["summary"]["notes"]["rejected"] == len(refused)
+
+    # Within XHS_DETAIL_TTL: the refused notes are fresh like the others, not asked again.
+    second: Crawl = crawl(*FEED_RUN)
+    assert (second.finish_reason, second.returncode) == ("finished", 0)
+    assert second.stats["justoneapi/billed"] == second.stats["justoneapi/feed/pages"] > 0
+    assert second.stats["xhs/notes/skipped_fresh"] == len(distinct)
+    assert "xhs/notes/detail_requested" not in second.stats
+    assert "justoneapi/give_up" not in second.stats and "justoneapi/notes/rejected" not in second.stats
+    assert f"nothing new to fetch: {len(distinct)} notes fresh in the store" in second.log
+    calls = coded_api.stats()["detail_calls_by_note"]
+    assert {calls[n] for n in refused} == {1}
+
+    # The note spider asks again for a note named by id, fresh or not.
+    retry: Crawl = crawl("note", f"ids={sorted(refused)[0]}")
+    assert (retry.finish_reason, retry.returncode) == ("finished", 0)
+    assert retry.stats["justoneapi/notes/rejected"] == 1
+    assert coded_api.stats()["detail_calls_by_note"][sorted(refused)[0]] == 2
+
+
+def test_a_crawl_whose_details_fail_30_percent_after_retries_fails(
+    crawl, coded_api: SandboxProcess, tmp_path: Path,
+) -> None:
+    coded_api.configure(note_codes={"503": 0.3})
+    result: Crawl = crawl(*FEED_RUN)
+    assert (result.finish_reason, result.returncode) == ("justoneapi_too_many_give_ups", 1)
+    failing = notes_answering(coded_api, 503, {a["note_id"] for a in result.appearances})
+    stats = result.stats
+    assert failing and stats["justoneapi/give_up"] == stats["justoneapi/give_up/code_503"] == len(failing)
+    assert stats["justoneapi/retry/reason_count/code_503"] == RETRY_TIMES * len(failing)
+    assert stats["justoneapi/give_up"] + stats["justoneapi/billed"] >= 20  # JUSTONEAPI_MIN_GIVE_UP_SAMPLE
+    assert stats["justoneapi/give_up"] > 0.1 * (stats["justoneapi/give_up"] + stats["justoneapi/billed"])
+    assert "justoneapi/notes/rejected" not in stats
+    assert "JUSTONEAPI_MAX_GIVE_UP_SHARE" in result.log
+    notes = stored(tmp_path)
+    assert {notes[n]["status"] for n in failing} == {"seen"}  # asked again by the next run
+
+
+@pytest.mark.parametrize(("stats", "min_sample", "expected"), [
+    ({}, 1, "finished"),
+    ({"justoneapi/requests_refused": 3}, 1, "justoneapi_requests_refused"),
+    ({"justoneapi/requests": 4, "justoneapi/give_up": 4}, 1, "justoneapi_unreachable"),
+    (billed(9, give_up=1), 1, "justoneapi_too_many_give_ups"),
+    (billed(99, give_up=1), 1, "finished"),
+    # The minimum sample: 1 give-up against 6 billed feed pages is not judged by its share...
+    (billed(6, give_up=1, requests=1, code__503=1), 20, "finished"),
+    # ... but nothing billed at all is still a failure, sample or not.
+    ({"justoneapi/requests": 3, "justoneapi/code/503": 3, "justoneapi/give_up": 3}, 20,
+     "justoneapi_too_many_give_ups"),
+    (billed(20, give_up=3), 20, "justoneapi_too_many_give_ups"),
+    # A note's own 400 is not a give-up ...
+    (billed(26, billed__detail=20, notes__rejected=3, code__400=3, requests=3), 20, "finished"),
+    ({"justoneapi/requests": 1, "justoneapi/code/400": 1, "justoneapi/notes/rejected": 1}, 20,
+     "finished"),
+    # ... unless at least the sample of them came and no detail succeeded.
+    (billed(6, billed__feed=6, notes__rejected=25, code__400=25, requests=25), 20,
+     "justoneapi_too_many_give_ups"),
 ])
-def test_the_verdict_on_a_finished_run(stats: dict, expected: str) -> None:
-    assert judged("finished", stats, 0.05) == expected
-    assert judged("justoneapi_daily_quota_exceeded", stats, 0.05) == "justoneapi_daily_quota_exceeded"
+def test_the_verdict_on_a_finished_run(stats: dict, min_sample: int, expected: str) -> None:
+    assert judged("finished", stats, 0.05, min_sample) == expected
+    assert judged("justoneapi_daily_quota_exceeded", stats, 0.05, min_sample) == (
+        "justoneapi_daily_quota_exceeded")
 
 
 @deferred_f_from_coro_f

@@ -86,15 +86,35 @@ async def test_bodies_that_are_not_json_are_retried():
     assert crawler.stats.get_value("justoneapi/invalid_body") == 2
 
 
-@pytest.mark.parametrize("code", [400, 404])
+@pytest.mark.parametrize(("endpoint", "code", "parameter"), [
+    ("feed", 400, "oid=homefeed_food_v3"), ("feed", 404, "oid=homefeed_food_v3"),
+    ("detail", 404, "noteId=67f32a94000000001d02eb4a"),
+])
 @deferred_f_from_coro_f
-async def test_bad_requests_are_given_up_at_once(code, caplog):
+async def test_bad_requests_are_given_up_at_once(endpoint, code, parameter, caplog):
     crawler, mw, api = build()
-    request = api.detail_request("67f32a94000000001d02eb4a")
+    if endpoint == "feed":
+        request = api.feed_request("homefeed_food_v3", 1)
+    else:
+        request = api.detail_request("67f32a94000000001d02eb4a")
     with pytest.raises(IgnoreRequest):
         await mw.process_response(request, answer(request, code))
     assert crawler.stats.get_value(f"justoneapi/give_up/code_{code}") == 1
-    assert "noteId=67f32a94000000001d02eb4a" in caplog.text
+    assert parameter in caplog.text
+
+
+@deferred_f_from_coro_f
+async def test_a_detail_refused_for_its_note_id_is_the_note_s_outcome_not_a_give_up(caplog):
+    crawler, mw, api = build()
+    request = api.detail_request("67f32a94000000001d02eb4a")
+    with pytest.raises(IgnoreRequest):  # not retried: nothing for the spider to parse
+        await mw.process_response(request, answer(request, 400))
+    stats = crawler.stats.get_stats()
+    assert stats["justoneapi/notes/rejected"] == 1
+    assert stats["justoneapi/code/400"] == 1
+    assert "justoneapi/give_up" not in stats and "justoneapi/retry/count" not in stats
+    assert "justoneapi/billed" not in stats
+    assert "scrapy crawl note -a ids=67f32a94000000001d02eb4a" in caplog.text
 
 
 @deferred_f_from_coro_f

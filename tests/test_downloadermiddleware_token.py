@@ -127,7 +127,8 @@ async def test_token_leaves_no_trace(
 
     assert result.finish_reason == "finished"
     assert result.notes
-    assert "Gave up on" in result.log  # the 400 give-ups log their request
+    # The 400 answers (details: their note's outcome, no give-up) log their request.
+    assert "refused by the API (<GET " in result.log
     served = api.stats()["http_faults"]
     assert served["redirect"] > 0 and served["dataloss"] > 0
     assert "Redirecting" not in result.log

@@ -31,6 +31,7 @@ BASELINE_CONFIG = {
     "latency": 0,
     "latency_jitter": 0,
     "unavailable_rate": 0.2,
+    "note_codes": {},
 }
 
 # Key sets of the examples in the vendor's documentation pages.
@@ -243,6 +244,24 @@ def test_bad_oid_and_note_ids_are_code_400(sandbox):
         status, envelope = call(sandbox, DETAIL, **params)
         assert (status, envelope["code"]) == (200, 400)
     assert sandbox.stats()["billed"] == 0
+
+
+def test_note_codes_answer_every_call_of_the_same_notes(sandbox):
+    sandbox.configure(note_codes={"400": 0.3, "503": 0.2}, faults={"301": 0.5})
+    preview = control(sandbox, "notes", oid="homefeed_food_v3", page=1)
+    coded = preview["note_ids_by_code"]
+    assert coded["400"] and coded["503"] and not set(coded["400"]) & set(coded["503"])
+    for note_id in preview["note_ids"]:
+        expected = [code for code, ids in coded.items() if note_id in ids]
+        for _ in range(2):  # a retry gets the same answer, whatever the faults drawn
+            status, envelope = call(sandbox, DETAIL, noteId=note_id)
+            if expected:
+                assert (status, envelope["code"]) == ((200, 400) if expected == ["400"] else (503, 503))
+    stats = sandbox.stats()
+    assert set(stats["detail_calls_by_note"].values()) == {2}
+    assert not set(stats["detail_billed_by_note"]) & set(coded["400"] + coded["503"])
+    with pytest.raises(ValueError, match="billed codes"):
+        sandbox.configure(note_codes={"201": 0.1})
 
 
 def test_quota_answers_303_after_n_billed_calls(sandbox):

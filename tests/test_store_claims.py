@@ -81,6 +81,33 @@ def test_a_paid_failure_counts_as_a_fetch_and_is_kept(store: NoteStore) -> None:
     assert store.fetch_times([A]) == {A: T2}
 
 
+def test_a_note_the_api_refused_is_fresh_until_the_ttl_and_not_unfetched(store: NoteStore) -> None:
+    refused = {"note_id": A, "at": T1, "reason": "code_400"}
+    store.write(WriteBatch(run_id="r", appearances=[seen(A), seen(B)], failed=[refused]))
+    record = store.get_note(A)
+    assert record is not None
+    assert (record["status"], record["failed_at"], record["failed_reason"]) == ("failed", T1, "code_400")
+    assert store.unfetched_note_ids(None, None) == [B]
+    # Within the TTL it is not granted; past it (or asked by name), it is.
+    assert store.claim([A, B], lease("one", now=T2, fresh_since=T0)) == {B}
+    assert store.claim([A], lease("one", now=T2, fresh_since=T2)) == {A}
+
+
+def test_a_refusal_and_a_detail_fold_the_same_in_any_order(tmp_path: Path) -> None:
+    refused = WriteBatch(run_id="r", appearances=[seen(A)],
+                         failed=[{"note_id": A, "at": T2, "reason": "code_400"}])
+    detail = WriteBatch(run_id="r", notes=[{"note_id": A, "crawled_at": T1}])
+    records = []
+    for name, batches in (("forth", [refused, detail]), ("back", [detail, refused, detail])):
+        with SqliteNoteStore(tmp_path / f"{name}.sqlite3") as store:
+            for batch in batches:
+                store.write(batch)
+            records.append(store.get_note(A))
+            assert store.fetch_times([A]) == {A: T2}
+    assert records[0] == records[1]
+    assert records[0] is not None and (records[0]["status"], records[0]["failed_reason"]) == ("ok", "code_400")
+
+
 def test_unfetched_notes_of_some_channels_oldest_first(store: NoteStore) -> None:
     store.write(WriteBatch(run_id="r", appearances=[
         seen(B, at=T1), seen(A, at=T2), seen(C, "homefeed_travel_v3", at=T0),

@@ -53,6 +53,8 @@ FEED_MALFORMED_PAGE = f"{API}/feed/malformed_page"
 FEED_NO_CONTENT = f"{API}/feed/no_content"
 NOTES_UNAVAILABLE = f"{API}/notes/unavailable"
 NOTES_MALFORMED_DETAIL = f"{API}/notes/malformed_detail"
+#: Detail calls answered 400 for their note id: the note's outcome, not a give-up.
+NOTES_REJECTED = f"{API}/notes/rejected"
 #: A value the API sent that normalisation rejected as null, by item field.
 FEED_INVALID = f"{API}/feed/invalid/{{field}}"
 NOTES_INVALID = f"{API}/notes/invalid/{{field}}"

@@ -2,6 +2,8 @@
 
 The body's ``code`` decides, whatever the HTTP status. Anything not listed
 here is treated as a failure of that one request (retried), never as success.
+A detail call answered 400 is about its one note id: that is the note's
+outcome (recorded in the store, like a 201), not the API failing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ class Action(enum.Enum):
     RETRY = "retry"  # transient: retry with backoff, bounded
     RATE_LIMITED = "rate_limited"  # back off the download slot, then retry
     GIVE_UP = "give_up"  # this request can never succeed as asked
+    REJECTED_NOTE = "rejected_note"  # a detail's note id refused: the note's outcome
     STOP = "stop"  # the account cannot make calls: stop the whole crawl
 
 
@@ -35,6 +38,9 @@ FINISH_REASONS: dict[int, str] = {
 }
 
 GIVE_UP_CODES = frozenset({400, 404})
+#: Codes a detail call answers about its one note id ("Invalid Parameters"):
+#: the note's outcome, recorded, never retried and not a give-up.
+REJECTED_NOTE_CODES = frozenset({400})
 
 MESSAGES: dict[int, str] = {
     0: "Success",
@@ -54,7 +60,8 @@ MESSAGES: dict[int, str] = {
 }
 
 
-def action_for(code: int) -> Action:
+def action_for(code: int, *, detail: bool = False) -> Action:
+    """What to do with an answer of *code*; *detail*: to a detail call."""
     if code == SUCCESS:
         return Action.PASS
     if code == NO_CONTENT:
@@ -63,6 +70,8 @@ def action_for(code: int) -> Action:
         return Action.RATE_LIMITED
     if code in FINISH_REASONS:
         return Action.STOP
+    if detail and code in REJECTED_NOTE_CODES:
+        return Action.REJECTED_NOTE
     if code in GIVE_UP_CODES:
         return Action.GIVE_UP
     return Action.RETRY

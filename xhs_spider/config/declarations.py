@@ -189,6 +189,12 @@ MAX_GIVE_UP_SHARE = _declare(Setting(
     "ends `justoneapi_too_many_give_ups`, exit status 1",
     lambda s, n: s.getfloat(n), lambda v: 0 <= v <= 1, "a share from 0 to 1",
 ))
+MIN_GIVE_UP_SAMPLE = _whole(
+    "JUSTONEAPI_MIN_GIVE_UP_SAMPLE", 20,
+    "fewest calls (billed ones and give-ups) on which `JUSTONEAPI_MAX_GIVE_UP_SHARE` is "
+    "judged; a smaller run ends `justoneapi_too_many_give_ups` only if no call was billed",
+    minimum=1,
+)
 
 # Storage ---------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Which notes need a paid detail call: the one owner of that question.
 
-A note whose detail (or 201, or paid answer that gave no note) the store
-holds from within ``XHS_DETAIL_TTL`` is fresh: asking again would pay twice
+A note whose detail (or 201, or paid answer that gave no note, or 400 for
+its id) the store holds from within ``XHS_DETAIL_TTL`` is fresh: asking again would pay twice
 for what the user already has. A note another crawl holds a live lease on
 (``XHS_CLAIM_TTL``) is that crawl's to fetch. So before the spiders ask for
 a detail, this component checks the store and leases the notes it grants,
@@ -76,7 +76,10 @@ class Freshness:
 
     @property
     def _store(self) -> StorePipeline | None:
-        pipeline = self.crawler.get_item_pipeline(StorePipeline)
+        try:
+            pipeline = self.crawler.get_item_pipeline(StorePipeline)
+        except RuntimeError:
+            return None  # no engine: a component used outside a crawl
         return pipeline if pipeline is not None and pipeline.session is not None else None
 
     @property
@@ -193,6 +196,15 @@ class Freshness:
         """A paid detail of *note_id* gave no note (*reason*: invalid,
         mismatched_id, callback_error): kept, so it is not paid for again."""
         self.stats.inc_value(NOTES_FAILED.format(reason=reason))
+        self._record_failed(note_id, reason)
+
+    def record_rejected(self, note_id: str, reason: str) -> None:
+        """The detail call of *note_id* was answered about that note (*reason*:
+        code_400, the API refuses its id), not paid for: status ``failed``,
+        fresh within the TTL like a 201, so it is not asked again before."""
+        self._record_failed(note_id, reason)
+
+    def _record_failed(self, note_id: str, reason: str) -> None:
         self._record("failed", {"note_id": note_id, "at": now_iso(), "reason": reason})
 
     def record_feed_page(self, channel: str, page: int, cards: int, new_notes: int,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from xhs_spider.config.declarations import MAX_GIVE_UP_SHARE
+from xhs_spider.config.declarations import MAX_GIVE_UP_SHARE, MIN_GIVE_UP_SAMPLE
 from xhs_spider.run.finish import STORE_LOST, close_crawl
 from xhs_spider.run.summary import run_summary
 from xhs_spider.run.verdict import judged
@@ -35,6 +35,7 @@ class RunOutcome:
         self.crawler = crawler
         self.failure: str | None = None
         self.max_give_up_share = MAX_GIVE_UP_SHARE.get(crawler.settings)
+        self.min_give_up_sample = MIN_GIVE_UP_SAMPLE.get(crawler.settings)
         self.summary: dict[str, Any] | None = None
         #: False until the engine has stopped cleanly: a second Ctrl-C or
         #: SIGTERM stops the reactor before that.
@@ -57,7 +58,8 @@ class RunOutcome:
         """The run's summary, its finish reason decided; computed once."""
         if self.summary is None:
             stats = self.crawler.stats.get_stats()
-            final = self.failure or judged(reason, stats, self.max_give_up_share)
+            final = self.failure or judged(reason, stats, self.max_give_up_share,
+                                           self.min_give_up_sample)
             self.crawler.stats.set_value("finish_reason", final)
             arguments = getattr(self.crawler.spider, "run_arguments", {})
             self.summary = run_summary(self.crawler.stats.get_stats(), final, arguments)

@@ -4,7 +4,10 @@ The API may answer a failure with HTTP 200 and a success with nothing but
 ``code: 0``; it may also answer 401/429/5xx with the same JSON envelope, or a
 proxy may answer with an HTML page. This middleware reads the body whatever
 the HTTP status and decides: pass, retry with backoff, back the slot off,
-give up on the request, or stop the whole crawl.
+give up on the request, or stop the whole crawl. A detail call the API
+answers 400 for its note id is that note's outcome, not a give-up: it is
+recorded in the store (status ``failed``, reason ``code_400``) and not asked
+again within ``XHS_DETAIL_TTL``.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from twisted.internet.defer import Deferred
 
 from xhs_spider import stats as keys
 from xhs_spider.api import codes
-from xhs_spider.api.client import endpoint_of
+from xhs_spider.api.client import DETAIL, endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_billed, parse_envelope
 from xhs_spider.api.masking import mask_echo
 from xhs_spider.api.backoff import exponential_delay
+from xhs_spider.api.note_ids import extract_note_id
 from xhs_spider.run.finish import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
     RATE_LIMIT_RETRY_TIMES,
@@ -32,6 +36,7 @@ from xhs_spider.config.declarations import (
     RETRY_TIMES,
     TOKEN,
 )
+from xhs_spider.extensions.freshness import Freshness
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -89,7 +94,7 @@ class BusinessCodeMiddleware:
             )
         code = envelope.code
         self.stats.inc_value(keys.CODE.format(code=code))
-        action = codes.action_for(code)
+        action = codes.action_for(code, detail=endpoint == DETAIL)
         if is_billed(response):
             self.stats.inc_value(keys.BILLED)
             self.stats.inc_value(keys.BILLED_BY.format(endpoint=endpoint))
@@ -104,6 +109,8 @@ class BusinessCodeMiddleware:
             return kept_for_resume(request)  # unanswered, and not billed
         if action is codes.Action.GIVE_UP:
             self._give_up(request, f"code_{code}", detail)
+        if action is codes.Action.REJECTED_NOTE:
+            self._note_rejected(request, f"code_{code}", detail)
         return await self._retry(request, f"code_{code}", detail)
 
     async def _retry(self, request: Request, reason: str, detail: str) -> Request:
@@ -150,6 +157,22 @@ class BusinessCodeMiddleware:
         logger.error(
             "Gave up on %(request)s (%(endpoint)s): %(detail)s",
             {"request": request, "endpoint": endpoint_of(request), "detail": detail},
+        )
+        raise IgnoreRequest(detail)
+
+    def _note_rejected(self, request: Request, reason: str, detail: str) -> NoReturn:
+        """The API refuses this detail's note id: the note's outcome, kept in
+        the store so that it is not asked again within XHS_DETAIL_TTL."""
+        note_id = request.cb_kwargs.get("note_id") or extract_note_id(request.url)
+        self.stats.inc_value(keys.NOTES_REJECTED)
+        freshness = self.crawler.get_extension(Freshness)
+        if note_id and freshness is not None:
+            freshness.record_rejected(note_id, reason)
+        logger.warning(
+            "Note %(note_id)s refused by the API (%(request)s, %(detail)s): stored as failed "
+            "(%(reason)s), not asked again within XHS_DETAIL_TTL; to ask again: "
+            "scrapy crawl note -a ids=%(note_id)s",
+            {"note_id": note_id, "request": request, "detail": detail, "reason": reason},
         )
         raise IgnoreRequest(detail)
 

@@ -45,6 +45,7 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -
             "refreshed": get(keys.NOTES_REFRESHED, 0),
             "skipped_fresh": get(keys.NOTES_SKIPPED_FRESH, 0),
             "unavailable": get(keys.NOTES_UNAVAILABLE, 0),
+            "rejected": get(keys.NOTES_REJECTED, 0),
             "paid_without_note": keys.under(keys.NOTES_FAILED, stats),
             "claimed_elsewhere": get(keys.NOTES_CLAIMED_ELSEWHERE, 0),
             "stored": _item_count(stats, "NoteItem"),
@@ -71,6 +72,22 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{key}×{value}" for key, value in counts.items()) or "none"
+
+
+def _note_outcome_lines(notes: dict[str, Any]) -> list[str]:
+    """What the notes' own answers were, and a run that had nothing to pay for."""
+    lines = []
+    rejected = notes.get("rejected", 0)
+    if rejected:
+        lines.append(
+            f"  refused notes  {rejected} answered code 400 for their note id: stored as failed "
+            "(code_400), not asked again within XHS_DETAIL_TTL; to ask again: scrapy crawl note "
+            "-a ids=ID,… (scrapy export notes -o failed.csv --status failed lists them)"
+        )
+    if not notes["new"] and not notes["refreshed"] and notes["skipped_fresh"]:
+        lines.append(f"  nothing new    nothing new to fetch: {notes['skipped_fresh']} notes fresh in "
+                     "the store (XHS_DETAIL_TTL); -a refresh=true fetches them again")
+    return lines
 
 
 def format_summary(run_id: str, summary: dict[str, Any]) -> str:
@@ -100,6 +117,7 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         + (f" (paced down to {readable.rate(api['rate_limit_lowest'])} at the lowest)"
            if api["rate_limit_lowest"] else ""),
     ]
+    lines += _note_outcome_lines(notes)
     for endpoint, path in api.get("endpoints_moved_to", {}).items():
         lines.append(f"  endpoints      {endpoint} moved to {path}: the first path answered only failures")
     advice = ADVICE.get(summary["finish_reason"])

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
     parser.add_argument("--latency-jitter", type=float, default=0.0, help="uniform extra seconds")
     parser.add_argument("--unavailable-rate", type=float, default=0.03, help="share of note ids answering 201")
+    parser.add_argument("--note-codes", type=parse_fault_shares, default={},
+                        help="codes a share of note ids answer to every detail call, e.g. 400=0.1")
     parser.add_argument("--odd-value-rate", type=float, default=0.0,
                         help="share of note cards and details carrying one odd value")
     parser.add_argument("--odd-values", default=",".join(ODD_VALUE_KINDS),
@@ -91,6 +93,7 @@ def runtime_settings(args: argparse.Namespace) -> dict[str, Any]:
         "latency": args.latency,
         "latency_jitter": args.latency_jitter,
         "unavailable_rate": args.unavailable_rate,
+        "note_codes": args.note_codes,
         "odd_value_rate": args.odd_value_rate,
         "odd_values": args.odd_values,
         "retired_paths": args.retired_paths,

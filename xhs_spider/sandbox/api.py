@@ -15,6 +15,7 @@ from xhs_spider.sandbox.config import SandboxConfig
 from xhs_spider.sandbox.data import CHANNELS, DEFAULT_CHANNEL, FeedUniverse
 from xhs_spider.sandbox.endpoints import (
     API_PATHS,
+    DETAIL,
     FEED,
     VALIDATORS,
     InvalidParameters,
@@ -29,6 +30,7 @@ from xhs_spider.sandbox.faults import (
     InjectedFault,
     TokenBucket,
     business_http_status,
+    note_code,
 )
 from xhs_spider.sandbox.stats import SandboxStats
 
@@ -90,6 +92,11 @@ class SandboxApi:
         except InvalidParameters as error:
             logger.debug("invalid %s parameters: %s", endpoint, error)
             return self._business_answer(400)
+        if query.endpoint == DETAIL:
+            self.stats.record_note_call(query.note_id)
+            code = note_code(self.config.seed, query.note_id, self.config.note_codes)
+            if code is not None:
+                return self._business_answer(code)
         fault = self._injector.decide(request_key(path, params), self.config.fault_rates())
         if fault is None:
             return self._real_answer(query)
@@ -146,11 +153,17 @@ class SandboxApi:
             for note_id in note_ids
             if self.universe.is_unavailable(note_id, self.config.unavailable_rate)
         ]
+        coded: dict[str, list[str]] = {}
+        for note_id in note_ids:
+            code = note_code(self.config.seed, note_id, self.config.note_codes)
+            if code is not None:
+                coded.setdefault(str(code), []).append(note_id)
         return {
             "oid": query.oid,
             "page": query.page,
             "note_ids": note_ids,
             "unavailable_note_ids": unavailable,
+            "note_ids_by_code": coded,
         }
 
     def channels(self) -> dict[str, Any]:

@@ -61,6 +61,17 @@ def _fault_shares(value: Any) -> dict[int, float]:
     return shares
 
 
+def _note_code_shares(value: Any) -> dict[int, float]:
+    """Like ``faults``, for codes that a share of note ids always get; not the
+    billed codes (0, and 201: ``unavailable_rate``)."""
+    shares = _fault_shares(value)
+    billed = sorted(code for code in shares if code in (0, 201))
+    if billed:
+        raise ConfigError("note_codes cannot hold billed codes (%s); unavailable_rate answers 201"
+                          % ", ".join(map(str, billed)))
+    return shares
+
+
 def _odd_value_kinds(value: Any) -> tuple[str, ...]:
     """A list of kinds, or one comma-separated string of them."""
     if isinstance(value, str):
@@ -99,6 +110,7 @@ CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "latency": _non_negative_number,
     "latency_jitter": _non_negative_number,
     "unavailable_rate": _share,
+    "note_codes": _note_code_shares,
     "odd_value_rate": _share,
     "odd_values": _odd_value_kinds,
     "retired_paths": _paths,
@@ -122,6 +134,10 @@ class SandboxConfig:
     latency: float = 0.0
     latency_jitter: float = 0.0
     unavailable_rate: float = 0.03
+    #: Business code -> share of note ids whose every detail call answers it
+    #: (400: the vendor's "Invalid Parameters" for a note id; 503: a note the
+    #: API keeps failing on), drawn from the seed and the note id.
+    note_codes: dict[int, float] = field(default_factory=dict)
     #: Share of note cards and details that carry one odd value, of a kind
     #: drawn from ``odd_values``.
     odd_value_rate: float = 0.0
@@ -143,6 +159,7 @@ class SandboxConfig:
         view = asdict(self)
         del view["token"]
         view["faults"] = {str(code): share for code, share in sorted(self.faults.items())}
+        view["note_codes"] = {str(code): share for code, share in sorted(self.note_codes.items())}
         return view
 
     def fault_rates(self) -> FaultRates:

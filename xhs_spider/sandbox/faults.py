@@ -120,6 +120,17 @@ class FaultInjector:
         return 200
 
 
+def note_code(seed: int, note_id: str, shares: dict[int, float]) -> int | None:
+    """The code every detail call of *note_id* answers (``note_codes``), if any."""
+    roll = stable_fraction(seed, "note-code", note_id)
+    threshold = 0.0
+    for code, share in sorted(shares.items()):
+        threshold += share
+        if roll < threshold:
+            return code
+    return None
+
+
 def malformed_body(variant: float) -> bytes:
     return MALFORMED_BODIES[int(variant * len(MALFORMED_BODIES))]
 

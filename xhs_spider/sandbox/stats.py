@@ -28,6 +28,8 @@ class SandboxStats:
         self.codes: Counter[str] = Counter()
         self.http_faults = Counter({kind: 0 for kind in HTTP_FAULT_KINDS})
         self.detail_billed_by_note: Counter[str] = Counter()
+        #: Detail calls by note id, whatever they answered.
+        self.detail_calls_by_note: Counter[str] = Counter()
         self.feed_billed_by_page: Counter[str] = Counter()
         self.odd_values: Counter[str] = Counter()
         #: note id → the odd value kind its card (in any feed) or detail got.
@@ -51,6 +53,9 @@ class SandboxStats:
     def record_code(self, code: int) -> None:
         self.codes[str(code)] += 1
         self._count_this_second("code/%d" % code)
+
+    def record_note_call(self, note_id: str) -> None:
+        self.detail_calls_by_note[note_id] += 1
 
     def record_http_fault(self, kind: str) -> None:
         self.http_faults[kind] += 1
@@ -77,6 +82,7 @@ class SandboxStats:
             "codes": dict(self.codes),
             "http_faults": dict(self.http_faults),
             "detail_billed_by_note": dict(self.detail_billed_by_note),
+            "detail_calls_by_note": dict(self.detail_calls_by_note),
             "feed_billed_by_page": dict(self.feed_billed_by_page),
             "odd_values": dict(self.odd_values),
             "odd_cards_by_note": dict(self.odd_cards_by_note),

@@ -6,12 +6,14 @@ Six collections (SQLite tables, MongoDB collections) hold what the crawl saw:
     One record per note id. Bookkeeping: ``note_id``; ``status`` ("seen":
     only in feeds so far, "ok": its detail is stored, "unavailable": the
     detail endpoint answered 201, no content, "failed": a paid detail gave
-    no note, see ``failed_reason``); ``first_seen_at`` and ``last_seen_at``
-    (earliest and latest time any operation saw it); ``detail_fetched_at``
-    (null until a detail); ``unavailable_at`` (null unless the newest news
-    about the note is a 201); ``failed_at`` and ``failed_reason`` (the newest
-    paid detail that gave no note: "invalid", "mismatched_id",
-    "callback_error"); ``channels`` (sorted channel oids it was seen in).
+    no note, or the API refused the note id, see ``failed_reason``);
+    ``first_seen_at`` and ``last_seen_at`` (earliest and latest time any
+    operation saw it); ``detail_fetched_at`` (null until a detail);
+    ``unavailable_at`` (null unless the newest news about the note is a 201);
+    ``failed_at`` and ``failed_reason`` (the newest detail call that gave no
+    note: "invalid", "mismatched_id", "callback_error", "code_400": the API
+    answered 400 for the note id, unbilled); ``channels`` (sorted channel
+    oids it was seen in).
     When a detail exists, the newest detail's fields (:data:`DETAIL_FIELDS`)
     sit at the top level of the record.
 ``feed_appearances``

@@ -30,7 +30,8 @@ class NoteState:
     detail: dict | None = None
     #: Only set while a 201 is newer than the newest detail.
     unavailable_at: str | None = None
-    #: The newest paid detail that gave no note, and why.
+    #: The newest detail call that gave no note, and why (a paid one, or the
+    #: API refusing the note id: ``code_400``).
     failed_at: str | None = None
     failed_reason: str | None = None
 
