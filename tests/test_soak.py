@@ -158,7 +158,7 @@ def test_chaos_soak_pays_once_and_stores_every_note_once(tmp_path: Path) -> None
         # waits most of it out, the write retries (XHS_STORE_RETRY_TIMES,
         # doubling from XHS_STORE_RETRY_BACKOFF) the rest. The dead run left
         # its journal and nothing else.
-        assert "Spilling to" not in crawl.log(1)
+        assert "Stopping the crawl: what it paid for goes to a spill file" not in crawl.log(1)
         assert [path.name.split("-")[0] for path in crawl.spill_dir.iterdir()] == ["journal"]
 
         second = crawl.start()

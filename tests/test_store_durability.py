@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from xhs_spider.items import NoteItem
 from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import SqliteNoteStore, WriteBatch, open_store, spill
+from xhs_spider.store.batch import read_operations
 from xhs_spider.store.note_state import DETAIL_FIELDS
 
 CHANNEL = "homefeed_food_v3"
@@ -115,16 +119,17 @@ async def test_a_spill_that_cannot_be_replayed_stops_the_crawl_before_any_call(
     assert api.stats()["calls"] == 0
 
 
-def test_a_store_file_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp_path: Path) -> None:
-    store_file = tmp_path / "xhs.sqlite3"
+def crawl_deleting_mid_crawl(
+    api: SandboxProcess, tmp_path: Path, store_file: Path, delete: Callable[[], None],
+) -> tuple[subprocess.CompletedProcess, dict[str, Any]]:
+    """A feed crawl into *store_file*; *delete* runs once details flow."""
     api.configure(latency=0.1)
     stats_file = tmp_path / "stats.json"
 
     def delete_once_details_flow() -> None:
         while api.stats()["calls_by_endpoint"].get("detail", 0) < 8:
             threading.Event().wait(0.02)
-        for path in tmp_path.glob("xhs.sqlite3*"):
-            path.unlink()
+        delete()
 
     deleter = threading.Thread(target=delete_once_details_flow, daemon=True)
     deleter.start()
@@ -136,16 +141,51 @@ def test_a_store_file_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp
     )
     deleter.join(timeout=5)
     assert done.returncode == 1, done.stderr[-2000:]
-    stats = json.loads(stats_file.read_text("utf-8"))
+    return done, json.loads(stats_file.read_text("utf-8"))
+
+
+def replayed_note_ids(spill_file: Path, store_file: Path) -> set[str]:
+    """The notes fetched (ok or 201) once *spill_file* is replayed into *store_file*."""
+    replay = run_scrapy(["replay-spill", str(spill_file), "-s", f"XHS_STORE_URI=sqlite:///{store_file}"])
+    assert replay.returncode == 0, replay.stderr
+    with open_store(f"sqlite:///{store_file}") as store:
+        return {n["note_id"] for n in store.iter_notes() if n["status"] in ("ok", "unavailable")}
+
+
+def test_a_store_file_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp_path: Path) -> None:
+    store_file = tmp_path / "xhs.sqlite3"
+
+    def delete_the_file() -> None:
+        for path in tmp_path.glob("xhs.sqlite3*"):
+            path.unlink()
+
+    _, stats = crawl_deleting_mid_crawl(api, tmp_path, store_file, delete_the_file)
     assert stats["finish_reason"] == "xhs_store_spilled"
     spills = list(tmp_path.glob("spill-*.jsonl"))
     assert len(spills) == 1
     # Everything the API billed is in the spill: replayed into a new store.
-    replay = run_scrapy(["replay-spill", str(spills[0]), "-s", f"XHS_STORE_URI=sqlite:///{store_file}"])
-    assert replay.returncode == 0, replay.stderr
-    with open_store(f"sqlite:///{store_file}") as store:
-        fetched = {n["note_id"] for n in store.iter_notes() if n["status"] in ("ok", "unavailable")}
-    assert fetched == set(api.stats()["detail_billed_by_note"])
+    assert replayed_note_ids(spills[0], store_file) == set(api.stats()["detail_billed_by_note"])
+
+
+def test_the_store_directory_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp_path: Path) -> None:
+    # The journal lives in that directory too: it moves to the directory re-created.
+    store_file = tmp_path / "data" / "xhs.sqlite3"
+    done, stats = crawl_deleting_mid_crawl(api, tmp_path, store_file, lambda: shutil.rmtree(store_file.parent))
+    assert stats["finish_reason"] == "xhs_store_spilled"
+    named = [line for line in done.stderr.splitlines() if " ERROR: " in line and "spill-" in line]
+    assert len(named) == 1, done.stderr[-3000:]
+    spills = list(store_file.parent.glob("spill-*.jsonl"))
+    assert len(spills) == 1 and f"replay-spill {spills[0]}" in named[0]
+    assert stats["xhs/store/spill_file"] == str(spills[0])
+    billed = set(api.stats()["detail_billed_by_note"])
+    assert len(billed) == stats["justoneapi/billed/detail"] > 8
+    with spills[0].open(encoding="utf-8") as lines:
+        (batch,), torn = read_operations(lines)
+    assert torn is None
+    assert {note["note_id"] for note in batch.notes} | {note_id for note_id, _ in batch.unavailable} >= billed
+    # The directory is back (the spill is in it): the store is made anew there.
+    assert not store_file.exists()
+    assert replayed_note_ids(spills[0], store_file) == billed
 
 
 def test_a_spill_with_a_torn_last_line_replays_every_complete_line(

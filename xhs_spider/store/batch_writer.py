@@ -6,8 +6,10 @@ answer. One flush runs at a time, so a store that is down is retried once,
 not once per waiting batch, and items queue up behind it (backpressure). If
 the store still refuses after the retries, or its file is gone, nothing more
 is written to it: the journal already holds every operation and becomes the
-run's spill file at close. Only if the journal itself could not be written
-are batches spilled the old way, one by one.
+run's spill file at close, named in one ERROR line. Each batch the store
+took is forgotten by the journal's memory, which is what it rewrites if its
+own file goes away (see :mod:`~xhs_spider.store.journal`). Only if the
+journal could be written nowhere are batches spilled the old way, one by one.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class BatchWriter:
         self.spill_file: Path | None = None
         #: The last write failed; lookups should wait for the retries to settle.
         self.failing = False
+        #: Operations given up on that only the journal holds.
+        self.journal_only = 0
+        self.spilled = 0
         self.lost = 0
         self._lock = DeferredLock()
 
@@ -81,11 +86,13 @@ class BatchWriter:
 
     async def add(self, kind: str, data: dict[str, Any]) -> None:
         """Journal one operation, then batch it for the store."""
-        if self.journal is not None:
+        journal = self.journal
+        if journal is not None:
             try:
-                await self.journal_thread.call(self.journal.append, kind, data)
+                await self.journal_thread.call(journal.append, kind, data)
             except (OSError, ValueError) as exc:
-                self._journal_failed(exc)
+                if self.journal is journal:  # not yet said by an append waiting alongside
+                    self._journal_failed(exc)
         self.pending.add(kind, data)
 
     async def flush(self) -> None:
@@ -103,12 +110,24 @@ class BatchWriter:
     async def finish(self) -> None:
         """After the last flush: drop the journal, or keep it as the spill file."""
         journal, self.journal = self.journal, None
-        if journal is None:
-            return
         if self.spill_file is None:
-            await self.journal_thread.call(journal.discard)
-        else:
-            await self.journal_thread.call(journal.keep_as, self.spill_file)
+            if journal is not None:
+                await self.journal_thread.call(journal.discard)
+            return
+        if journal is not None:
+            try:
+                self.spill_file = await self.journal_thread.call(journal.keep_as, self.spill_file.name)
+            except OSError as exc:
+                self._lose(journal.held, str(journal.path), exc)
+                return
+        elif self.spilled == self.lost:
+            return  # nothing reached the spill file
+        self.stats.set_value(keys.STORE_SPILL_FILE, str(self.spill_file))
+        logger.error(
+            "Spilled to %(path)s and stopped the crawl; once the store is back, "
+            "load it with: scrapy replay-spill %(path)s",
+            {"path": str(self.spill_file)},
+        )
 
     async def _write(self, batch: WriteBatch) -> bool:
         for attempt in range(self.retry_times + 1):
@@ -125,6 +144,8 @@ class BatchWriter:
                 await self._before_retry(exc, attempt)
             else:
                 self.failing = False
+                if self.journal is not None:
+                    await self.journal_thread.call(self.journal.stored, len(batch))
                 self.stats.inc_value(keys.STORE_BATCHES)
                 self.stats.inc_value(keys.STORE_OPERATIONS, len(batch))
                 return True
@@ -142,15 +163,13 @@ class BatchWriter:
     async def _spill(self, batch: WriteBatch) -> None:
         if self.spill_file is None:
             self.spill_file = self.planned_spill_file
-            self.stats.set_value(keys.STORE_SPILL_FILE, str(self.spill_file))
-            logger.error(
-                "Spilling to %(path)s and stopping the crawl; once the store is "
-                "back, load it with: scrapy replay-spill %(path)s",
-                {"path": str(self.spill_file)},
-            )
+            logger.warning("Stopping the crawl: what it paid for goes to a spill file, named when it closes.")
             self.on_spill()
         if self.journal is None:
             await self._append_to_spill(batch)
+        else:
+            self.journal_only += len(batch)
+        self.spilled += len(batch)
         self.stats.inc_value(keys.STORE_SPILLED, len(batch))
 
     async def _append_to_spill(self, batch: WriteBatch) -> None:
@@ -158,22 +177,27 @@ class BatchWriter:
         try:
             await self.thread.call(spill.append, self.spill_file, batch)
         except OSError as exc:
-            # Nowhere left to put it: say how much, loudly.
-            self.lost += len(batch)
-            self.stats.inc_value(keys.STORE_LOST, len(batch))
-            logger.error(
-                "Could not spill %(count)d operations to %(path)s (%(error)s): they are lost.",
-                {"count": len(batch), "path": str(self.spill_file), "error": exc},
-            )
-            self.on_loss()
+            self._lose(len(batch), str(self.spill_file), exc)
+
+    def _lose(self, count: int, path: str, exc: Exception) -> None:
+        """Nowhere left to put *count* operations: say how many, loudly."""
+        self.lost += count
+        self.stats.inc_value(keys.STORE_LOST, count)
+        logger.error(
+            "Could not spill %(count)d operations to %(path)s (%(error)s): they are lost.",
+            {"count": count, "path": path, "error": exc},
+        )
+        self.on_loss()
 
     def _journal_failed(self, exc: Exception) -> None:
         """Without a journal, a kill would lose what is not yet in the store."""
         assert self.journal is not None
         logger.error(
-            "Could not write the journal %(path)s (%(error)s): paid answers are safe only "
-            "once in the store now.",
+            "Could not write the journal %(path)s anywhere (%(error)s): paid answers are safe "
+            "only once in the store now.",
             {"path": str(self.journal.path), "error": exc},
         )
         self.stats.set_value(keys.STORE_JOURNAL_FAILED, str(self.journal.path))
         self.journal = None
+        if self.journal_only:  # given up on, and only the journal had them
+            self._lose(self.journal_only, str(self.planned_spill_file), exc)
