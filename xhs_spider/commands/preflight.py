@@ -94,7 +94,9 @@ def store_problem(settings: BaseSettings) -> str | None:
     try:
         store.open()
     except StoreUnavailable as exc:
-        return f"The store {store.display_uri} is unreachable ({str(exc)[:160]}). Check XHS_STORE_URI."
+        # The store's message starts with what it tried: said once, here.
+        reason = str(exc).removeprefix(f"cannot open {store.display_uri}: ").rstrip(".")
+        return f"The store {store.display_uri} is unreachable: {reason}. Check XHS_STORE_URI."
     store.close()
     return None
 
