@@ -6,9 +6,12 @@ The behaviour of the crawls themselves is tested in-process elsewhere.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import TOKEN, run_scrapy
+from tests.test_commands_export import unreachable_mongodb_uri
 
 
 def test_a_finished_crawl_exits_0(crawl, api):
@@ -85,3 +88,30 @@ def test_store_unreachable_refuses_to_start(api):
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("Error: The store mongodb://127.0.0.1:9/xhs is unreachable")
     assert api.stats()["calls"] == 0
+
+
+def test_an_unreachable_store_is_one_readable_sentence_its_password_masked(api):
+    uri = unreachable_mongodb_uri()
+    done = run_scrapy(["crawl", "feed", "-s", f"JUSTONEAPI_BASE_URL={api.url}"],
+                      env={"JUSTONEAPI_TOKEN": TOKEN, "XHS_STORE_URI": uri})
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    host = uri.split("@")[1].split("/")[0]
+    # pymongo's timeouts, topology and errno are left out; the URI said once.
+    assert re.fullmatch(rf"Error: The store mongodb://reader:\*\*\*@{host}/xhs is unreachable: "
+                        rf"{host}: [A-Za-z ]+\. Check XHS_STORE_URI\.", line), line
+    assert api.stats()["calls"] == 0
+
+
+def test_a_crawl_at_the_default_log_level_logs_no_debug_line(api, tmp_path):
+    done = run_scrapy(
+        ["crawl", "feed", "-a", "pages=1", "-a", "details=false", "-s", f"JUSTONEAPI_BASE_URL={api.url}",
+         "-s", f"XHS_STORE_URI=sqlite:///{tmp_path / 'xhs.sqlite3'}"],
+        env={"JUSTONEAPI_TOKEN": TOKEN},
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert " INFO: Spider closed (finished)" in done.stderr
+    # Scrapy's own first lines (reactor, event loop) were DEBUG lines at INFO.
+    assert " DEBUG: " not in done.stderr

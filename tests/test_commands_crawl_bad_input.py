@@ -256,3 +256,21 @@ def test_an_unknown_spider_is_one_line_naming_the_spiders(api, tmp_path):
     line = refused(api, tmp_path, "feeds")
 
     assert line == "Error: Unknown spider 'feeds'. Did you mean 'feed'? The spiders are: feed, note."
+
+
+@pytest.mark.parametrize(("spider", "typo", "meant"), [
+    ("feed", "page=3", "pages"), ("feed", "oids=homefeed_food_v3", "oid"), ("note", "id=" + NOTE_ID, "ids"),
+])
+def test_a_mistyped_argument_gets_the_name_it_was_meant_for(api, tmp_path, spider, typo, meant):
+    line = refused(api, tmp_path, spider, "-a", typo)
+
+    name, value = typo.split("=")
+    assert line.startswith(f"Error: Unknown argument -a {name}={value!r}. Did you mean {meant!r}? "
+                           f"The {spider} spider takes ")
+
+
+def test_an_argument_like_none_gets_no_guess(api, tmp_path):
+    line = refused(api, tmp_path, "feed", "-a", "colour=red")
+
+    assert line == ("Error: Unknown argument -a colour='red'. The feed spider takes oid, pages, "
+                    "details, refresh.")

@@ -96,3 +96,11 @@ def test_the_example_in_the_docs_is_what_help_prints():
     done = run_scrapy(["crawl", "feed", "-h"])
 
     assert "Spider arguments (-a NAME=VALUE):\n" + example in done.stdout
+
+
+def test_help_shows_the_log_level_a_crawl_runs_at():
+    done = run_scrapy(["crawl", "feed", "-h"])
+
+    level = crawl_settings(get_project_settings())["LOG_LEVEL"]
+    assert level == "INFO"  # the add-on's; Scrapy's own default is DEBUG
+    assert re.search(r"--loglevel LEVEL\s+log level \(default: INFO\)", done.stdout), done.stdout

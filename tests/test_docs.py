@@ -64,6 +64,7 @@ def project_setting_rows() -> dict[str, list[str]]:
         assert len(row) == 3, f"not a '| `NAME` | default | meaning |' row: {row}"
         names = codes(row[0])
         assert len(names) == 1 and row[0] == f"`{names[0]}`", f"one `NAME` per row: {row}"
+        assert names[0] not in by_name, f"{names[0]} has two rows, which may disagree"
         by_name[names[0]] = row
     return by_name
 

@@ -9,7 +9,8 @@ starts its crawler process, so not even its start-up banner is printed. A crawl 
 of the API or the store (``justoneapi_*``, ``xhs_*``) exits with status 1.
 
 ``scrapy crawl SPIDER -h`` adds the spider's ``-a`` arguments to Scrapy's
-help, with their defaults (:func:`.arguments.argument_lines`).
+help, with their defaults (:func:`.arguments.argument_lines`), and shows
+the log level a crawl really runs at (``INFO``, the add-on's).
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = EXIT_FAILED
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
+        assert self.settings is not None
+        # Scrapy shows LOG_LEVEL's default in -h, and sets up logging, from the
+        # settings as they are before a crawler applies the add-ons: DEBUG,
+        # where ours makes it INFO, and the first lines of every crawl were
+        # DEBUG lines. The level a crawl runs with, at the lowest priority
+        # (settings.py, -s and -L stay above it).
+        level = crawl_settings(self.settings)["LOG_LEVEL"]
+        self.settings.set("LOG_LEVEL", level, priority="default")
         super().add_options(parser)
         # In place of argparse's -h, which prints and exits before the spider's
         # name is read: the spider's arguments are listed after the options.

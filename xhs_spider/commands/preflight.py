@@ -9,7 +9,6 @@ problem found is returned; nothing here calls the API.
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from scrapy.spiderloader import get_spider_loader
@@ -23,7 +22,7 @@ from xhs_spider.config.paths import directory_problem, file_problem
 from xhs_spider.distributed.preflight import distributed_problem
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
-from xhs_spider.spiders.arguments import parse_bool
+from xhs_spider.spiders.arguments import did_you_mean, parse_bool
 from xhs_spider.store import spill
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
@@ -67,9 +66,7 @@ def problem_before_crawl(settings: BaseSettings, spider_name: str,
 
 
 def unknown_spider(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"Unknown spider {name!r}.{hint} The spiders are: {', '.join(sorted(names))}."
+    return f"Unknown spider {name!r}.{did_you_mean(name, names)} The spiders are: {', '.join(sorted(names))}."
 
 
 def mixed_csv_problem(spidercls: type[Spider], spargs: dict[str, str],
@@ -97,7 +94,9 @@ def store_problem(settings: BaseSettings) -> str | None:
     try:
         store.open()
     except StoreUnavailable as exc:
-        return f"The store {store.display_uri} is unreachable ({str(exc)[:160]}). Check XHS_STORE_URI."
+        # The store's message starts with what it tried: said once, here.
+        reason = str(exc).removeprefix(f"cannot open {store.display_uri}: ").rstrip(".")
+        return f"The store {store.display_uri} is unreachable: {reason}. Check XHS_STORE_URI."
     store.close()
     return None
 

@@ -19,7 +19,7 @@ from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
 from xhs_spider.run.finish import BAD_ARGUMENTS
-from xhs_spider.spiders.arguments import SpiderArgumentError
+from xhs_spider.spiders.arguments import unknown_argument
 from xhs_spider import stats as keys
 from xhs_spider.stats import (
     NOTES_DETAIL_REQUESTED,
@@ -67,10 +67,7 @@ class NoteDetailSpider(Spider):
         accepted = list(inspect.signature(self.parse_arguments).parameters)
         for name, value in arguments.items():
             if name not in accepted:
-                raise SpiderArgumentError(
-                    f"Unknown argument -a {name}={value!r}: the {self.name} spider "
-                    f"takes {', '.join(accepted)}."
-                )
+                raise unknown_argument(name, value, self.name, accepted)
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> str | None:

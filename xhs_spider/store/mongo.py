@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +30,13 @@ from xhs_spider.store.note_state import note_states
 SERVER_SELECTION_TIMEOUT_MS = 3000
 CONNECT_TIMEOUT_MS = 3000
 SOCKET_TIMEOUT_MS = 10000
+
+#: What pymongo adds to a connection error that says how it waited, not why
+#: it failed: its timeouts, the server selection's own, the topology it saw
+#: (a repr of every server, the same errors again), and errno numbers.
+_WAITING_DETAILS = re.compile(
+    r" \(configured timeouts:[^)]*\)|, Timeout: .*|\[Errno -?\d+\] ", re.DOTALL,
+)
 
 #: (collection, keys, unique)
 INDEXES = (
@@ -223,7 +231,16 @@ class MongoNoteStore(NoteStore):
         try:
             yield
         except ConnectionFailure as exc:
-            raise StoreUnavailable("%s %s: %s" % (what, self.display_uri, exc)) from exc
+            raise StoreUnavailable(
+                "%s %s: %s" % (what, self.display_uri, connection_problem(exc))
+            ) from exc
+
+
+def connection_problem(exc: ConnectionFailure) -> str:
+    """Why pymongo reached no server, in a few words: ``127.0.0.1:9: Connection
+    refused``, each server's error once (a replica set's separated by ``;``)."""
+    errors = _WAITING_DETAILS.sub("", str(exc)).split(",")
+    return "; ".join(dict.fromkeys(error.strip() for error in errors if error.strip())) or type(exc).__name__
 
 
 def _create_indexes(database: Database) -> None:
