@@ -40,6 +40,16 @@ class CrawlKeys:
         """Hash: host name of each machine with workers → the store it writes to."""
         return f"{self.namespace}:hosts"
 
+    @property
+    def store(self) -> str:
+        """The store the crawl's first worker wrote to (never credentials): every worker's."""
+        return f"{self.namespace}:store"
+
+    @property
+    def finished(self) -> str:
+        """When the crawl finished (its queue drained, seeded to the end): it is not joined again."""
+        return f"{self.namespace}:finished"
+
     def worker(self, worker_id: str) -> str:
         """A live worker's heartbeat (it expires when the worker dies): ``busy`` or ``idle``."""
         return f"{self.namespace}:worker:{worker_id}"
