@@ -245,6 +245,13 @@ def test_the_store_is_recorded_without_credentials(redis_server: RedisServer) ->
     recorded = client.get(CrawlKeys("mongo-identity").store)
     client.close()
     assert recorded == b"the MongoDB database xhs on db1.example:27017,db2.example:27018"
+    # The same store written another way (host order, case, the default port, other credentials).
+    settings["XHS_STORE_URI"] = "mongodb://writer:other@db2.example:27018,DB1.example/xhs"
+    assert distributed_problem(settings, "feed", {}) is None
+    settings["XHS_STORE_URI"] = "mongodb://db1.example/other"
+    problem = distributed_problem(settings, "feed", {})
+    assert problem is not None and "database xhs on" in problem and "database other on" in problem
+    assert "pa55word" not in problem and "reader" not in problem
 
 
 # 5. A finished crawl id is not a silent success ----------------------------------------

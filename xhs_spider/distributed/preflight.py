@@ -110,7 +110,9 @@ def store_identity(store: NoteStore, host: str) -> str:
         # display_uri is masked; only its hosts and the database are kept.
         hosts = store.display_uri.split("://", 1)[-1].rpartition("@")[2]
         hosts = hosts.split("/", 1)[0].split("?", 1)[0].lower()
-        return f"the MongoDB database {store.database_name} on {','.join(sorted(hosts.split(',')))}"
+        srv = store.display_uri.lower().startswith("mongodb+srv:")
+        named = sorted(host if srv or _has_port(host) else f"{host}:27017" for host in hosts.split(","))
+        return f"the MongoDB database {store.database_name} on {','.join(named)}"
     assert isinstance(store, SqliteNoteStore)
     return f"the SQLite file {Path(store.path).resolve()} on {host}"
 
@@ -122,6 +124,10 @@ def _command_problem(server: redis.Redis, crawl_keys: CrawlKeys, mine: str) -> s
         return None
     return (f"The shared crawl {crawl_keys.crawl_id} was started by another command: {difference}. "
             f"Every worker of a crawl runs the same command; give another one a new {CRAWL_ID.name}.")
+
+
+def _has_port(host: str) -> bool:
+    return "]:" in host if host.startswith("[") else ":" in host
 
 
 def _text(value: bytes | str) -> str:
