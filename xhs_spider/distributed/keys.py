@@ -31,16 +31,6 @@ class CrawlKeys:
         return f"{self.namespace}:seeded"
 
     @property
-    def command(self) -> str:
-        """The spider and a hash of each argument of the crawl's first worker."""
-        return f"{self.namespace}:command"
-
-    @property
-    def hosts(self) -> str:
-        """Hash: host name of each machine with workers → the store it writes to."""
-        return f"{self.namespace}:hosts"
-
-    @property
     def store(self) -> str:
         """The store the crawl's first worker wrote to (never credentials): every worker's."""
         return f"{self.namespace}:store"
@@ -49,6 +39,16 @@ class CrawlKeys:
     def finished(self) -> str:
         """When the crawl finished (its queue drained, seeded to the end): it is not joined again."""
         return f"{self.namespace}:finished"
+
+    @property
+    def command(self) -> str:
+        """The spider and a hash of each argument of the crawl's first worker."""
+        return f"{self.namespace}:command"
+
+    @property
+    def hosts(self) -> str:
+        """Hash: host name of each machine with workers → the store it writes to."""
+        return f"{self.namespace}:hosts"
 
     def worker(self, worker_id: str) -> str:
         """A live worker's heartbeat (it expires when the worker dies): ``busy`` or ``idle``."""
