@@ -328,6 +328,16 @@ def test_a_worker_of_a_done_crawl_closes_on_its_own(
     uninterrupted: Uninterrupted, api: SandboxProcess, redis_server: RedisServer,
     mongo: MongoServer, tmp_path: Path,
 ) -> None:
+    # Its workers marked the crawl finished: the id is refused (test_distributed_safety.py).
+    client = redis_server.client()
+    assert client.exists(CrawlKeys("whole").finished)
+    assert "crawl whole finished at" in refused(
+        api, f"XHS_STORE_URI={mongo.uri('uninterrupted')}",
+        env={"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "whole"})
+    # Drained but never marked (its last worker killed, a crawl of an older
+    # version): a worker joins, finds nothing queued and closes on its own.
+    client.delete(CrawlKeys("whole").finished)
+    client.close()
     workers = Workers(api, redis_server.url, mongo.uri("uninterrupted"), tmp_path)
     began = time.monotonic()
     again = workers.start("whole", XHS_IDLE_CLOSE="2")
@@ -360,11 +370,11 @@ def test_a_crawl_never_seeded_to_the_end_does_not_finish(
     client.close()
 
 
-def refused(api: SandboxProcess, *settings: str, env: dict[str, str]) -> str:
+def refused(api: SandboxProcess, *settings: str, env: dict[str, str], cwd: Path = ROOT) -> str:
     args = ["crawl", "feed", "-a", "oid=homefeed_food_v3", "-s", f"JUSTONEAPI_BASE_URL={api.url}"]
     for setting in settings:
         args += ["-s", setting]
-    done = run_scrapy(args, env={"JUSTONEAPI_TOKEN": TOKEN, **env})
+    done = run_scrapy(args, cwd=cwd, env={"JUSTONEAPI_TOKEN": TOKEN, **env})
     assert done.returncode == 2, done.stderr[-2000:]
     assert api.stats()["calls"] == 0
     lines = done.stderr.strip().splitlines()
@@ -475,6 +485,9 @@ def test_a_worker_of_another_command_is_refused(
     store_uri = mongo.uri("mixed")
     finish_all([Workers(api, redis_server.url, store_uri, tmp_path).start(
         "mixed", oid="homefeed_travel_v3", pages="1")])
+    client = redis_server.client()
+    client.delete(CrawlKeys("mixed").finished)  # as if under way: the command is what is checked
+    client.close()
     calls = api.stats()["calls"]
     env = {"REDIS_URL": redis_server.url, "XHS_CRAWL_ID": "mixed", "JUSTONEAPI_TOKEN": TOKEN}
 

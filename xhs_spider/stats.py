@@ -89,6 +89,9 @@ DISTRIBUTED_WORKER = f"{OWN}/distributed/worker"
 DISTRIBUTED_SEEDED = f"{OWN}/distributed/seeded"
 DISTRIBUTED_DUPLICATES = f"{OWN}/distributed/duplicates"
 DISTRIBUTED_RETURNED = f"{OWN}/distributed/returned_to_queue"
+#: Entries of the shared queue that were not requests (a pickle, garbage…): dropped.
+DISTRIBUTED_DROPPED = f"{OWN}/distributed/dropped_entries"
+DISTRIBUTED_DROPPED_KIND = f"{OWN}/distributed/dropped_entries/{{kind}}"
 
 
 def under(template: str, stats: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from xhs_spider.run.identity import expand_crawl_id
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
@@ -248,16 +250,18 @@ PROGRESS_INTERVAL = _seconds(
 
 REDIS_URL = _optional(
     "REDIS_URL",
-    "`redis://host:port/db`: workers share one crawl's queue through Redis (scrapy-redis); "
+    "`redis://:PASSWORD@host:port/db` (`rediss://` for TLS): workers share one crawl's queue "
+    "through Redis (scrapy-redis); "
     "needs `XHS_CRAWL_ID`. Unset: one process, Scrapy's own scheduler",
 )
 CRAWL_ID = _declare(Setting(
     "XHS_CRAWL_ID", None,
     "with `REDIS_URL`: the shared crawl every worker joins, and the namespace of its Redis "
-    "keys; the same id again resumes that crawl, a new one starts a new crawl",
-    lambda s, n: str(s.get(n) or "").strip() or None,
+    "keys; the same id again resumes that crawl, a new one starts a new crawl; `{date}` and "
+    "`{hour}` in it are expanded (UTC)",
+    lambda s, n: expand_crawl_id(str(s.get(n) or "").strip()) or None,
     lambda v: v is None or bool(re.fullmatch(r"[A-Za-z0-9._-]{1,100}", v)),
-    "up to 100 letters, digits, dots, dashes or underscores",
+    "up to 100 letters, digits, dots, dashes or underscores, and {date} or {hour}",
 ))
 IDLE_CLOSE = _seconds(
     "XHS_IDLE_CLOSE", 30.0,

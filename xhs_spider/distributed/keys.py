@@ -31,6 +31,16 @@ class CrawlKeys:
         return f"{self.namespace}:seeded"
 
     @property
+    def store(self) -> str:
+        """The store the crawl's first worker wrote to (never credentials): every worker's."""
+        return f"{self.namespace}:store"
+
+    @property
+    def finished(self) -> str:
+        """When the crawl finished (its queue drained, seeded to the end): it is not joined again."""
+        return f"{self.namespace}:finished"
+
+    @property
     def command(self) -> str:
         """The spider and a hash of each argument of the crawl's first worker."""
         return f"{self.namespace}:command"

@@ -7,14 +7,20 @@ too (the frontier has one owner: Redis); Redis not answering; and a store
 that the machines cannot share. Each machine with workers registers its host
 name and its store's kind in the crawl's namespace: a SQLite store (a file on
 one machine) is refused once another machine has joined, and so is any store
-on a machine joining a crawl whose first machine writes to SQLite. And a
+on a machine joining a crawl whose first machine writes to SQLite. The
+first worker also records which store the crawl writes to (the absolute
+SQLite path and its host, or the MongoDB hosts and database; never
+credentials): a worker with another store is refused, naming both. And a
 worker whose spider or arguments differ from the crawl's first worker's
-(:mod:`xhs_spider.distributed.command`).
+(:mod:`xhs_spider.distributed.command`). A crawl finished (its queue drained,
+seeded to the end) is not joined again: a scheduled job with a fixed
+``XHS_CRAWL_ID`` would otherwise make no call and end ``finished``.
 """
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -26,11 +32,14 @@ from xhs_spider.distributed import scripts
 from xhs_spider.distributed.command import command_difference, command_record
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.setup import distributed
+from xhs_spider.store.mongo import MongoNoteStore
 from xhs_spider.store.sqlite import SqliteNoteStore
 from xhs_spider.store.uri import store_from_settings
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
+
+    from xhs_spider.store.base import NoteStore
 
 SQLITE = "sqlite"
 
@@ -51,7 +60,8 @@ def distributed_problem(settings: BaseSettings, spider_name: str,
     try:
         server.ping()
         crawl_keys = CrawlKeys(crawl_id)
-        return (_store_problem(server, crawl_keys, settings)
+        return (_finished_problem(server, crawl_keys, settings)
+                or _store_problem(server, crawl_keys, settings)
                 or _command_problem(server, crawl_keys, command_record(spider_name, spargs)))
     except redis.RedisError as exc:
         return f"Redis at {_display(REDIS_URL.get(settings) or '')} does not answer ({str(exc)[:160]})."
@@ -59,15 +69,52 @@ def distributed_problem(settings: BaseSettings, spider_name: str,
         server.close()
 
 
+def _finished_problem(server: redis.Redis, crawl_keys: CrawlKeys,
+                      settings: BaseSettings) -> str | None:
+    finished = server.get(crawl_keys.finished)
+    if finished is None:
+        return None
+    given = str(settings.get(CRAWL_ID.name)).strip()
+    if "{hour}" in given:
+        instead = ""
+    elif "{date}" in given:
+        instead = (f", or {CRAWL_ID.name}={given.replace('{date}', '{hour}')} "
+                   "(a new crawl each UTC hour, see docs/distributed.md)")
+    else:
+        instead = f", or {CRAWL_ID.name}={given}-{{date}} (a new crawl each UTC day, see docs/distributed.md)"
+    return (f"crawl {crawl_keys.crawl_id} finished at {_text(finished)}; use a new "
+            f"{CRAWL_ID.name}{instead}.")
+
+
 def _store_problem(server: redis.Redis, crawl_keys: CrawlKeys, settings: BaseSettings) -> str | None:
     here = socket.gethostname()
-    kind = SQLITE if isinstance(store_from_settings(settings), SqliteNoteStore) else "shared"
-    others = server.register_script(scripts.REGISTER_HOST)(keys=[crawl_keys.hosts], args=[here, kind])
-    if others:
-        return (f"The shared crawl {crawl_keys.crawl_id} has workers on other machines "
-                f"({', '.join(sorted(_text(host) for host in others))}) and a SQLite store is one "
-                "machine's file: give every worker the same XHS_STORE_URI=mongodb://…")
-    return None
+    store = store_from_settings(settings)
+    kind = SQLITE if isinstance(store, SqliteNoteStore) else "shared"
+    refused = server.register_script(scripts.REGISTER_HOST)(
+        keys=[crawl_keys.hosts, crawl_keys.store], args=[here, kind, store_identity(store, here)])
+    if not refused:
+        return None
+    why, *rest = (_text(value) for value in refused)
+    if why == "store":
+        return (f"The shared crawl {crawl_keys.crawl_id} writes to {rest[0]}, this worker to "
+                f"{store_identity(store, here)}: every worker of a crawl writes to its one store "
+                "(set the same XHS_STORE_URI), or give this one a new XHS_CRAWL_ID.")
+    return (f"The shared crawl {crawl_keys.crawl_id} has workers on other machines "
+            f"({', '.join(sorted(rest))}) and a SQLite store is one "
+            "machine's file: give every worker the same XHS_STORE_URI=mongodb://…")
+
+
+def store_identity(store: NoteStore, host: str) -> str:
+    """Which store *store* is, without credentials: the same for every worker writing to it."""
+    if isinstance(store, MongoNoteStore):
+        # display_uri is masked; only its hosts and the database are kept.
+        hosts = store.display_uri.split("://", 1)[-1].rpartition("@")[2]
+        hosts = hosts.split("/", 1)[0].split("?", 1)[0].lower()
+        srv = store.display_uri.lower().startswith("mongodb+srv:")
+        named = sorted(host if srv or _has_port(host) else f"{host}:27017" for host in hosts.split(","))
+        return f"the MongoDB database {store.database_name} on {','.join(named)}"
+    assert isinstance(store, SqliteNoteStore)
+    return f"the SQLite file {Path(store.path).resolve()} on {host}"
 
 
 def _command_problem(server: redis.Redis, crawl_keys: CrawlKeys, mine: str) -> str | None:
@@ -77,6 +124,10 @@ def _command_problem(server: redis.Redis, crawl_keys: CrawlKeys, mine: str) -> s
         return None
     return (f"The shared crawl {crawl_keys.crawl_id} was started by another command: {difference}. "
             f"Every worker of a crawl runs the same command; give another one a new {CRAWL_ID.name}.")
+
+
+def _has_port(host: str) -> bool:
+    return "]:" in host if host.startswith("[") else ":" in host
 
 
 def _text(value: bytes | str) -> str:

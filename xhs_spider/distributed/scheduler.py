@@ -14,33 +14,50 @@ seeding again after a dead seeder queues nothing twice. A request that comes
 back (a retry, a request kept for resume) carries the mark of its pop and is
 queued again as it is.
 
+A request crosses Redis as JSON data (:mod:`.serializer`), never pickle: an
+entry that is not one of this crawl's requests (a pickle planted by whoever
+can reach Redis, garbage, a callback the spider lacks) is taken out of the
+queue and dropped, one warning for each kind, each counted
+(``xhs/distributed/dropped_entries/<kind>``).
+
 Redis gone ends the crawl ``xhs_redis_unreachable`` (once, one line) and the
 scheduler answers "nothing" instead of raising on every engine tick.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from xhs_spider.api.redis_link import REDIS_ERRORS
-from xhs_spider.distributed import scripts
+from xhs_spider.distributed import scripts, serializer
+from xhs_spider.distributed.setup import redis_url_warning
 from xhs_spider.distributed.worker import HELD_META, worker_of
-from xhs_spider.stats import DISTRIBUTED_DUPLICATES
+from xhs_spider.stats import DISTRIBUTED_DROPPED, DISTRIBUTED_DROPPED_KIND, DISTRIBUTED_DUPLICATES
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
+logger = logging.getLogger(__name__)
+
 
 class SharedScheduler(RedisScheduler):
+    #: The kinds of bad entries dropped so far: each is warned about once.
+    dropped_kinds: set[str]
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         scheduler = cls.from_settings(crawler.settings)
         scheduler.stats = crawler.stats
         scheduler.crawler = crawler
+        scheduler.dropped_kinds = set()
+        warning = redis_url_warning(crawler.settings)
+        if warning:
+            logger.warning(warning)
         return scheduler
 
     def open(self, spider: Spider) -> None:
@@ -63,7 +80,7 @@ class SharedScheduler(RedisScheduler):
         if held is None and self.df.request_seen(request):
             self.stats.inc_value(DISTRIBUTED_DUPLICATES)
             return False
-        data = self.queue._encode_request(request)
+        data = serializer.encode(request, self.spider)
         with self.server.pipeline() as pipe:
             pipe.execute_command("ZADD", self.queue.key, -request.priority, data)
             if held is not None:
@@ -74,17 +91,42 @@ class SharedScheduler(RedisScheduler):
     def next_request(self) -> Request | None:
         if self.worker.redis_gone:
             return None
+        in_hand = self.worker.keys.in_hand(self.worker.worker_id)
         try:
-            popped: Any = self._pop(keys=[self.queue.key, self.worker.keys.in_hand(self.worker.worker_id)])
+            while popped := self._pop(keys=[self.queue.key, in_hand]):
+                field, data = popped
+                request = self._request_of(field, data, in_hand)
+                if request is not None:
+                    return request
         except REDIS_ERRORS as exc:
             self.worker.lost(exc, "taking a request from the shared queue")
+        return None
+
+    def _request_of(self, field: Any, data: bytes, in_hand: str) -> Request | None:
+        """The request of an entry taken from the queue, or ``None`` once a bad one is dropped."""
+        field = field.decode() if isinstance(field, bytes) else field
+        try:
+            request = serializer.decode(data, self.spider)
+        except serializer.BadEntry as exc:
+            self.server.hdel(in_hand, field)  # never back to the queue
+            self._dropped(exc)
             return None
-        if not popped:
-            return None
-        field, data = popped
-        request = self.queue._decode_request(data)
-        request.meta[HELD_META] = field.decode() if isinstance(field, bytes) else field
+        request.meta[HELD_META] = field
         return request
+
+    def _dropped(self, entry: serializer.BadEntry) -> None:
+        self.stats.inc_value(DISTRIBUTED_DROPPED)
+        self.stats.inc_value(DISTRIBUTED_DROPPED_KIND.format(kind=entry.kind))
+        if entry.kind in self.dropped_kinds:
+            return
+        self.dropped_kinds.add(entry.kind)
+        logger.warning(
+            "Dropped an entry of the shared queue %(queue)s that is %(entry)s. Whoever can write "
+            "to this Redis can put entries there: give it a password (docs/distributed.md). "
+            "Further entries of this kind are dropped and counted in %(stat)s only.",
+            {"queue": self.queue.key, "entry": entry,
+             "stat": DISTRIBUTED_DROPPED_KIND.format(kind=entry.kind)},
+        )
 
     def has_pending_requests(self) -> bool:
         if self.worker.redis_gone:

@@ -37,12 +37,14 @@ redis.call('SET', KEYS[1], 'seeding:' .. ARGV[1])
 return 1
 """
 
-#: KEYS: hosts hash. ARGV: this host, its store's kind. Registers the host
-#: unless a SQLite store would be shared across machines; returns the other
-#: hosts when refused, else nothing. One step: two machines starting at once
-#: with SQLite cannot both pass.
+#: KEYS: hosts hash, the crawl's store. ARGV: this host, its store's kind,
+#: its store's identity. Registers the host and (if first) the store, unless
+#: a SQLite store would be shared across machines (returns ``hosts`` and the
+#: other hosts) or the crawl writes to another store (returns ``store`` and
+#: the crawl's); else nothing. One step: two machines starting at once with
+#: SQLite cannot both pass, nor two workers with two stores.
 REGISTER_HOST = """
-local others, refused = {}, false
+local others, refused = {'hosts'}, false
 local hosts = redis.call('HGETALL', KEYS[1])
 for index = 1, #hosts, 2 do
   if hosts[index] ~= ARGV[1] then
@@ -51,6 +53,9 @@ for index = 1, #hosts, 2 do
   end
 end
 if refused then return others end
+local store = redis.call('GET', KEYS[2])
+if store and store ~= ARGV[3] then return {'store', store} end
+redis.call('SET', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return {}
 """
@@ -62,4 +67,13 @@ local recorded = redis.call('GET', KEYS[1])
 if recorded then return recorded end
 redis.call('SET', KEYS[1], ARGV[1])
 return false
+"""
+
+#: KEYS: the crawl's finished mark, queue, seeding mark. ARGV: when (UTC).
+#: Marks the crawl finished if its queue is empty and it was seeded to the
+#: end (the first mark stays); returns 1 if it is finished.
+MARK_FINISHED = """
+if redis.call('ZCARD', KEYS[2]) > 0 or redis.call('GET', KEYS[3]) ~= 'done' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return 1
 """

@@ -4,7 +4,11 @@ The one place that turns distributed mode on: scrapy-redis's scheduler (our
 :class:`~xhs_spider.distributed.scheduler.SharedScheduler`) and dupefilter,
 a queue that outlives the workers (``SCHEDULER_PERSIST``), every key under
 the crawl's namespace, the worker extension and the spider middleware that
-reports what is done. scrapy-redis predates Scrapy 2.16; its deprecation
+reports what is done. Requests cross Redis as JSON data (:mod:`.serializer`),
+never pickle. The default SQLite store (``data/xhs.sqlite3``) is resolved
+against the working directory here, once, so that every component, the
+check of the crawl's store and the log name the same absolute file.
+scrapy-redis predates Scrapy 2.16; its deprecation
 warnings, which are about its code and not the user's, are kept out of the
 log by module, so ours still show.
 """
@@ -12,7 +16,9 @@ log by module, so ours still show.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.misc import load_object
@@ -20,8 +26,9 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from xhs_spider.api.redis_link import REDIS_RETRIES, REDIS_TIMEOUT
-from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL
+from xhs_spider.config.declarations import CRAWL_ID, DEFAULT_STORE_PATH, REDIS_URL, STORE_URI
 from xhs_spider.distributed.keys import CrawlKeys
+from xhs_spider.middlewares.token import is_loopback
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -58,12 +65,16 @@ def apply_distributed(settings: BaseSettings) -> None:
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_SERIALIZER": "xhs_spider.distributed.serializer",
         "SCHEDULER_QUEUE_KEY": crawl_keys.requests,
         "SCHEDULER_DUPEFILTER_KEY": crawl_keys.dupefilter,
         "REDIS_PARAMS": redis_params(),
     }, priority="addon")
     for setting, component, order in COMPONENTS:
         settings.setdefault_in_component_priority_dict(setting, load_object(component), order)
+    if STORE_URI.get(settings) is None:
+        resolved = Path(DEFAULT_STORE_PATH).resolve()
+        settings.set(STORE_URI.name, f"sqlite://{resolved}", priority="addon")
 
 
 def redis_params() -> dict[str, object]:
@@ -74,6 +85,18 @@ def redis_params() -> dict[str, object]:
         "retry_on_timeout": False,
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=REDIS_RETRIES),
     }
+
+
+def redis_url_warning(settings: BaseSettings) -> str | None:
+    """A warning when ``REDIS_URL`` leads off this machine without a password."""
+    parts = urlsplit(REDIS_URL.get(settings) or "")
+    if (parts.scheme == "unix" or parts.password or "password" in parse_qs(parts.query)
+            or is_loopback(parts.hostname or "")):
+        return None
+    where = f"{parts.hostname}:{parts.port or 6379}"
+    return (f"REDIS_URL names {where} without a password: whoever reaches it can read and "
+            "change this crawl's queue. Give Redis a password (requirepass) and use "
+            f"REDIS_URL=redis://:PASSWORD@{where}/0, or rediss://:PASSWORD@{where}/0 for TLS.")
 
 
 def quiet_scrapy_redis() -> None:

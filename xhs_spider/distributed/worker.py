@@ -33,6 +33,7 @@ from xhs_spider import stats as keys
 from xhs_spider.api.redis_link import redis_lost
 from xhs_spider.config.declarations import CRAWL_ID, IDLE_CLOSE, REDIS_URL
 from xhs_spider.distributed import scripts
+from xhs_spider.distributed.finished import mark_finished
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.survey import DONE, Look, look_around
 from xhs_spider.extensions.run_outcome import outcome_of
@@ -275,6 +276,8 @@ class SharedCrawlWorker:
         # A heartbeat under way would set the key again after it is deleted;
         # done requests left in hand would go back to the queue and be paid again.
         await maybe_deferred_to_future(self._looking.run(lambda: None))
+        if self._drained() and self.seeded_to_the_end and not self.redis_gone:
+            await maybe_deferred_to_future(deferToThread(mark_finished, self.server, self.keys))
         await maybe_deferred_to_future(self._removing.run(self._remove_done, leaving=True))
 
 

@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from xhs_spider.api.client import endpoint_of, origin
 from xhs_spider.api.masking import mask_token
@@ -38,6 +39,14 @@ MISSING_TOKEN_MESSAGE = (
     "(export JUSTONEAPI_TOKEN=...) or the JUSTONEAPI_TOKEN setting."
 )
 
+#: -s JUSTONEAPI_TOKEN=… (and Scrapyd's setting=, which passes it so).
+COMMAND_LINE_TOKEN_MESSAGE = (
+    "JUSTONEAPI_TOKEN was given on the command line (-s, or Scrapyd's setting=): it is "
+    "masked in this log, but visible to every user of this machine in ps and /proc, in the "
+    "shell's history, and in Scrapyd's queue and listjobs.json. Export JUSTONEAPI_TOKEN in "
+    "the environment instead (Scrapyd's: the daemon's environment)."
+)
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -54,6 +63,8 @@ class TokenMiddleware:
         self.stats = crawler.stats
         settings = crawler.settings
         self.token = TOKEN.get(settings)
+        if self.token and settings.getpriority(TOKEN.name) == SETTINGS_PRIORITIES["cmdline"]:
+            logger.warning(COMMAND_LINE_TOKEN_MESSAGE)
         base = urlsplit(BASE_URL.get(settings))
         # Like HttpAuthMiddleware: credentials go to one known origin only
         # (scheme included: never downgraded to plain HTTP on the same host).
