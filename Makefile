@@ -2,33 +2,62 @@
 #   make demo   installs into .venv, starts the offline sandbox, crawls, writes data/*.json
 #   make test   installs into .venv (with test servers) and runs the test suite
 #   make bench  installs into .venv and runs the benchmark suite (ARGS=--quick: a smoke run)
+#   make lock   compiles requirements/*.lock from pyproject.toml (LOCK_ARGS=--upgrade: newest)
+# Every environment is installed from its lock (exact versions, PyPI's hashes),
+# then the project without dependencies; only when the lock or pyproject.toml
+# changed (the stamp files below). See docs/development.md#installs-and-the-lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP_LOCKED := pip install --quiet --require-hashes -r
 # Scrapyd for tests/test_scrapyd.py, in its own environment as docs/deploy.md
-# sets it up: Scrapyd, setuptools<81 (its runner imports pkg_resources) and the
+# sets it up (requirements/scrapyd.in): Scrapyd, setuptools<81 and the
 # project's dependencies, but not the project (jobs must run the deployed egg).
 SCRAPYD_VENV := .venv-scrapyd
-SCRAPYD_REQUIREMENTS := scrapyd==1.6.0 'setuptools<81'
+# uv compiles the locks, from its own environment.
+UV_VERSION := 0.13.10
+LOCK_VENV := .venv-lock
+UV_COMPILE = $(LOCK_VENV)/bin/uv --no-config pip compile --quiet --generate-hashes \
+	--no-strip-markers --python-version 3.11 --python-platform linux \
+	--custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: demo test bench install install-test clean
+.PHONY: demo test bench install install-test lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[report]'
+install: $(VENV)/installed
 
-install-test: $(BIN)/python $(SCRAPYD_VENV)/installed
-	$(BIN)/pip install --quiet -e '.[test]'
+install-test: $(VENV)/installed-test $(SCRAPYD_VENV)/installed
 
-# Redone only when pyproject.toml changes.
-$(SCRAPYD_VENV)/installed: pyproject.toml scripts/runtime_requirements.py
-	[ -x $(SCRAPYD_VENV)/bin/python ] || $(PYTHON) -m venv $(SCRAPYD_VENV)
-	$(PYTHON) scripts/runtime_requirements.py > $(SCRAPYD_VENV)/requirements.txt
-	$(SCRAPYD_VENV)/bin/pip install --quiet $(SCRAPYD_REQUIREMENTS) -r $(SCRAPYD_VENV)/requirements.txt
+$(VENV)/installed: requirements/runtime.lock pyproject.toml | $(BIN)/python
+	$(BIN)/$(PIP_LOCKED) requirements/runtime.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# The test lock has setuptools: it builds the editable install, nothing fetched.
+$(VENV)/installed-test: requirements/test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/$(PIP_LOCKED) requirements/test.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(SCRAPYD_VENV)/installed: requirements/scrapyd.lock
+	[ -x $(SCRAPYD_VENV)/bin/python ] || $(PYTHON) -m venv $(SCRAPYD_VENV)
+	$(SCRAPYD_VENV)/bin/$(PIP_LOCKED) requirements/scrapyd.lock
+	touch $@
+
+$(LOCK_VENV)/bin/uv:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The test environment first: the runtime lock takes its versions, and
+# Scrapyd's the runtime's, so every environment runs what the tests ran.
+lock: $(LOCK_VENV)/bin/uv
+	$(UV_COMPILE) pyproject.toml --extra test -o requirements/test.lock
+	$(UV_COMPILE) pyproject.toml --extra report -c requirements/test.lock \
+		-o requirements/runtime.lock
+	$(UV_COMPILE) pyproject.toml requirements/scrapyd.in -c requirements/runtime.lock \
+		-o requirements/scrapyd.lock
 
 demo: install
 	$(BIN)/python scripts/offline_demo.py $(ARGS)
@@ -42,4 +71,4 @@ bench: install
 	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(SCRAPYD_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(SCRAPYD_VENV) $(LOCK_VENV) build *.egg-info .pytest_cache

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,57 @@ def test_xhs_spider_runs_the_project_commands_from_anywhere(installed):
     done = run([str(bin_dir / "xhs-spider"), "crawl", "feeds"], elsewhere)
     assert done.returncode == 2
     assert done.stderr.startswith("Error: Unknown spider 'feeds'.")
+
+
+def stub_venv(directory: Path, log: Path) -> None:
+    """A venv whose pip only writes down how it was called."""
+    bin_dir = directory / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").touch(mode=0o755)
+    (bin_dir / "pip").write_text(f'#!/bin/sh\necho "{directory.name} $*" >> "{log}"\n')
+    (bin_dir / "pip").chmod(0o755)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_installs_again_only_when_a_lock_or_pyproject_changed(tmp_path):
+    shutil.copy(ROOT / "Makefile", tmp_path)
+    (tmp_path / "requirements").mkdir()
+    for name in ("runtime", "test", "scrapyd"):
+        (tmp_path / "requirements" / f"{name}.lock").touch()
+    (tmp_path / "pyproject.toml").touch()
+    log = tmp_path / "pip.log"
+    log.touch()
+    stub_venv(tmp_path / ".venv", log)
+    stub_venv(tmp_path / ".venv-scrapyd", log)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+
+    def make(*arguments: str) -> tuple[list[str], str]:
+        """The pip commands ``make`` ran, and what it printed (PYTHON=false: no venv made)."""
+        before = log.read_text()
+        done = subprocess.run(["make", "--no-print-directory", "PYTHON=false", *arguments],
+                              cwd=tmp_path, env=environment, capture_output=True, text=True,
+                              timeout=TIMEOUT, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return log.read_text()[len(before):].splitlines(), done.stdout
+
+    locked = "install --quiet --require-hashes -r requirements/"
+    runtime = [f".venv {locked}runtime.lock", ".venv install --quiet --no-deps -e ."]
+    test = [f".venv {locked}test.lock", ".venv install --quiet --no-deps --no-build-isolation -e ."]
+    scrapyd = [f".venv-scrapyd {locked}scrapyd.lock"]
+    assert make("install")[0] == runtime
+    assert make("install")[0] == []
+    assert make("-n", "demo")[1] == ".venv/bin/python scripts/offline_demo.py \n"
+    assert make("install-test")[0] == test + scrapyd
+    assert make("install", "install-test")[0] == []
+
+    def edit(name: str) -> None:
+        """Newer than the stamps the last make touched."""
+        now = time.time()
+        os.utime(tmp_path / name, (now, now))
+
+    edit("requirements/scrapyd.lock")
+    assert make("install", "install-test")[0] == scrapyd
+    edit("requirements/runtime.lock")
+    assert make("install", "install-test")[0] == runtime
+    edit("pyproject.toml")
+    assert make("install", "install-test")[0] == runtime + test

@@ -57,6 +57,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def with_url(response: Response, url: str) -> Response:
+    """A copy of *response* at *url*, its encoding left as undeclared as it was.
+
+    ``Response.replace()`` would read ``TextResponse.encoding``, and for an
+    answer without a charset that guesses one from the body through w3lib's
+    deprecated ``html_to_unicode()`` arguments. The download handler declares
+    no encoding, so the copy finds the same one, from the same headers and body,
+    when (if ever) something asks for it.
+    """
+    kwargs = {name: getattr(response, name) for name in response.attributes
+              if name != "encoding"}
+    kwargs["url"] = url
+    return type(response)(**kwargs)
+
+
 class TokenMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -112,7 +127,7 @@ class TokenMiddleware:
         original = self._restore(request)
         if original is None:
             return response
-        return response.replace(url=original)
+        return with_url(response, original)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if self._restore(request) is None:
