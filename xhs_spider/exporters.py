@@ -27,6 +27,11 @@
 * **Values.** Null or missing → empty cell, booleans → ``true``/``false``,
   numbers as Python writes them; an object left in a single column (say
   ``FEED_EXPORT_FIELDS = ["author"]``) is written as JSON.
+* **Formulas.** A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab
+  or a carriage return would be run by a spreadsheet as a formula (a title
+  such as ``=HYPERLINK(...)``): :func:`spreadsheet_text` prefixes ``'``, as
+  OWASP advises, so it is shown as text. Numbers are not text (``-3`` stays
+  ``-3``). ``XHS_CSV_RAW_TEXT = True`` keeps cells as they are.
 
 One file holds one item type (use ``item_classes`` in ``FEEDS``): its columns
 come from the first item. Items of another class are still written, with the
@@ -42,16 +47,31 @@ import codecs
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exporters import CsvItemExporter
+
+from xhs_spider.config.declarations import CSV_RAW_TEXT
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
 LIST_SEPARATOR = " | "
 
 _UTF8_NAMES = {"utf-8", "utf-8-sig"}
+
+#: What a spreadsheet reads as the start of a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """*text* as a spreadsheet shows it and never runs it: ``'`` before a formula's start."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_columns(schema: dict) -> list[str]:
@@ -119,6 +139,7 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
         include_headers_line: bool = True,
         join_multivalued: str = LIST_SEPARATOR,
         errors: str | None = None,
+        raw_text: bool = False,
         **kwargs: Any,
     ):
         # utf-8-sig writes its mark only at offset 0 of the file, never when
@@ -131,9 +152,15 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
             errors=errors,
             **kwargs,
         )
+        self.raw_text = raw_text
         self._paths: list[list[str]] | None = None
         self._item_class: type | None = None
         self._other_class_warned = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, file: IO[bytes], *args: Any, **kwargs: Any) -> Self:
+        kwargs.setdefault("raw_text", CSV_RAW_TEXT.get(crawler.settings))
+        return cls(file, *args, **kwargs)
 
     def export_item(self, item: Any) -> None:
         if self._paths is None:
@@ -143,7 +170,8 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
         values = ItemAdapter(item).asdict()
         separator = self._join_multivalued
         self.csv_writer.writerow(
-            [_cell(_lookup(values, path), separator) for path in self._paths]
+            [cell_text(_lookup(values, path), separator, raw_text=self.raw_text)
+             for path in self._paths]
         )
 
     def _start_file(self, item: Any) -> list[list[str]]:
@@ -223,9 +251,20 @@ def column_value(record: Any, column: str) -> Any:
     return _lookup(record, column.split("."))
 
 
-def cell_text(value: Any, separator: str = LIST_SEPARATOR) -> str:
-    """The text of one CSV cell holding *value*, as the exporter writes it."""
-    return _cell(value, separator)
+def cell_text(value: Any, separator: str = LIST_SEPARATOR, *, raw_text: bool = False) -> str:
+    """The text of one CSV cell holding *value*, as the exporter writes it:
+    unless *raw_text*, a text cell is safe from formulas (:func:`spreadsheet_text`)."""
+    text = _cell(value, separator)
+    if raw_text or not text or not _starts_with_text(value):
+        return text
+    return spreadsheet_text(text)
+
+
+def _starts_with_text(value: Any) -> bool:
+    """Whether the cell of *value* starts with text, not a number."""
+    if isinstance(value, (list, tuple)):
+        return bool(value) and _starts_with_text(value[0])
+    return isinstance(value, (str, bytes))
 
 
 def resolve_ref(root: dict, node: dict) -> dict:
