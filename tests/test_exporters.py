@@ -15,7 +15,8 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from tests.items import TITLES, note
-from xhs_spider.exporters import SpreadsheetCsvItemExporter, cell_text, csv_columns
+from xhs_spider.csv_cells import cell_text
+from xhs_spider.exporters import SpreadsheetCsvItemExporter, csv_columns
 from xhs_spider.items import NoteItem
 from xhs_spider.schemas import load_schema
 

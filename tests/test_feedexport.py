@@ -21,8 +21,10 @@ import scrapy
 from scrapy.utils.defer import deferred_f_from_coro_f, deferred_from_coro
 
 from tests.conftest import InProcessCrawl, run_crawler
-from tests.items import TITLES, export_items, note, note_id, notes_of
-from xhs_spider.exporters import LIST_SEPARATOR, csv_columns
+from tests.items import TITLES, export_items, note_id, notes_of
+from tests.items import note as note_fields
+from xhs_spider.csv_cells import LIST_SEPARATOR
+from xhs_spider.exporters import csv_columns
 from xhs_spider.items import NoteItem
 from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.schemas import load_schema
@@ -203,7 +205,7 @@ class FormulaSpider(scrapy.Spider):
     name = "formula"
 
     async def start(self):
-        yield NoteItem(note(1, FORMULA, text="-5 degrees", counts={"likes": -3}))
+        yield NoteItem(note_fields(1, FORMULA, text="-5 degrees", counts={"likes": -3}))
 
 
 @pytest.mark.parametrize(("raw", "title", "text"), [

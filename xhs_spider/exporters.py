@@ -29,8 +29,8 @@
   ``FEED_EXPORT_FIELDS = ["author"]``) is written as JSON.
 * **Formulas.** A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab
   or a carriage return would be run by a spreadsheet as a formula (a title
-  such as ``=HYPERLINK(...)``): :func:`spreadsheet_text` prefixes ``'``, as
-  OWASP advises, so it is shown as text. Numbers are not text (``-3`` stays
+  such as ``=HYPERLINK(...)``): :mod:`xhs_spider.csv_cells` prefixes ``'``,
+  as OWASP advises, so it is shown as text. Numbers are not text (``-3`` stays
   ``-3``). ``XHS_CSV_RAW_TEXT = True`` keeps cells as they are.
 
 One file holds one item type (use ``item_classes`` in ``FEEDS``): its columns
@@ -44,7 +44,6 @@ JSON and JSON Lines need nothing of ours: with ``FEED_EXPORT_ENCODING =
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
@@ -53,6 +52,7 @@ from itemadapter import ItemAdapter
 from scrapy.exporters import CsvItemExporter
 
 from xhs_spider.config.declarations import CSV_RAW_TEXT
+from xhs_spider.csv_cells import LIST_SEPARATOR, cell_text
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -61,18 +61,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LIST_SEPARATOR = " | "
-
 _UTF8_NAMES = {"utf-8", "utf-8-sig"}
-
-#: What a spreadsheet reads as the start of a formula (OWASP, CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(text: str) -> str:
-    """*text* as a spreadsheet shows it and never runs it: ``'`` before a formula's start."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def csv_columns(schema: dict) -> list[str]:
     """The CSV columns of items following *schema*, in schema order."""
@@ -251,22 +240,6 @@ def column_value(record: Any, column: str) -> Any:
     return _lookup(record, column.split("."))
 
 
-def cell_text(value: Any, separator: str = LIST_SEPARATOR, *, raw_text: bool = False) -> str:
-    """The text of one CSV cell holding *value*, as the exporter writes it:
-    unless *raw_text*, a text cell is safe from formulas (:func:`spreadsheet_text`)."""
-    text = _cell(value, separator)
-    if raw_text or not text or not _starts_with_text(value):
-        return text
-    return spreadsheet_text(text)
-
-
-def _starts_with_text(value: Any) -> bool:
-    """Whether the cell of *value* starts with text, not a number."""
-    if isinstance(value, (list, tuple)):
-        return bool(value) and _starts_with_text(value[0])
-    return isinstance(value, (str, bytes))
-
-
 def resolve_ref(root: dict, node: dict) -> dict:
     """*node*, its local ``$ref`` (if any) followed within *root*."""
     return _resolve(root, node)
@@ -281,32 +254,3 @@ def _lookup(value: Any, path: list[str]) -> Any:
     if isinstance(value, (list, tuple)):
         return [_lookup(element, path) for element in value]
     return None
-
-
-def _cell(value: Any, separator: str) -> str:
-    if isinstance(value, (list, tuple)):
-        if any(_is_compound(element) for element in value):
-            return _json(value)
-        texts = [_scalar_text(element) for element in value]
-        return separator.join(texts) if any(texts) else ""
-    if isinstance(value, Mapping):
-        return _json(value)
-    return _scalar_text(value)
-
-
-def _is_compound(value: Any) -> bool:
-    return isinstance(value, (Mapping, list, tuple))
-
-
-def _scalar_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from xhs_spider.dataset.columns import JSON, Column
-from xhs_spider.exporters import SpreadsheetCsvItemExporter, cell_text, column_value
+from xhs_spider.csv_cells import cell_text
+from xhs_spider.exporters import SpreadsheetCsvItemExporter, column_value
 
 #: File extension → format name.
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
