@@ -243,10 +243,12 @@ def test_csv_feeds_of_every_item_type_become_two_files_beside_each_other():
 
     feeds = {"out/notes.csv": {"format": "csv", "overwrite": True}, "all.jsonl": {"format": "jsonlines"},
              "stdout:": {"format": "csv"}}
+    notes, appearances = "xhs_spider.items.NoteItem", "xhs_spider.items.FeedAppearanceItem"
     assert paired_feeds(feeds) == {
-        "out/notes.csv": {"format": "csv", "overwrite": True, "item_classes": ["xhs_spider.items.NoteItem"]},
-        "out/notes.appearances.csv": {"format": "csv", "overwrite": True,
-                                      "item_classes": ["xhs_spider.items.FeedAppearanceItem"]},
+        "out/notes.csv": {"format": "csv", "overwrite": True, "item_classes": [notes],
+                          "item_export_kwargs": {"item_class": notes}},
+        "out/notes.appearances.csv": {"format": "csv", "overwrite": True, "item_classes": [appearances],
+                                      "item_export_kwargs": {"item_class": appearances}},
         "all.jsonl": {"format": "jsonlines"}, "stdout:": {"format": "csv"},
     }
     assert appearances_uri("s3://bucket/%(name)s-%(time)s.csv") == "s3://bucket/%(name)s-%(time)s.appearances.csv"

@@ -117,3 +117,14 @@ def test_the_exporter_scrapy_builds_follows_xhs_csv_raw_text(settings, title):
     exporter.finish_exporting()
     (row,) = csv.DictReader(io.StringIO(file.getvalue().decode("utf-8-sig"), newline=""))
     assert (row["title"], row["counts.likes"]) == (title, "-3")
+
+
+@pytest.mark.parametrize(("item_class", "content"), [
+    (None, b""), ("xhs_spider.items.NoteItem", BOM + ",".join(csv_columns(load_schema("note"))).encode() + b"\r\n"),
+])
+def test_a_file_of_a_known_item_class_gets_its_header_without_items(item_class, content):
+    file = io.BytesIO()
+    exporter = SpreadsheetCsvItemExporter(file, item_class=item_class)
+    exporter.start_exporting()
+    exporter.finish_exporting()
+    assert file.getvalue() == content

@@ -24,14 +24,15 @@ NOTE_COLUMNS = csv_columns(load_schema("note"))
 APPEARANCE_COLUMNS = csv_columns(load_schema("feed_appearance"))
 
 
-def crawl_to_csv(api: SandboxProcess, tmp_path: Path, option: str, out: Path, run: int) -> tuple[dict, str]:
+def crawl_to_csv(api: SandboxProcess, tmp_path: Path, option: str, out: Path, run: int,
+                 refresh: bool = True) -> tuple[dict, str]:
     """One feed crawl writing *out* with *option*; its stats and its log."""
     stats, log = tmp_path / f"stats{run}.json", tmp_path / f"crawl{run}.log"
     settings = {**FAST_SETTINGS, "JUSTONEAPI_BASE_URL": api.url, "XHS_STATS_FILE": str(stats),
                 "XHS_STORE_URI": f"sqlite:///{tmp_path / 'xhs.sqlite3'}", "LOG_LEVEL": "INFO"}
     args = ["crawl", "feed", "-a", "oid=homefeed_food_v3", "-a", "pages=2",
             # Every run pays for its notes again: each run yields notes.
-            "-a", "refresh=true", option, str(out), "--logfile", str(log)]
+            "-a", f"refresh={str(refresh).lower()}", option, str(out), "--logfile", str(log)]
     for name, value in settings.items():
         args += ["-s", f"{name}={value}"]
     done = run_scrapy(args, env={"JUSTONEAPI_TOKEN": TOKEN})
@@ -72,3 +73,14 @@ def test_a_csv_feed_of_the_feed_spider_is_two_files_overwritten_or_appended(api,
     assert len(note_rows) - 1 == sum(notes for notes, _ in kept)
     assert len(appearance_rows) - 1 == sum(appearances for _, appearances in kept)
     assert sorted(path.name for path in out.parent.iterdir()) == ["notes.appearances.csv", "notes.csv"]
+
+
+def test_a_rerun_without_new_notes_leaves_the_notes_file_its_header(api, tmp_path):
+    out = tmp_path / "notes.csv"
+    crawl_to_csv(api, tmp_path, "-O", out, 0)
+    stats, _ = crawl_to_csv(api, tmp_path, "-O", out, 1, refresh=False)
+    assert stats.get(ITEMS.format(item_type="NoteItem"), 0) == 0  # every note fresh
+    assert rows(out) == [NOTE_COLUMNS]  # a file pandas and spreadsheets open, not 0 bytes
+    appearances = rows(tmp_path / "notes.appearances.csv")
+    assert appearances[0] == APPEARANCE_COLUMNS
+    assert len(appearances) - 1 == stats[ITEMS.format(item_type="FeedAppearanceItem")] > 0

@@ -7,6 +7,8 @@
   ``FEED_EXPORT_ENCODING`` is used as given, without a UTF-8 mark. Appending
   to a non-empty file (``overwrite: false``) adds no second mark, nor a
   second header: the columns are the same from run to run.
+* **Empty files.** ``item_export_kwargs: {"item_class": ...}`` in a feed
+  names its item class: a run that yields none still writes the header.
 * **Columns.** Nested objects become dotted columns (``author.nickname``,
   ``counts.likes``, ``video.duration``). Their order is fixed by the item's
   JSON Schema (:func:`csv_columns`): properties in the order the schema file
@@ -50,6 +52,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exporters import CsvItemExporter
+from scrapy.utils.misc import load_object
 
 from xhs_spider.config.declarations import CSV_RAW_TEXT
 from xhs_spider.csv_cells import LIST_SEPARATOR, cell_text
@@ -129,6 +132,7 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
         join_multivalued: str = LIST_SEPARATOR,
         errors: str | None = None,
         raw_text: bool = False,
+        item_class: str | type | None = None,
         **kwargs: Any,
     ):
         # utf-8-sig writes its mark only at offset 0 of the file, never when
@@ -142,6 +146,8 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
             **kwargs,
         )
         self.raw_text = raw_text
+        # The file's one item class, if known: its header even with no item.
+        self._header_class = load_object(item_class) if isinstance(item_class, str) else item_class
         self._paths: list[list[str]] | None = None
         self._item_class: type | None = None
         self._other_class_warned = False
@@ -162,6 +168,13 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
             [cell_text(_lookup(values, path), separator, raw_text=self.raw_text)
              for path in self._paths]
         )
+
+    def finish_exporting(self) -> None:
+        # A run that yielded none of this file's items (a re-run within the
+        # TTL) still leaves a CSV that spreadsheets and pandas can open.
+        if self._paths is None and self._header_class is not None:
+            self._paths = self._start_file(self._header_class())
+        super().finish_exporting()
 
     def _start_file(self, item: Any) -> list[list[str]]:
         columns, headers = self._columns_and_headers(item)

@@ -5,7 +5,7 @@ feed appearances. ``scrapy crawl feed -O notes.csv`` (or ``-o``, or a CSV
 entry of ``FEEDS`` without ``item_classes``) therefore becomes two feeds,
 the Scrapy way: ``notes.csv`` holds the notes (``item_classes``: NoteItem)
 and ``notes.appearances.csv``, beside it, the feed appearances, each with
-its own header, both with the entry's other options (``overwrite`` among
+its own header (even when a run yields none of its items), both with the entry's other options (``overwrite`` among
 them: ``-O`` overwrites both, ``-o`` appends to both). The crawl names both
 files in its log and in its run summary (:func:`feed_files`).
 """
@@ -60,9 +60,15 @@ def paired_feeds(feeds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if str(uri) not in mixed_csv_feeds({uri: options}) or beside is None or beside in feeds:
             paired[uri] = options
             continue
-        paired[uri] = {**options, "item_classes": [NOTES]}
-        paired[beside] = {**options, "item_classes": [APPEARANCES]}
+        paired[uri] = _one_class(options, NOTES)
+        paired[beside] = _one_class(options, APPEARANCES)
     return paired
+
+
+def _one_class(options: dict[str, Any], item_class: str) -> dict[str, Any]:
+    """*options* for a feed of *item_class* alone, which gets its header even empty."""
+    export_kwargs = {**(options.get("item_export_kwargs") or {}), "item_class": item_class}
+    return {**options, "item_classes": [item_class], "item_export_kwargs": export_kwargs}
 
 
 def appearances_uri(uri: str) -> str | None:
