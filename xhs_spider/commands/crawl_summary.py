@@ -37,6 +37,7 @@ from xhs_spider.run.readable import plain_text
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
 
 class CrawlSummaryCommand(ScrapyCommand):
@@ -84,5 +85,5 @@ class CrawlSummaryCommand(ScrapyCommand):
             self.exitcode = EXIT_FAILED
 
     @staticmethod
-    def _print(opts: argparse.Namespace, figures: Any, text: Any) -> None:
+    def _print(opts: argparse.Namespace, figures: Any, text: Callable[[], str]) -> None:
         print(json.dumps(figures, ensure_ascii=False, indent=2) if opts.json else text())
