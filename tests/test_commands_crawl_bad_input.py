@@ -229,14 +229,33 @@ def test_a_missing_stats_and_spill_directory_is_created(tmp_path):
 
 
 @pytest.mark.parametrize("option", ["-O", "-o"])
-def test_one_csv_feed_from_the_feed_spider_is_refused_with_the_recipe(api, tmp_path, option):
-    out = tmp_path / "out.csv"
+def test_a_csv_feed_to_stdout_from_the_feed_spider_is_refused_with_the_recipe(api, tmp_path, option):
+    # A file becomes two (tests/test_feedexport_csv_pair.py); standard output cannot.
+    line = refused(api, tmp_path, "feed", option, "-:csv")
 
-    line = refused(api, tmp_path, "feed", option, str(out))
+    assert "The CSV feed 'stdout:' would mix notes and feed appearances" in line
+    assert '"item_classes": ["xhs_spider.items.NoteItem"], "overwrite": true}' in line
+    assert '"item_classes": ["xhs_spider.items.FeedAppearanceItem"], "overwrite": true}' in line
 
-    assert f"The CSV feed {str(out)!r} would mix notes and feed appearances" in line
-    assert '"item_classes": ["xhs_spider.items.NoteItem"]' in line
-    assert not out.exists()
+
+def test_csv_feeds_of_every_item_type_become_two_files_beside_each_other():
+    from xhs_spider.feeds import appearances_uri, paired_feeds
+
+    feeds = {"out/notes.csv": {"format": "csv", "overwrite": True}, "all.jsonl": {"format": "jsonlines"},
+             "stdout:": {"format": "csv"}}
+    notes, appearances = "xhs_spider.items.NoteItem", "xhs_spider.items.FeedAppearanceItem"
+    assert paired_feeds(feeds) == {
+        "out/notes.csv": {"format": "csv", "overwrite": True, "item_classes": [notes],
+                          "item_export_kwargs": {"item_class": notes}},
+        "out/notes.appearances.csv": {"format": "csv", "overwrite": True, "item_classes": [appearances],
+                                      "item_export_kwargs": {"item_class": appearances}},
+        "all.jsonl": {"format": "jsonlines"}, "stdout:": {"format": "csv"},
+    }
+    assert appearances_uri("s3://bucket/%(name)s-%(time)s.csv") == "s3://bucket/%(name)s-%(time)s.appearances.csv"
+    assert appearances_uri("notes") == "notes.appearances"
+    # The file beside it already a feed of its own: left as it is (and refused).
+    taken = {"n.csv": {"format": "csv"}, "n.appearances.csv": {"format": "csv", "item_classes": ["x.Y"]}}
+    assert paired_feeds(taken) == taken
 
 
 def feeds(**feed: dict) -> Settings:

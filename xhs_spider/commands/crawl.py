@@ -1,7 +1,9 @@
 """``scrapy crawl``, checking arguments and settings before it starts.
 
-An unknown spider, a wrong ``oid`` or ``pages``, an ids file that is not
-UTF-8, a CSV feed that would mix two item types, a bad setting, a missing
+A CSV feed of the ``feed`` spider (``-O notes.csv``) becomes two files,
+notes and feed appearances (:mod:`xhs_spider.feeds`). An unknown spider, a
+wrong ``oid`` or ``pages``, an ids file that is not UTF-8, a CSV feed that
+would mix two item types (to standard output), a bad setting, a missing
 token, a store that does not answer or a path that cannot be written ends
 here (:mod:`.preflight`) with one line and exit status 2: no crawl starts,
 no API call is made, no traceback is shown. The check runs before Scrapy
@@ -16,6 +18,7 @@ the log level a crawl really runs at (``INFO``, the add-on's).
 from __future__ import annotations
 
 import inspect
+import logging
 import sys
 import textwrap
 from typing import TYPE_CHECKING, NoReturn
@@ -26,6 +29,7 @@ from scrapy.spiderloader import get_spider_loader
 from xhs_spider.commands.preflight import problem_before_crawl, unknown_spider
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.extensions.run_outcome import RunOutcome
+from xhs_spider.feeds import feed_files, mixes_item_types, paired_feeds
 from xhs_spider.pipelines.store import record_forced_shutdown
 from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, failed
 from xhs_spider.spiders.arguments import argument_lines
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
 
     from scrapy import Spider
     from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
 
 #: Columns of the spider part of ``-h``, as argparse wraps the options above it.
 HELP_WIDTH = 79
@@ -47,6 +53,10 @@ class Command(ScrapyCrawlCommand):
             return
         assert self.crawler_process is not None
         crawler = self._create_crawler(args[0])
+        if mixes_item_types(args[0], opts.spargs):
+            files = ", ".join(f"{what} to {uri}" for uri, what in feed_files(crawler.settings).items())
+            if files:
+                logger.info("Feeds: %(files)s (one CSV file holds one item type)", {"files": files})
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         outcome = crawler.get_extension(RunOutcome)
@@ -79,6 +89,10 @@ class Command(ScrapyCrawlCommand):
         super().process_options(args, opts)
         if opts.help:
             self._print_help(args)
+        if len(args) == 1 and mixes_item_types(args[0], opts.spargs):
+            assert self.settings is not None
+            feeds = self.settings.getdict("FEEDS")
+            self.settings.set("FEEDS", paired_feeds(feeds), priority=self.settings.getpriority("FEEDS") or 0)
         problem = self._preflight(args[0], opts.spargs) if len(args) == 1 else None
         if problem:
             print(f"Error: {problem}", file=sys.stderr)

@@ -5,18 +5,24 @@ writes what the store holds, whatever was fetched when: ``notes`` (the latest
 state of each note), ``appearances`` (which channel recommended which note
 when), ``metrics`` (the engagement history) or ``runs``. FILE's extension
 picks the format (.csv, .jsonl, .json, .parquet); the file is written under a
-temporary name and renamed when complete.
+temporary name of its own beside it and renamed when complete, so two
+exports into one file at once both write whole files, and the last one wins.
+A file that cannot be written there, a ``--since`` out of range or an
+unknown ``--channel`` or ``--status`` is one line, exit status 2, before the
+store is read. CSV cells that a spreadsheet would run as formulas get a
+leading ' (XHS_CSV_RAW_TEXT keeps them raw).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.commands.common import fail, store_settings
+from xhs_spider.api.channels import parse_channels
+from xhs_spider.commands.common import fail, replaced_atomically, store_settings
+from xhs_spider.config.declarations import CSV_RAW_TEXT
 from xhs_spider.dataset.columns import collection_columns
 from xhs_spider.dataset.parquet_writer import MISSING, parquet_available
 from xhs_spider.dataset.query import COLLECTIONS, NOTE_STATUSES, Query, parse_since
@@ -68,7 +74,7 @@ class Command(ScrapyCommand):
         except (ValueError, NoStore) as exc:
             fail(self, str(exc))
             return
-        except StoreUnreadable as exc:  # not bad input: the same command may work later
+        except (StoreUnreadable, OSError) as exc:  # not bad input: the same command may work later
             fail(self, str(exc), EXIT_FAILED)
             return
         print("Exported %d %s from %s to %s" % (count, query.collection, where, path))
@@ -98,10 +104,13 @@ def add_filter_options(parser: argparse.ArgumentParser, *, default_since: str | 
 def query_from_options(
     collection: str, opts: argparse.Namespace, *, statuses: list[str] | None = None,
 ) -> Query:
+    """The query the options name; ``ValueError``, one line, for any that is wrong
+    (an unknown channel as the crawl answers it, with the closest one)."""
     return Query(
         collection,
         since=None if opts.since is None else parse_since(opts.since),
-        channels=None if not opts.channel else frozenset(opts.channel),
+        channels=None if not opts.channel else frozenset(
+            channel for value in opts.channel for channel in parse_channels(value)),
         statuses=None if not statuses else frozenset(statuses),
     )
 
@@ -109,14 +118,9 @@ def query_from_options(
 def export(settings: BaseSettings, query: Query, path: Path) -> tuple[int, str]:
     """Write what *query* selects to *path*; the count written and the store's URI."""
     columns = collection_columns(query.collection)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    with opened(dataset_from_settings(settings)) as dataset:
-        try:
-            count = write_records(partial, dataset.records(query), columns,
-                                  kind=file_format(path))
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-    os.replace(partial, path)
+    raw_text = CSV_RAW_TEXT.get(settings)
+    dataset = dataset_from_settings(settings)
+    with replaced_atomically(path) as partial, opened(dataset):
+        count = write_records(partial, dataset.records(query), columns,
+                              kind=file_format(path), raw_text=raw_text)
     return count, dataset.display_uri

@@ -20,9 +20,10 @@ from xhs_spider.config.checks import first_problem
 from xhs_spider.config.declarations import SPILL_DIR, STATS_FILE, TOKEN
 from xhs_spider.config.paths import directory_problem, file_problem
 from xhs_spider.distributed.preflight import distributed_problem
+from xhs_spider.feeds import mixed_csv_feeds, mixes_item_types
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
-from xhs_spider.spiders.arguments import did_you_mean, parse_bool
+from xhs_spider.spiders.arguments import did_you_mean
 from xhs_spider.store import spill
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
@@ -31,14 +32,10 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.settings import BaseSettings
 
-#: Spiders that yield more than one item class, and the ``-a`` argument that,
-#: when false, leaves them one (``feed``: notes and feed appearances).
-MIXED_ITEMS = {"feed": "details"}
-
 FEEDS_RECIPE = (
-    "-s FEEDS='{\"notes.csv\": {\"format\": \"csv\", \"item_classes\": [\"xhs_spider.items.NoteItem\"]}, "
-    "\"appearances.csv\": {\"format\": \"csv\", \"item_classes\": "
-    "[\"xhs_spider.items.FeedAppearanceItem\"]}}'"
+    "-s FEEDS='{\"notes.csv\": {\"format\": \"csv\", \"item_classes\": [\"xhs_spider.items.NoteItem\"], "
+    "\"overwrite\": true}, \"appearances.csv\": {\"format\": \"csv\", \"item_classes\": "
+    "[\"xhs_spider.items.FeedAppearanceItem\"], \"overwrite\": true}}'"
 )
 
 
@@ -71,18 +68,18 @@ def unknown_spider(name: str, names: list[str]) -> str:
 
 def mixed_csv_problem(spidercls: type[Spider], spargs: dict[str, str],
                       settings: BaseSettings) -> str | None:
-    """A CSV feed that would get two item classes: its columns come from the
-    first item, and the other class's items would be squeezed into them."""
-    argument = MIXED_ITEMS.get(spidercls.name)
-    if argument is None or not parse_bool(argument, spargs.get(argument, True)):
+    """A CSV feed that would get two item classes and could not be made two
+    files (:mod:`xhs_spider.feeds`: standard output, or the file beside it
+    taken): its columns come from the first item, and the other class's items
+    would be squeezed into them."""
+    if not mixes_item_types(spidercls.name, spargs):
         return None
-    for uri, options in settings.getdict("FEEDS").items():
-        if options.get("format") == "csv" and not options.get("item_classes"):
-            return (
-                f"The CSV feed {str(uri)!r} would mix notes and feed appearances, and one CSV "
-                f"file holds one item type: write one file per type, e.g. {FEEDS_RECIPE} "
-                "(or use .jsonl; see docs/exports.md)."
-            )
+    for uri in mixed_csv_feeds(settings.getdict("FEEDS")):
+        return (
+            f"The CSV feed {uri!r} would mix notes and feed appearances, and one CSV "
+            f"file holds one item type: write one file per type, e.g. {FEEDS_RECIPE} "
+            "(or use .jsonl; see docs/exports.md)."
+        )
     return None
 
 

@@ -3,19 +3,21 @@
 Per channel, the top notes by likes and the rising ones, with their likes
 over time; feed appearances per channel per day; the runs (billed calls,
 notes per billed call, finish reasons, give-ups). One self-contained file:
-charts are inline SVG, the style is inline, there is no script.
+charts are inline SVG, the style is inline, there is no script. It is
+written under a temporary name of its own beside FILE and renamed when
+complete. A file that cannot be written there, a ``--since`` out of range or
+an unknown ``--channel`` is one line, exit status 2, before the store is read.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.commands.common import fail, store_settings
+from xhs_spider.commands.common import fail, replaced_atomically, store_settings
 from xhs_spider.commands.export import add_filter_options, query_from_options
 from xhs_spider.dataset.query import iso_utc
 from xhs_spider.dataset.readers import dataset_from_settings, opened
@@ -67,7 +69,7 @@ class Command(ScrapyCommand):
         except (ValueError, NoStore) as exc:
             fail(self, str(exc))
             return
-        except StoreUnreadable as exc:  # not bad input: the same command may work later
+        except (StoreUnreadable, OSError) as exc:  # not bad input: the same command may work later
             fail(self, str(exc), EXIT_FAILED)
             return
         print("Report of %s since %s written to %s" % (store, query.since, path))
@@ -96,11 +98,10 @@ def write_report(
     from xhs_spider.report.figures import compute
     from xhs_spider.report.page import render
 
-    with opened(dataset_from_settings(settings)) as dataset:
-        figures = compute(dataset, since, channels)
-    html = render(figures, store=dataset.display_uri, generated_at=iso_utc(datetime.now(timezone.utc)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(html, encoding="utf-8")
-    os.replace(partial, path)
+    dataset = dataset_from_settings(settings)
+    with replaced_atomically(path) as partial:
+        with opened(dataset):
+            figures = compute(dataset, since, channels)
+        html = render(figures, store=dataset.display_uri, generated_at=iso_utc(datetime.now(timezone.utc)))
+        partial.write_text(html, encoding="utf-8")
     return dataset.display_uri

@@ -240,6 +240,11 @@ FEED_PAGES = _whole(
 STATS_FILE = _optional(
     "XHS_STATS_FILE", "write the final stats as JSON to this path",
 )
+CSV_RAW_TEXT = _flag(
+    "XHS_CSV_RAW_TEXT", False,
+    "CSV cells as they are: `false` prefixes `'` to a text cell starting with `=`, `+`, `-`, "
+    "`@`, a tab or a carriage return, so a spreadsheet shows it and never runs it as a formula",
+)
 PROGRESS_INTERVAL = _seconds(
     "XHS_PROGRESS_INTERVAL", 60.0, "seconds between progress lines; `0` turns them off",
     expected="seconds, 0 (off) or more",

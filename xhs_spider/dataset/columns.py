@@ -15,8 +15,10 @@ from xhs_spider.exporters import resolve_ref
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 from xhs_spider.store.base import COUNTERS
 
-#: The kinds a value may have; anything else is written as text.
+#: The kinds a value may have; anything else is written as text. A
+#: timestamp is the store's ISO UTC text in CSV and JSON, a UTC time in Parquet.
 INTEGER, NUMBER, BOOLEAN, TEXT, JSON = "integer", "number", "boolean", "text", "json"
+TIMESTAMP = "timestamp"
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,21 @@ def _kind(node: dict) -> str:
     for kind in (INTEGER, NUMBER, BOOLEAN):
         if types == {kind}:
             return kind
+    if types == {"string"} and node.get("format") == "date-time":
+        return TIMESTAMP
     return JSON if types & {"object", "array"} else TEXT
 
 
 #: What the store keeps about a note besides its detail.
 NOTE_BOOKKEEPING = [
-    Column("note_id"), Column("status"), Column("first_seen_at"), Column("last_seen_at"),
-    Column("detail_fetched_at"), Column("unavailable_at"), Column("failed_at"),
+    Column("note_id"), Column("status"), Column("first_seen_at", TIMESTAMP),
+    Column("last_seen_at", TIMESTAMP), Column("detail_fetched_at", TIMESTAMP),
+    Column("unavailable_at", TIMESTAMP), Column("failed_at", TIMESTAMP),
     Column("failed_reason"), Column("channels", repeated=True),
 ]
 RUN_COLUMNS = [
-    Column("run_id"), Column("crawl_id"), Column("spider"), Column("started_at"),
-    Column("finished_at"), Column("finish_reason"), Column("arguments", JSON),
+    Column("run_id"), Column("crawl_id"), Column("spider"), Column("started_at", TIMESTAMP),
+    Column("finished_at", TIMESTAMP), Column("finish_reason"), Column("arguments", JSON),
     Column("summary.duration_seconds", NUMBER), Column("summary.channels", JSON),
     Column("summary.feed_pages", INTEGER), Column("summary.appearances", INTEGER),
     *(Column(f"summary.notes.{name}", INTEGER) for name in (
@@ -81,7 +86,7 @@ RUN_COLUMNS = [
         "by_code", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
 ]
 METRIC_COLUMNS = [
-    Column("note_id"), Column("fetched_at"), Column("run_id"),
+    Column("note_id"), Column("fetched_at", TIMESTAMP), Column("run_id"),
     *(Column(name, INTEGER) for name in COUNTERS),
 ]
 

@@ -1,14 +1,19 @@
-"""Parquet files written in record batches, typed by column (pyarrow, optional)."""
+"""Parquet files written in record batches, typed by column (pyarrow, optional).
+
+Integers, numbers and booleans get their types, times a UTC timestamp (in
+milliseconds, as the store keeps them), the rest text.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from xhs_spider.dataset.columns import BOOLEAN, INTEGER, NUMBER, Column
+from xhs_spider.dataset.columns import BOOLEAN, INTEGER, NUMBER, TIMESTAMP, Column
 from xhs_spider.dataset.writers import flat_row
 
 #: Rows per record batch and Parquet row group: memory stays flat. A note
@@ -52,8 +57,8 @@ def write_parquet(path: Path, records: Iterable[dict], columns: list[Column]) ->
 
 
 def _arrow_type(pa: Any, column: Column) -> Any:
-    scalar = {INTEGER: pa.int64(), NUMBER: pa.float64(), BOOLEAN: pa.bool_()}.get(
-        column.kind, pa.string())
+    scalar = {INTEGER: pa.int64(), NUMBER: pa.float64(), BOOLEAN: pa.bool_(),
+              TIMESTAMP: pa.timestamp("ms", tz="UTC")}.get(column.kind, pa.string())
     return pa.list_(scalar) if column.repeated else scalar
 
 
@@ -82,4 +87,15 @@ def _scalar(value: Any, kind: str) -> Any:
         return float(value) if math.isfinite(value) else None
     if kind == BOOLEAN:
         return value if isinstance(value, bool) else None
+    if kind == TIMESTAMP:
+        return _utc_time(value)
     return value if isinstance(value, str) else str(value)
+
+
+def _utc_time(value: Any) -> datetime | None:
+    """The UTC time an ISO text names (UTC when it names no offset); None if none."""
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
+        return None

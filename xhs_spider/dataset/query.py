@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -39,8 +40,9 @@ class Query:
             raise ValueError("--status filters notes only, not %s" % self.collection)
         unknown = sorted((self.statuses or set()) - set(NOTE_STATUSES))
         if unknown:
-            raise ValueError("unknown note status %r; expected one of %s" % (
-                unknown[0], ", ".join(NOTE_STATUSES)))
+            close = difflib.get_close_matches(unknown[0].lower(), NOTE_STATUSES, n=1)
+            raise ValueError("unknown note status %r;%s expected one of %s" % (
+                unknown[0], " did you mean %r?" % close[0] if close else "", ", ".join(NOTE_STATUSES)))
 
     @property
     def time_field(self) -> str:
@@ -52,19 +54,20 @@ def parse_since(text: str, *, now: datetime | None = None) -> str:
     or an ISO date or time (UTC unless it carries an offset)."""
     now = now or datetime.now(timezone.utc)
     span = _SPAN.match(text.strip().lower())
-    if span:
-        at = now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
-        return iso_utc(at)
     try:
+        if span:
+            return iso_utc(now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))}))
         at = datetime.fromisoformat(text.strip())
+        return iso_utc(at if at.tzinfo else at.replace(tzinfo=timezone.utc))
+    except OverflowError:
+        raise ValueError(
+            "--since %r is out of range: name a time between the years 1 and 9999" % text
+        ) from None
     except ValueError:
         raise ValueError(
             "--since %r is neither a span (7d, 24h, 30m) nor an ISO date "
             "(2026-11-01, 2026-11-01T08:00)" % text
         ) from None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return iso_utc(at)
 
 
 def iso_utc(at: datetime) -> str:

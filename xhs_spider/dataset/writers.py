@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from xhs_spider.dataset.columns import JSON, Column
-from xhs_spider.exporters import SpreadsheetCsvItemExporter, cell_text, column_value
+from xhs_spider.csv_cells import cell_text
+from xhs_spider.exporters import SpreadsheetCsvItemExporter, column_value
 
 #: File extension → format name.
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
@@ -42,19 +43,22 @@ def flat_row(record: dict, columns: list[Column]) -> dict[str, Any]:
     return row
 
 
-def write_records(path: Path, records: Iterable[dict], columns: list[Column], *, kind: str) -> int:
-    """Write *records* to *path* in format *kind* (of :data:`FORMATS`); the count written."""
+def write_records(path: Path, records: Iterable[dict], columns: list[Column], *, kind: str,
+                  raw_text: bool = False) -> int:
+    """Write *records* to *path* in format *kind* (of :data:`FORMATS`); the count written.
+    CSV text cells are safe from formulas unless *raw_text* (``XHS_CSV_RAW_TEXT``)."""
     if kind == "parquet":
         from xhs_spider.dataset.parquet_writer import write_parquet
 
         return write_parquet(path, records, columns)
     with path.open("wb") as file:
         if kind == "csv":
-            return _write_csv(file, records, columns)
+            return _write_csv(file, records, columns, raw_text=raw_text)
         return _write_json(file, records, columns, lines=kind == "jsonl")
 
 
-def _write_csv(file: IO[bytes], records: Iterable[dict], columns: list[Column]) -> int:
+def _write_csv(file: IO[bytes], records: Iterable[dict], columns: list[Column], *,
+               raw_text: bool) -> int:
     names = [column.name for column in columns]
     # The exporter's file handling (UTF-8 with a byte-order mark) and cells;
     # rows go straight to its writer, since a flat row needs no ItemAdapter
@@ -64,7 +68,8 @@ def _write_csv(file: IO[bytes], records: Iterable[dict], columns: list[Column]) 
     exporter.csv_writer.writerow(names)
     count = 0
     for record in records:
-        exporter.csv_writer.writerow([cell_text(value) for value in flat_row(record, columns).values()])
+        exporter.csv_writer.writerow([cell_text(value, raw_text=raw_text)
+                                      for value in flat_row(record, columns).values()])
         count += 1
     exporter.finish_exporting()
     return count

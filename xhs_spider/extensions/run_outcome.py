@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from xhs_spider.config.declarations import MAX_GIVE_UP_SHARE, MIN_GIVE_UP_SAMPLE
+from xhs_spider.feeds import feed_files
 from xhs_spider.run.finish import STORE_LOST, close_crawl
 from xhs_spider.run.summary import run_summary
 from xhs_spider.run.verdict import judged
@@ -62,7 +63,8 @@ class RunOutcome:
                                            self.min_give_up_sample)
             self.crawler.stats.set_value("finish_reason", final)
             arguments = getattr(self.crawler.spider, "run_arguments", {})
-            self.summary = run_summary(self.crawler.stats.get_stats(), final, arguments)
+            self.summary = run_summary(self.crawler.stats.get_stats(), final, arguments,
+                                       feed_files(self.crawler.settings))
         return self.summary
 
     def _engine_stopped(self) -> None:

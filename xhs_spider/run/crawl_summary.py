@@ -21,6 +21,8 @@ ADDED = (
 )
 #: A run with no end recorded was killed (or is still running).
 UNFINISHED = "none recorded (killed, or still running)"
+#: Crawls listed by ``scrapy crawl-summary`` without an id.
+RECENT = 20
 
 
 def crawl_summary(crawl_id: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -68,7 +70,7 @@ def format_crawl_summary(summary: dict[str, Any]) -> str:
     codes = ", ".join(f"{code}×{count}" for code, count in api["by_code"].items()) or "none"
     lines = [
         f"Crawl summary {summary['crawl_id']}",
-        f"  outcome        {summary['outcome']} ({len(summary['runs'])} runs)",
+        f"  outcome        {summary['outcome']} ({_runs(len(summary['runs']))})",
         f"  feed pages     {summary['feed_pages']}, appearances {summary['appearances']}",
         f"  notes          {notes['new']} new, {notes['refreshed']} refreshed, "
         f"{notes['skipped_fresh']} skipped as fresh, {notes['unavailable']} unavailable, "
@@ -78,3 +80,35 @@ def format_crawl_summary(summary: dict[str, Any]) -> str:
     ]
     lines += [f"  run            {run['run_id']}  {run['finish_reason']}" for run in summary["runs"]]
     return "\n".join(lines)
+
+
+def recent_crawls(runs: list[dict[str, Any]], limit: int = RECENT) -> list[dict[str, Any]]:
+    """The *limit* crawls of *runs* started last, newest first: id, runs, last start, outcome."""
+    newest_first = sorted(runs, key=lambda run: str(run.get("started_at") or ""), reverse=True)
+    ids = list(dict.fromkeys(run["crawl_id"] for run in newest_first if run.get("crawl_id")))
+    crawls = []
+    for crawl_id in ids[:limit]:
+        summary = crawl_summary(crawl_id, runs)
+        crawls.append({
+            "crawl_id": crawl_id, "runs": len(summary["runs"]),
+            "last_started_at": max(str(run["started_at"] or "") for run in summary["runs"]),
+            "outcome": summary["outcome"],
+        })
+    return crawls
+
+
+def format_recent_crawls(crawls: list[dict[str, Any]], store: str) -> str:
+    if not crawls:
+        return f"No crawl in {store} yet."
+    lines = [f"Crawls in {store}, the latest first (scrapy crawl-summary CRAWL_ID sums one up):"]
+    width = max(len(crawl["crawl_id"]) for crawl in crawls)
+    lines += [
+        f"  {crawl['crawl_id']:<{width}}  last run started {crawl['last_started_at'] or '?'}, "
+        f"{_runs(crawl['runs'])}, outcome {crawl['outcome']}"
+        for crawl in crawls
+    ]
+    return "\n".join(lines)
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"

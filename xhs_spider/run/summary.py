@@ -30,11 +30,14 @@ def _item_count(stats: dict[str, Any], item_type: str) -> int:
     return stats.get(keys.ITEMS.format(item_type=item_type), 0)
 
 
-def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """A JSON-ready summary; the same dict goes to the log and to ``runs``."""
+def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
+                feeds: dict[str, str] | None = None) -> dict[str, Any]:
+    """A JSON-ready summary; the same dict goes to the log and to ``runs``.
+    *feeds*: each feed export's file and what it receives."""
     get = stats.get
     return {
         "arguments": {k: v for k, v in arguments.items() if v is not None},
+        "feeds": feeds or {},
         "duration_seconds": _duration(stats),
         "finish_reason": reason,
         "channels": keys.under(keys.FEED_PAGES_BY_CHANNEL, stats),
@@ -120,6 +123,9 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
     lines += _note_outcome_lines(notes)
     for endpoint, path in api.get("endpoints_moved_to", {}).items():
         lines.append(f"  endpoints      {endpoint} moved to {path}: the first path answered only failures")
+    feeds = ", ".join(f"{uri} ({what})" for uri, what in summary.get("feeds", {}).items())
+    if feeds:
+        lines.append(f"  feed files     {feeds}")
     advice = ADVICE.get(summary["finish_reason"])
     if advice:
         lines.append(f"  what to check  {advice}")
