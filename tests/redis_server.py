@@ -43,6 +43,8 @@ class RedisServer(ChildServer):
                 "--dir", str(self.data_dir), "--dbfilename", "dump.rdb",
                 "--logfile", str(self.log_path), "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--protected-mode", "yes",
+                # DEBUG POPULATE fills a database with unrelated keys in a blink.
+                "--enable-debug-command", "local",
             ],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

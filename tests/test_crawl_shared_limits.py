@@ -77,9 +77,11 @@ def whole_seconds(calls: dict[int, int]) -> dict[int, int]:
 def wait_for_workers(redis_server: RedisServer, crawl_id: str, count: int) -> None:
     """Until *count* workers of the crawl are alive (their heartbeats), all past their checks."""
     client = redis_server.client()
+    crawl_keys = CrawlKeys(crawl_id)
     deadline = time.monotonic() + 60
     try:
-        while len(list(client.scan_iter(CrawlKeys(crawl_id).worker_pattern))) < count:
+        while sum(client.exists(crawl_keys.worker(member.decode()))
+                  for member in client.smembers(crawl_keys.workers)) < count:
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.05)
     finally:
