@@ -51,7 +51,7 @@ def look_around(server: redis.Redis, keys: CrawlKeys, worker_id: str, return_to_
                 keys=[keys.in_hand(other), keys.requests, keys.worker(other), keys.workers], args=[other],
             ))
     busy = any(other_state not in (None, b"idle") for other_state in states)
-    queued = bool(queue_length)
+    queued = bool(queue_length or returned)
     return Look(returned=returned, quiet=state == "idle" and not busy and not queued,
                 waiting=state == "idle" and queued, seeded=seeded == DONE)
 
