@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 from tests.child_server import HOST, ChildServer
+from xhs_spider.distributed.keys import CrawlKeys
 
 
 def redis_server_path() -> str | None:
@@ -43,6 +44,8 @@ class RedisServer(ChildServer):
                 "--dir", str(self.data_dir), "--dbfilename", "dump.rdb",
                 "--logfile", str(self.log_path), "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--protected-mode", "yes",
+                # DEBUG POPULATE fills a database with unrelated keys in a blink.
+                "--enable-debug-command", "local",
             ],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -72,6 +75,20 @@ class RedisServer(ChildServer):
             return {key: _value(client, key) for key in client.scan_iter()}
         finally:
             client.close()
+
+
+def live_workers(client: redis.Redis, crawl_id: str) -> dict[str, int]:
+    """The crawl's workers whose heartbeat is there, with its time to live (ms),
+    found as the crawl finds them: by name from its worker set."""
+    crawl_keys = CrawlKeys(crawl_id)
+    members = sorted(text(member) for member in client.smembers(crawl_keys.workers))
+    ttls = [int(client.pttl(crawl_keys.worker(member))) for member in members]
+    return {member: ttl for member, ttl in zip(members, ttls, strict=True) if ttl > 0}
+
+
+def text(value: bytes | str) -> str:
+    """A key or value as text, whether the client decodes or not."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _value(client: redis.Redis, key: bytes) -> object:

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FAST_SETTINGS, TOKEN, scrapy_command
-from tests.redis_server import RedisServer
-from xhs_spider.distributed.keys import CrawlKeys
+from tests.redis_server import RedisServer, live_workers
 from xhs_spider.run.finish import BUDGET_EXHAUSTED, REDIS_UNREACHABLE
 from xhs_spider.sandbox.data import CHANNELS
 from xhs_spider.sandbox.process import SandboxProcess
@@ -42,6 +41,11 @@ class Worker:
     def wait(self) -> int:
         return self.process.wait(timeout=WORKER_TIMEOUT)
 
+    def output(self) -> str:
+        """The end of its log, or what it said before its log opened."""
+        written = self.log if self.log.exists() else self.log.with_name("stderr.txt")
+        return written.read_text("utf-8")[-2000:]
+
     @property
     def stats(self) -> dict:
         return json.loads(self.stats_path.read_text("utf-8")) if self.stats_path.exists() else {}
@@ -59,8 +63,10 @@ def start_worker(tmp_path: Path, api: SandboxProcess, run_name: str, settings: d
         args += ["-s", f"{name}={value}"]
     environment = {"PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "error::DeprecationWarning",
                    "JUSTONEAPI_TOKEN": TOKEN}
-    process = subprocess.Popen(scrapy_command(*args), cwd=ROOT, env=environment,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A worker refused before its log opens says why on stderr.
+    with (run_dir / "stderr.txt").open("wb") as stderr:
+        process = subprocess.Popen(scrapy_command(*args), cwd=ROOT, env=environment,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
     return Worker(process, log, stats)
 
 
@@ -79,7 +85,7 @@ def wait_for_workers(redis_server: RedisServer, crawl_id: str, count: int) -> No
     client = redis_server.client()
     deadline = time.monotonic() + 60
     try:
-        while len(list(client.scan_iter(CrawlKeys(crawl_id).worker_pattern))) < count:
+        while len(live_workers(client, crawl_id)) < count:
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.05)
     finally:

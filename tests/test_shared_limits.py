@@ -16,21 +16,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import JsonResponse
+from scrapy.http import HtmlResponse, JsonResponse
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from tests.conftest import ADDON, TOKEN
 from tests.redis_server import RedisServer
 from xhs_spider.api.client import JustOneApi
-from xhs_spider.api.redis_link import REDIS_ERRORS, open_redis, token_key
-from xhs_spider.api.shared_budget import Reservation, SharedBudget
+from xhs_spider.api.redis_link import (
+    REDIS_ERRORS, REDIS_RETRIES, REDIS_TIMEOUT, open_redis, token_key,
+)
+from xhs_spider.api.shared_budget import ALIVE_TTL, HEARTBEAT_INTERVAL, Reservation, SharedBudget
 from xhs_spider.api.shared_pace import SharedPace, pace_key
 from xhs_spider.middlewares.budget import BillingBudgetMiddleware
 from xhs_spider.middlewares.rate_limit import RateLimitMiddleware
-from xhs_spider.middlewares.shared_budget import SharedBillingBudgetMiddleware
+from xhs_spider.middlewares.shared_budget import SharedBillingBudgetMiddleware, billed_unless_proved_free
 from xhs_spider.run.finish import REDIS_UNREACHABLE, failed
 
 
@@ -103,14 +105,46 @@ async def test_the_budget_is_never_overshot_by_workers_racing(redis_url: str) ->
 
 
 @deferred_f_from_coro_f
-async def test_a_dead_workers_reservations_are_dropped(redis_url: str, redis_server: RedisServer) -> None:
-    dead, alive = (SharedBudget(open_redis(redis_url), "crawl-1", 2) for _ in range(2))
+async def test_a_dead_workers_reservations_count_as_billed_never_spent_again(
+    redis_url: str, redis_server: RedisServer,
+) -> None:
+    """Issue 17: a gone worker's reservations were dropped, and the calls it had
+    sent were paid again (27 billed against 24). They were sent: they are billed."""
+    dead, alive = (SharedBudget(open_redis(redis_url), "crawl-1", 3) for _ in range(2))
     assert (await dead.reserve()).granted and (await dead.reserve()).granted
-    assert not (await alive.reserve()).granted
-    redis_server.client().zrem(dead.workers_key, dead.worker)  # its sign of life expired
     assert (await alive.reserve()).granted
+    assert not (await alive.reserve()).granted
+    assert await alive.settle(billed=False) == 0  # a 301: proved free, given back
+    redis_server.client().zrem(dead.workers_key, dead.worker)  # its sign of life expired
+    # Its two calls now count as billed: one call of the three is left, not three.
+    assert await alive.reserve() == Reservation(granted=True, billed=2)
+    assert await alive.reserve() == Reservation(granted=False, billed=2)
+    assert await alive.billed() == 2
+    assert redis_server.client().hkeys(alive.held_key) == [alive.worker.encode()]
     await dead.close()
     await alive.close()
+
+
+@deferred_f_from_coro_f
+async def test_a_worker_closing_with_calls_unanswered_counts_them_billed(redis_url: str) -> None:
+    leaving, staying = (SharedBudget(open_redis(redis_url), "crawl-1", 5) for _ in range(2))
+    for _ in range(3):
+        assert (await leaving.reserve()).granted
+    await leaving.settle(billed=True)
+    assert await leaving.close() == 2  # sent, never answered: never given back
+    assert await staying.billed() == 3
+    assert await staying.reserve() == Reservation(granted=True, billed=3)
+    assert await staying.reserve() == Reservation(granted=True, billed=3)
+    assert (await staying.reserve()).granted is False
+    await staying.close()
+
+
+def test_a_live_workers_sign_of_life_outlasts_its_worst_stall() -> None:
+    """A live worker taken for gone would count its calls twice: its sign of
+    life is renewed well before it expires, even after the reactor waited out
+    the longest Redis call (each try a connect and an answer timing out)."""
+    worst_stall = (REDIS_RETRIES + 1) * 2 * REDIS_TIMEOUT + REDIS_RETRIES * 0.5
+    assert HEARTBEAT_INTERVAL + worst_stall <= 0.6 * ALIVE_TTL
 
 
 @deferred_f_from_coro_f
@@ -156,6 +190,31 @@ async def test_the_shared_budget_middleware_stops_every_worker(redis_url: str) -
     assert kept is not None and kept.dont_filter and first.spent  # never sent
     for mw in (first, second):
         await mw.shared.close()
+
+
+def test_only_an_unbilled_code_proves_a_call_free() -> None:
+    request = Request("https://api.example/x")
+    assert billed_unless_proved_free(answer(request, 0)) and billed_unless_proved_free(answer(request, 201))
+    assert not billed_unless_proved_free(answer(request, 301))
+    # A proxy's error page or a cut-off body proves nothing: the call may have been billed.
+    page = HtmlResponse(request.url, status=502, body=b"<html>Bad gateway</html>", request=request)
+    assert billed_unless_proved_free(page)
+    assert billed_unless_proved_free(JsonResponse(request.url, body=b'{"code": 0, "da', request=request))
+    cached = JsonResponse(request.url, body=b'{"code": 0}', request=request, flags=["cached"])
+    assert not billed_unless_proved_free(cached)
+
+
+@deferred_f_from_coro_f
+async def test_a_worker_closing_with_calls_in_flight_leaves_them_billed(redis_url: str) -> None:
+    crawler = get_crawler(Spider, crawler_settings(redis_url, JUSTONEAPI_MAX_BILLED_CALLS="3"))
+    mw = SharedBillingBudgetMiddleware.from_crawler(crawler)
+    api = JustOneApi.from_crawler(crawler)
+    for n in range(2):
+        assert await mw.process_request(api.detail_request(f"{n:024x}")) is None
+    await crawler.signals.send_catch_log_async(signals.spider_closed, spider=None, reason="shutdown")
+    other = SharedBudget(open_redis(redis_url), "crawl-1", 3)
+    assert await other.billed() == 2
+    await other.close()
 
 
 @deferred_f_from_coro_f

@@ -5,9 +5,12 @@ billed, so a worker sends a call only after reserving it: the calls billed
 plus the calls held by every worker stay under the budget, checked and taken
 in one Lua script (one round trip), so two workers can never both take the
 last call. An answer settles its reservation: it counts as billed, or is
-given back. A worker killed with reservations held does not keep them
-forever: each worker refreshes a key that says it is alive, and the
-reservations of a worker whose key has expired are dropped.
+given back only when the answer proves the call was free. A reservation
+never goes back otherwise: a worker killed with reservations held (calls it
+may have sent) has them counted as billed once it is found gone (its sign of
+life expired), and so has a worker that closes with calls unanswered. So
+billed plus held never falls below the calls the API may have billed, and
+with a budget of B the API bills at most B in a session, whatever the kills.
 
 The budget is a run's, as it is for a crawl alone: one *session* of the
 crawl, from the first worker that starts while no other is alive to the last
@@ -32,10 +35,13 @@ from xhs_spider.distributed.keys import CrawlKeys
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-#: Seconds without a sign of life after which a worker's reservations are dropped.
-ALIVE_TTL = 60
-#: Seconds between a worker's signs of life: well inside ALIVE_TTL.
-HEARTBEAT_INTERVAL = 10.0
+#: Seconds without a sign of life after which a worker is gone: its
+#: reservations count as billed. As long as the crawl's heartbeat
+#: (:data:`~xhs_spider.distributed.worker.HEARTBEAT_TTL_MS`).
+ALIVE_TTL = 30
+#: Seconds between a worker's signs of life: one interval plus the worst stall
+#: of the reactor on a Redis call (about 12 s) stays well inside ALIVE_TTL.
+HEARTBEAT_INTERVAL = 5.0
 #: Seconds the billed count outlives its last change.
 BILLED_TTL = 30 * 24 * 3600
 
@@ -58,21 +64,27 @@ redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[1])
 return started
 """
 
-#: KEYS: billed, held, workers. ARGV: budget, worker, alive TTL (ms).
-#: Returns {1 if reserved else 0, calls billed}.
+#: KEYS: billed, held, workers. ARGV: budget, worker, alive TTL (ms), billed
+#: TTL (s). The calls held by gone workers count as billed (they may have been
+#: sent), never freed. Returns {1 if reserved else 0, calls billed}.
 RESERVE = NOW_MS + """
 local billed = tonumber(redis.call('GET', KEYS[1]) or '0')
 local budget = tonumber(ARGV[1])
 if billed >= budget then return {0, billed} end
-local held = 0
+local held, gone = 0, 0
 local holders = redis.call('HGETALL', KEYS[2])
 for i = 1, #holders, 2 do
   local alive_until = tonumber(redis.call('ZSCORE', KEYS[3], holders[i]) or '0')
   if holders[i] == ARGV[2] or alive_until > now then
     held = held + tonumber(holders[i + 1])
   else
+    gone = gone + math.max(0, tonumber(holders[i + 1]))
     redis.call('HDEL', KEYS[2], holders[i])
   end
+end
+if gone > 0 then
+  billed = redis.call('INCRBY', KEYS[1], gone)
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
 end
 if billed + held >= budget then return {0, billed} end
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
@@ -94,6 +106,20 @@ end
 return tonumber(redis.call('GET', KEYS[1]) or '0')
 """
 
+#: KEYS: billed, held, workers. ARGV: worker, billed TTL (s). A worker
+#: leaving: the calls it still holds were sent and never answered, so they
+#: count as billed; it is no longer alive.
+LEAVE = """
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+redis.call('HDEL', KEYS[2], ARGV[1])
+if held > 0 then
+  redis.call('INCRBY', KEYS[1], held)
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+redis.call('ZREM', KEYS[3], ARGV[1])
+return held
+"""
+
 
 @dataclass(frozen=True)
 class Reservation:
@@ -112,9 +138,10 @@ class SharedBudget:
     names when Redis does not answer.
     """
 
-    def __init__(self, client: Redis, crawl_id: str, budget: int):
+    def __init__(self, client: Redis, crawl_id: str, budget: int, worker: str | None = None):
         self.budget = budget
-        self.worker = uuid.uuid4().hex[:16]
+        #: This worker's name in the budget's keys (the crawl's worker id when there is one).
+        self.worker = worker or uuid.uuid4().hex[:16]
         prefix = budget_prefix(crawl_id)
         self.billed_key, self.held_key = f"{prefix}:billed", f"{prefix}:held"
         self.workers_key = f"{prefix}:workers"
@@ -122,11 +149,13 @@ class SharedBudget:
         self._join = client.register_script(JOIN)
         self._reserve = client.register_script(RESERVE)
         self._settle = client.register_script(SETTLE)
+        self._leave = client.register_script(LEAVE)
 
     async def reserve(self) -> Reservation:
         """Hold one call of the budget, if billed plus held calls leave one."""
         granted, billed = await self._reserve(
-            keys=[self.billed_key, self.held_key, self.workers_key], args=[self.budget, self.worker, ALIVE_TTL * 1000],
+            keys=[self.billed_key, self.held_key, self.workers_key],
+            args=[self.budget, self.worker, ALIVE_TTL * 1000, BILLED_TTL],
         )
         return Reservation(bool(granted), int(billed))
 
@@ -153,10 +182,11 @@ class SharedBudget:
             args=[self.worker, ALIVE_TTL * 1000, 0],
         )
 
-    async def close(self) -> None:
-        """Drop this worker's reservations (none are left after its last answer)."""
+    async def close(self) -> int:
+        """Leave the session: calls still held (sent, never answered) count as
+        billed, never given back. Returns how many they were."""
         try:
-            await self._client.hdel(self.held_key, self.worker)
-            await self._client.zrem(self.workers_key, self.worker)
+            return int(await self._leave(keys=[self.billed_key, self.held_key, self.workers_key],
+                                         args=[self.worker, BILLED_TTL]))
         finally:
             await self._client.aclose()

@@ -50,6 +50,16 @@ class CrawlKeys:
         """Hash: host name of each machine with workers → the store it writes to."""
         return f"{self.namespace}:hosts"
 
+    @property
+    def workers(self) -> str:
+        """Set: the id of every worker that may be alive or have requests in hand.
+
+        Found by name from here, never by a pattern over the keyspace: finding
+        the crawl's workers costs the same in a Redis holding millions of
+        other keys as in an empty one.
+        """
+        return f"{self.namespace}:workers"
+
     def worker(self, worker_id: str) -> str:
         """A live worker's heartbeat (it expires when the worker dies): ``busy`` or ``idle``."""
         return f"{self.namespace}:worker:{worker_id}"
@@ -57,11 +67,3 @@ class CrawlKeys:
     def in_hand(self, worker_id: str) -> str:
         """Hash: the requests a worker took from the queue and has not finished."""
         return f"{self.namespace}:in-hand:{worker_id}"
-
-    @property
-    def worker_pattern(self) -> str:
-        return f"{self.namespace}:worker:*"
-
-    @property
-    def in_hand_pattern(self) -> str:
-        return f"{self.namespace}:in-hand:*"

@@ -13,15 +13,20 @@ redis.call('HSET', KEYS[2], field, found[1])
 return {field, found[1]}
 """
 
-#: KEYS: in-hand hash of a gone worker, queue. Puts what it had in hand back
-#: in the queue, with the score it had there; only one worker wins the race.
+#: KEYS: in-hand hash of a worker, queue, its heartbeat, the crawl's worker
+#: set. ARGV: the worker's id. If its heartbeat has expired (it is gone), puts
+#: what it had in hand back in the queue, with the score it had there, and
+#: takes it out of the set; only one worker wins the race, and a worker whose
+#: heartbeat came back meanwhile keeps its hand.
 RETURN_TO_QUEUE = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local held = redis.call('HGETALL', KEYS[1])
 for index = 1, #held, 2 do
   local score = string.match(held[index], '^([^:]+):')
   redis.call('ZADD', KEYS[2], tonumber(score), held[index + 1])
 end
 redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[4], ARGV[1])
 return #held / 2
 """
 

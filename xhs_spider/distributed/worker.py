@@ -1,10 +1,11 @@
 """One worker of a shared crawl: its presence, what it has in hand, and when it closes.
 
 Each worker keeps a heartbeat key in the crawl's namespace (it expires when
-the worker dies) saying whether it is busy. Every second it also puts back
-in the queue what gone workers had in hand (killed, or stopped with requests
-in flight: scrapy-redis has no acknowledgement), so another worker asks for
-it. A worker closes once the shared queue has been empty, and every live
+the worker dies) saying whether it is busy, and its id in the crawl's worker
+set (one step). Every second it puts back in the queue what gone workers
+(members whose heartbeat expired: killed, or stopped with requests in flight;
+scrapy-redis has no acknowledgement) had in hand, found by name
+(:mod:`.survey`). A worker closes once the shared queue has been empty, and every live
 worker idle, for ``XHS_IDLE_CLOSE`` seconds; it ends ``finished`` only if
 the crawl was seeded to the end, else ``xhs_crawl_not_seeded``. A worker
 that cannot reach Redis for ``REDIS_LOST_AFTER`` seconds (its heartbeat, or
@@ -154,7 +155,8 @@ class SharedCrawlWorker:
             self.server.hdel(self.keys.in_hand(self.worker_id), *fields)
         if leaving:
             # What is still in hand goes back to the queue: the other workers
-            # see this worker gone at once, instead of after its heartbeat expires.
+            # see this worker gone at once (it stays in the set until then),
+            # instead of after its heartbeat expires.
             self.server.delete(self.keys.worker(self.worker_id))
             self.server.close()
 
@@ -217,7 +219,10 @@ class SharedCrawlWorker:
     def _beat(self, state: str) -> None:
         if self._closed_down:
             return
-        self.server.set(self.keys.worker(self.worker_id), state, px=HEARTBEAT_TTL_MS)
+        with self.server.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.worker(self.worker_id), state, px=HEARTBEAT_TTL_MS)
+            pipe.sadd(self.keys.workers, self.worker_id)
+            pipe.execute()
 
     def _look_around(self, state: str) -> Look:
         """On a thread: beat, then see the crawl (:func:`.survey.look_around`)."""

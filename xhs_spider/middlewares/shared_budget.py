@@ -3,7 +3,10 @@
 With ``REDIS_URL`` and ``XHS_CRAWL_ID`` set, every worker of the crawl draws
 on one budget kept in Redis (:mod:`xhs_spider.api.shared_budget`): a request
 is sent only once it reserved one call of the budget, and its answer settles
-the reservation, billed or given back. While the calls held by the workers
+the reservation: given back only if the answer proves the call free (an
+unbilled code, Scrapy's cache, a connection refused before the call left),
+else billed. Calls still unanswered when the worker closes count as billed,
+and so do a killed worker's (:mod:`xhs_spider.api.shared_budget`). While the calls held by the workers
 could still spend what is left, a request waits and asks again. Once the
 budget is spent the crawl closes with ``justoneapi_budget_exhausted``, as it
 does alone; once Redis is gone, with ``xhs_redis_unreachable``, and no
@@ -21,10 +24,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import sleep
 
 from xhs_spider.api.client import endpoint_of
-from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, is_billed
+from xhs_spider.api.codes import BILLED_CODES
+from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, parse_envelope
 from xhs_spider.api.redis_link import REDIS_ERRORS, open_redis, redis_lost
 from xhs_spider.api.shared_budget import HEARTBEAT_INTERVAL, SharedBudget
 from xhs_spider.config.declarations import CRAWL_ID, MAX_BILLED_CALLS, REDIS_URL
+from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.middlewares.budget import api_stopped, budget_is_shared, stop_spent
 from xhs_spider.run.finish import kept_for_resume
 
@@ -49,8 +54,10 @@ class SharedBillingBudgetMiddleware:
             raise NotConfigured  # no budget, or each worker keeps its own (budget.py)
         self.crawler = crawler
         self.budget = budget
+        worker = shared_worker(crawler)
         self.shared = SharedBudget(
             open_redis(str(REDIS_URL.get(settings))), str(CRAWL_ID.get(settings)), budget,
+            worker=None if worker is None else worker.worker_id,
         )
         self.spent = False
         self.redis_gone = False
@@ -85,7 +92,7 @@ class SharedBillingBudgetMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         if request in self.in_flight:
-            await self._settle(request, is_billed(response))
+            await self._settle(request, billed_unless_proved_free(response))
         return response
 
     async def process_exception(self, request: Request, exception: Exception) -> None:
@@ -141,6 +148,24 @@ class SharedBillingBudgetMiddleware:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
         try:
-            await self.shared.close()
+            unanswered = await self.shared.close()
         except REDIS_ERRORS:
-            logger.warning("Could not give back this worker's budget reservations: Redis is gone")
+            logger.warning("Could not count this worker's unanswered calls against the shared "
+                           "budget: Redis is gone")
+            return
+        if unanswered:
+            logger.info("%(count)d calls left unanswered count as billed in the shared budget.",
+                        {"count": unanswered})
+
+
+def billed_unless_proved_free(response: Response) -> bool:
+    """Whether *response*'s call counts as billed: unless its body is the API's
+    envelope with an unbilled code, or Scrapy's cache answered. A body that is
+    not the envelope (a proxy's error page, a cut-off body) proves nothing: the
+    call may have reached the API and been billed."""
+    if "cached" in response.flags:
+        return False
+    try:
+        return parse_envelope(response).code in BILLED_CODES
+    except InvalidBody:
+        return True
