@@ -30,13 +30,17 @@ install: $(VENV)/installed
 
 install-test: $(VENV)/installed-test $(SCRAPYD_VENV)/installed
 
+# An egg-info left in the checkout by an older install shadows the installed
+# metadata for everything run from here (stale entry points): removed first.
 $(VENV)/installed: requirements/runtime.lock pyproject.toml | $(BIN)/python
+	rm -rf xhs_spider.egg-info
 	$(BIN)/$(PIP_LOCKED) requirements/runtime.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 # The test lock has setuptools: it builds the editable install, nothing fetched.
 $(VENV)/installed-test: requirements/test.lock pyproject.toml | $(BIN)/python
+	rm -rf xhs_spider.egg-info
 	$(BIN)/$(PIP_LOCKED) requirements/test.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
