@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from xhs_spider.sandbox.process import terminate
+from sandbox.process import terminate
 
 HOST = "127.0.0.1"
 START_ATTEMPTS = 5

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from xhs_spider.sandbox import SandboxProcess
+from sandbox import SandboxProcess
 
 TOKEN = "tok-Sandbox-Secret-42"
 SEED = "7"

@@ -20,7 +20,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "XHS_SANDBOX_TOKEN"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 CONTROL_TIMEOUT = 10.0
@@ -40,7 +40,7 @@ def terminate(process: subprocess.Popen[bytes], name: str) -> None:
 
 
 class SandboxProcess:
-    """``python -m xhs_spider.sandbox`` as a child process.
+    """``python -m sandbox`` as a child process.
 
     The token travels in the environment, never on the command line, because
     command lines are visible to every user through ``ps``.
@@ -61,7 +61,7 @@ class SandboxProcess:
         log_fd, self.log_path = tempfile.mkstemp(prefix="xhs-sandbox-", suffix=".log")
         with os.fdopen(log_fd, "wb") as log_file:
             self._process = subprocess.Popen(
-                [self.python, "-m", "xhs_spider.sandbox", "--port", "0", *self.args],
+                [self.python, "-m", "sandbox", "--port", "0", *self.args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log_file,
