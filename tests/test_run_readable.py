@@ -41,6 +41,6 @@ def test_the_run_summary_prints_durations_and_rates_rounded():
 
 
 def test_plain_text_drops_literals_and_roles():
-    assert plain_text("Run ``make demo``; see :mod:`xhs_spider.sandbox` and :class:`~a.B`.") == (
-        "Run make demo; see xhs_spider.sandbox and a.B."
+    assert plain_text("Run ``make demo``; see :mod:`xhs_spider.run` and :class:`~a.B`.") == (
+        "Run make demo; see xhs_spider.run and a.B."
     )
