@@ -67,7 +67,7 @@ demo: install
 	$(BIN)/python scripts/offline_demo.py $(ARGS)
 
 test: install-test
-	$(BIN)/ruff check xhs_spider tests scripts benchmarks
+	$(BIN)/ruff check xhs_spider sandbox tests scripts benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

@@ -27,8 +27,8 @@ from benchmarks.runner import ROOT, TOKEN
 from benchmarks.suite import CaseResult, NoteCounter, Plan, Suite
 from benchmarks.throughput import cpu_case, latency_case, pages_for_calls, rate_cases
 from benchmarks.workers import workers_case
-from xhs_spider.sandbox.data import CHANNELS
-from xhs_spider.sandbox.process import SandboxProcess
+from sandbox.data import CHANNELS
+from sandbox.process import SandboxProcess
 
 CASES: dict[str, Callable[[Suite], list[CaseResult]]] = {
     "rate": rate_cases,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xhs_spider.sandbox.process import SandboxProcess
+from sandbox.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "benchmark-token"

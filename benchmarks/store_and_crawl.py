@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sandbox.process import SandboxProcess
 from tests.mongo_server import MongoServer
 from xhs_spider.config.declarations import STORE_BATCH_SIZE
-from xhs_spider.sandbox.process import SandboxProcess
 from xhs_spider.store import WriteBatch, open_store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.runner import CrawlRun, bare_command, project_command, run_crawl
+from sandbox.data import CHANNELS, FeedUniverse
+from sandbox.process import SandboxProcess
 from xhs_spider.config.defaults import SCRAPY_SETTINGS
-from xhs_spider.sandbox.data import CHANNELS, FeedUniverse
-from xhs_spider.sandbox.process import SandboxProcess
 
 #: Scrapy's default is DEBUG; the project may set its own.
 PROJECT_LOG_LEVEL = str(SCRAPY_SETTINGS.get("LOG_LEVEL", "DEBUG"))

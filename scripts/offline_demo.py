@@ -18,9 +18,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from xhs_spider.sandbox.process import SandboxProcess
-
 ROOT = Path(__file__).resolve().parent.parent
+# The sandbox is not installed with the crawler: it is imported from the checkout.
+sys.path.insert(0, str(ROOT))
+
+from sandbox.process import SandboxProcess  # noqa: E402
+
 #: Where the demo writes; the tests point it elsewhere.
 DATA = Path(os.environ.get("XHS_DEMO_DATA") or ROOT / "data")
 SANDBOX_TOKEN = "sandbox-token"

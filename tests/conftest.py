@@ -27,8 +27,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.log import LogCounterHandler
 from scrapy.utils.test import get_crawler
 
+from sandbox.process import SandboxProcess
 from xhs_spider.extensions.log_masking import TokenMaskingFilter
-from xhs_spider.sandbox.process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-Zq7Xw3Kp9Lm2Nv8Rt5Yb"

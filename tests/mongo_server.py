@@ -10,7 +10,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure
 
-from tests.child_server import HOST, ChildServer
+from sandbox.process import HOST, ChildServer
 
 NX_27017 = Path(sys.executable).parent / "nx-27017"
 

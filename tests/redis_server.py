@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from tests.child_server import HOST, ChildServer
+from sandbox.process import HOST, ChildServer
 from xhs_spider.distributed.keys import CrawlKeys
 
 

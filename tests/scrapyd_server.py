@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.child_server import HOST, ChildServer
+from sandbox.process import HOST, ChildServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRAPYD_VENV = ROOT / ".venv-scrapyd"

@@ -8,13 +8,13 @@ import time
 import pytest
 from scrapy.http import TextResponse
 
+from sandbox.odd_values import odd_card, odd_detail
+from sandbox.faults import ODD_VALUE_KINDS
 from tests.test_api_normalize import example
 from xhs_spider.api.counters import INT64_MAX, counter_text, parse_counter
 from xhs_spider.api.envelope import MAX_DEPTH, InvalidBody, cut_deep_nesting, parse_envelope
 from xhs_spider.api.normalize import card_fields, note_fields, note_id_of, skip_reason, utc_iso
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.sandbox.odd_values import odd_card, odd_detail
-from xhs_spider.sandbox.faults import ODD_VALUE_KINDS
 from xhs_spider.store.values import storable, storable_counter
 
 NOTE_ID = "67f32ab4000000001c0394f0"

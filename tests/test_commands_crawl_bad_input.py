@@ -17,9 +17,9 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
 from tests.conftest import TOKEN, InProcessCrawl, feed_note_ids, run_scrapy
 from xhs_spider.commands.preflight import mixed_csv_problem
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.spiders.note import NoteSpider
 

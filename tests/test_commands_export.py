@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from pymongo import MongoClient
 
-from tests.child_server import free_port
+from sandbox.process import free_port
 from tests.conftest import run_scrapy
 from tests.items import example_note
 from tests.mongo_server import MongoServer

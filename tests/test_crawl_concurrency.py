@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, scrapy_command
 from tests.mongo_server import MongoServer
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.store import open_store
 
 #: Overlapping on purpose: both crawls find the food channel's notes.

@@ -16,11 +16,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import JsonResponse
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
 from tests.conftest import Crawl, InProcessCrawl
 from tests.test_downloadermiddleware_business_codes import build
 from xhs_spider.api.client import origin
 from xhs_spider.run.verdict import judged
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store
 

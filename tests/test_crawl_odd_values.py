@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
+from sandbox.faults import ODD_VALUE_KINDS
 from tests.conftest import InProcessCrawl, feed_note_ids
 from tests.test_store import BACKENDS, build_store, mongo_server  # noqa: F401 (a fixture)
 from xhs_spider import stats as keys
-from xhs_spider.sandbox import SandboxProcess
-from xhs_spider.sandbox.faults import ODD_VALUE_KINDS
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import spill
 from xhs_spider.store.batch import WriteBatch

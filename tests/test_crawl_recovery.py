@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, feed_note_ids, scrapy_command
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.store import open_store
 
 CHANNELS = ("homefeed_food_v3", "homefeed_travel_v3")

@@ -32,6 +32,7 @@ from scrapy.utils.conf import build_component_list
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from sandbox import SandboxProcess
 from tests.conftest import (
     ADDON, FAST_SETTINGS, ROOT, TOKEN, requires_installed, run_scrapy, scrapy_command,
 )
@@ -45,7 +46,6 @@ from xhs_spider.distributed.setup import apply_distributed
 from xhs_spider.distributed import worker as worker_module
 from xhs_spider.distributed.worker import HEARTBEAT_TTL_MS, HELD_META, SharedCrawlWorker
 from xhs_spider.run.finish import REDIS_UNREACHABLE
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.store import open_store
 
 

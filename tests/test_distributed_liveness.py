@@ -27,7 +27,7 @@ from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.survey import look_around
 from xhs_spider.distributed import scripts
 from xhs_spider.run.finish import BUDGET_EXHAUSTED
-from xhs_spider.sandbox.process import SandboxProcess
+from sandbox.process import SandboxProcess
 
 BUDGET = 24
 #: Long answers: a worker stopped holds calls the API bills while it cannot count them.

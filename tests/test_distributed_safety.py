@@ -29,7 +29,7 @@ from xhs_spider.distributed import serializer
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.setup import apply_distributed, redis_url_warning
 from xhs_spider.run.identity import expand_crawl_id
-from xhs_spider.sandbox import SandboxProcess
+from sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store
 

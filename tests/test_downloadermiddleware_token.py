@@ -15,11 +15,11 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import TimeoutError as DownloadTimeoutError
 
+from sandbox import SandboxProcess
 from tests.conftest import TOKEN as CRAWL_TOKEN
 from tests.conftest import InProcessCrawl
 from xhs_spider.api.client import JustOneApi
 from xhs_spider.middlewares.token import TokenMiddleware
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 
 TOKEN = "unit-token-AbCdEf0123456789"

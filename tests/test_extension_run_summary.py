@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
 from tests.conftest import InProcessCrawl
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store
 

@@ -10,9 +10,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
+from sandbox import SandboxProcess
 from tests.conftest import ADDON, InProcessCrawl
 from xhs_spider.extensions.stats_file import StatsFile
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 
 

@@ -20,13 +20,13 @@ import pytest_twisted  # type: ignore[import-untyped]
 import scrapy
 from scrapy.utils.defer import deferred_f_from_coro_f, deferred_from_coro
 
+from sandbox import SandboxProcess
 from tests.conftest import InProcessCrawl, run_crawler
 from tests.items import TITLES, export_items, note_id, notes_of
 from tests.items import note as note_fields
 from xhs_spider.csv_cells import LIST_SEPARATOR
 from xhs_spider.exporters import csv_columns
 from xhs_spider.items import NoteItem
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.schemas import load_schema
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import FAST_SETTINGS, TOKEN, run_scrapy
 from xhs_spider.exporters import csv_columns
-from xhs_spider.sandbox import SandboxProcess
+from sandbox import SandboxProcess
 from xhs_spider.schemas import load_schema
 from xhs_spider.stats import ITEMS
 

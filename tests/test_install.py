@@ -2,9 +2,10 @@
 
 A throwaway venv sees the project venv's packages (Scrapy and the rest)
 through a path in a ``.pth`` file: only ``xhs_spider`` is installed, from a
-copy of the package's sources, never the working tree. The editable
+wheel built of a copy of the checkout, never the working tree. The editable
 install's own ``.pth`` lives in that directory but is not run: only a
-site directory's ``.pth`` files are, and the path is merely added.
+site directory's ``.pth`` files are, and the path is merely added. The wheel
+and the Scrapyd egg carry the crawler only, not the sandbox or the tests.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,8 @@ import pytest
 from tests.conftest import ROOT
 
 TIMEOUT = 60
+#: What pip and scrapyd-deploy read of a checkout besides its packages.
+BUILD_FILES = ("pyproject.toml", "setup.py", "README.md", "scrapy.cfg")
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -34,28 +38,74 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=TIMEOUT, check=False)
 
 
+def copy_checkout(source: Path) -> list[str]:
+    """The build files and every top-level package of the checkout, copied to *source*; the packages."""
+    source.mkdir()
+    for name in BUILD_FILES:
+        shutil.copy(ROOT / name, source / name)
+    packages = sorted(path.parent.name for path in ROOT.glob("*/__init__.py"))
+    for name in packages:
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "artifacts"))
+    return packages
+
+
+def top_level_names(archive: Path) -> set[str]:
+    with zipfile.ZipFile(archive) as files:
+        return {name.split("/")[0] for name in files.namelist()}
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> tuple[Path, Path]:
+def source(tmp_path_factory) -> Path:
+    """A copy of the checkout, with the sandbox beside the package."""
+    source = tmp_path_factory.mktemp("checkout") / "source"
+    assert {"xhs_spider", "sandbox", "tests", "benchmarks"} <= set(copy_checkout(source))
+    return source
+
+
+@pytest.fixture(scope="module")
+def wheel(source, tmp_path_factory) -> Path:
+    """The wheel ``pip wheel .`` builds of the checkout."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    done = run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
+                "--no-build-isolation", "-w", str(wheels), str(source)], wheels)
+    assert done.returncode == 0, done.stderr
+    [built] = wheels.glob("*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> tuple[Path, Path]:
     """(bin directory of the venv, a working directory outside the repository)."""
     root = tmp_path_factory.mktemp("install")
-    source = root / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "xhs_spider", source / "xhs_spider",
-                    ignore=shutil.ignore_patterns("__pycache__"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                   root).stdout.strip()
     Path(purelib, "project-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    done = run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                "--no-build-isolation", str(source)], root)
+    done = run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+               root)
     assert done.returncode == 0, done.stderr
     elsewhere = root / "elsewhere"
     elsewhere.mkdir()
     return venv / "bin", elsewhere
+
+
+def test_the_wheel_carries_the_crawler_only(wheel, installed):
+    assert top_level_names(wheel) == {"xhs_spider", "xhs_spider-0.1.0.dist-info"}
+    bin_dir, elsewhere = installed
+    probe = "import importlib.util; print(importlib.util.find_spec('sandbox'))"
+    done = run([str(bin_dir / "python"), "-c", probe], elsewhere)
+    assert (done.returncode, done.stdout) == (0, "None\n"), done.stderr
+
+
+def test_the_scrapyd_egg_carries_the_crawler_only(source, tmp_path):
+    # What scrapyd-deploy uploads: setup.py's egg, built in the checkout.
+    done = run([sys.executable, "-m", "scrapyd_client.deploy", "--build-egg", str(tmp_path / "r1.egg")],
+               source)
+    assert done.returncode == 0, done.stderr
+    assert top_level_names(tmp_path / "r1.egg") == {"xhs_spider", "EGG-INFO"}
 
 
 def test_the_package_comes_from_the_install_not_the_source_tree(installed):

@@ -16,9 +16,9 @@ import time
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
 from tests.conftest import ROOT, TOKEN, InProcessCrawl, run_scrapy
 from tests.mongo_server import MongoServer
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xhs_spider.run.readable import duration, number, rate
+from xhs_spider.run.readable import duration, number, plain_text, rate
 from xhs_spider.run.summary import format_summary, run_summary
 
 
@@ -38,3 +38,9 @@ def test_the_run_summary_prints_durations_and_rates_rounded():
     assert "finish reason  finished after 1 h 2 min" in text
     assert "(paced down to 0.3/s at the lowest)" in text
     assert "0000" not in text
+
+
+def test_plain_text_drops_literals_and_roles():
+    assert plain_text("Run ``make demo``; see :mod:`xhs_spider.run` and :class:`~a.B`.") == (
+        "Run make demo; see xhs_spider.run and a.B."
+    )

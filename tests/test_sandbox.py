@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from xhs_spider.sandbox import SandboxProcess
+from sandbox import SandboxProcess
 
 TOKEN = "tok-Sandbox-Secret-42"
 SEED = "7"
@@ -381,3 +381,22 @@ def test_token_never_appears_in_the_log(sandbox):
     log = sandbox.read_log()
     assert "token=***" in log
     assert TOKEN not in log
+
+
+def test_a_sandbox_that_cannot_start_says_why_and_leaves_no_process():
+    failing = SandboxProcess("--pages", "many", token=TOKEN)
+    with pytest.raises(RuntimeError, match=r"(?s)sandbox did not start.*invalid int value: 'many'"):
+        failing.start()
+    # argparse's exit status, collected: the child is gone, its pipe closed.
+    assert failing.returncode == 2
+    assert failing.log_path.exists()  # kept after a failure, to be read post mortem
+    failing.log_path.unlink()
+
+
+def test_a_sandbox_stopped_cleanly_removes_its_log():
+    with SandboxProcess(token=TOKEN) as running:
+        log_path = running.log_path
+        assert running.port and running.url == f"http://127.0.0.1:{running.port}"
+        assert running.stats()["calls"] == 0  # the port it took answers
+    assert running.returncode == 0
+    assert not log_path.exists()

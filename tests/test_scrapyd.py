@@ -90,7 +90,9 @@ def checkout(tmp_path: Path) -> Path:
     directory.mkdir()
     for name in CHECKOUT_FILES:
         shutil.copy2(ROOT / name, directory / name)
-    shutil.copytree(ROOT / PROJECT, directory / PROJECT, ignore=shutil.ignore_patterns("__pycache__"))
+    # The sandbox beside the package, as in a clone: the egg must leave it out.
+    for package in (PROJECT, "sandbox"):
+        shutil.copytree(ROOT / package, directory / package, ignore=shutil.ignore_patterns("__pycache__"))
     git(directory, "init", "--quiet")
     return directory
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import pytest
 
+from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, scrapy_command
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.store import open_store
 
 #: 41 channels × 40 pages: 10,057 distinct notes (seed 0) on 1,640 feed pages.

@@ -6,8 +6,8 @@ from collections import Counter
 
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
 from tests.conftest import InProcessCrawl, feed_note_ids
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 
 TWO_CHANNELS = "homefeed_food_v3,homefeed_travel_v3"

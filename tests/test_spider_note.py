@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
 from tests.conftest import InProcessCrawl, feed_note_ids
 from xhs_spider.api.normalize import now_iso
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.note import NoteSpider
 from xhs_spider.store import WriteBatch, open_store
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from sandbox import SandboxProcess
 from tests.conftest import InProcessCrawl, run_scrapy
 from xhs_spider.items import NoteItem
-from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import SqliteNoteStore, WriteBatch, open_store, spill
 from xhs_spider.store.batch import read_operations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
-from tests.child_server import free_port
+from sandbox.process import free_port
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.mongo import MongoNoteStore, connection_problem
 

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from xhs_spider.sandbox.endpoints import DETAIL, FEED
-from xhs_spider.sandbox.faults import HTTP_FAULT_KINDS
+from sandbox.endpoints import DETAIL, FEED
+from sandbox.faults import HTTP_FAULT_KINDS
 
 
 class SandboxStats:

@@ -10,10 +10,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from xhs_spider.sandbox.answers import BILLED_CODES, Answer, envelope_body
-from xhs_spider.sandbox.config import SandboxConfig
-from xhs_spider.sandbox.data import CHANNELS, DEFAULT_CHANNEL, FeedUniverse
-from xhs_spider.sandbox.endpoints import (
+from sandbox.answers import BILLED_CODES, Answer, envelope_body
+from sandbox.config import SandboxConfig
+from sandbox.data import CHANNELS, DEFAULT_CHANNEL, FeedUniverse
+from sandbox.endpoints import (
     API_PATHS,
     DETAIL,
     FEED,
@@ -23,8 +23,8 @@ from xhs_spider.sandbox.endpoints import (
     request_key,
     validate_feed,
 )
-from xhs_spider.sandbox.fault_answers import http_fault_answer
-from xhs_spider.sandbox.faults import (
+from sandbox.fault_answers import http_fault_answer
+from sandbox.faults import (
     BUSINESS_CODE,
     FaultInjector,
     InjectedFault,
@@ -32,7 +32,7 @@ from xhs_spider.sandbox.faults import (
     business_http_status,
     note_code,
 )
-from xhs_spider.sandbox.stats import SandboxStats
+from sandbox.stats import SandboxStats
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m xhs_spider.sandbox --port 0 [options]``.
+"""Command line: python -m sandbox --port 0 [options].
 
 Prints the base URL as the first stdout line, then serves on 127.0.0.1 until
 SIGTERM or SIGINT.
@@ -13,17 +13,16 @@ import signal
 import sys
 from typing import Any, cast
 
-from xhs_spider.run.readable import plain_text
-from xhs_spider.sandbox.config import ConfigError, SandboxConfig
-from xhs_spider.sandbox.faults import ODD_VALUE_KINDS
-from xhs_spider.sandbox.reactor_typing import SandboxReactor, installed_reactor
-from xhs_spider.sandbox.server import build_site
+from sandbox.config import ConfigError, SandboxConfig
+from sandbox.faults import ODD_VALUE_KINDS
+from sandbox.reactor_typing import SandboxReactor, installed_reactor
+from sandbox.server import build_site
 
 TOKEN_ENV = "XHS_SANDBOX_TOKEN"
 DEFAULT_TOKEN = "sandbox-token"
 LOOPBACK = "127.0.0.1"
 
-logger = logging.getLogger("xhs_spider.sandbox")
+logger = logging.getLogger("sandbox")
 
 
 def parse_fault_shares(text: str) -> dict[str, float]:
@@ -49,8 +48,8 @@ def optional_count(text: str) -> int | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m xhs_spider.sandbox",
-                                     description=plain_text(__doc__ or ""))
+    parser = argparse.ArgumentParser(prog="python -m sandbox",
+                                     description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--token", default=None, help="accepted token (default: $%s or %s)" % (TOKEN_ENV, DEFAULT_TOKEN))
     parser.add_argument("--seed", type=int, default=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from xhs_spider.sandbox.data import stable_fraction
+from sandbox.data import stable_fraction
 
 MALFORMED = "malformed"
 TRUNCATED = "truncated"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from xhs_spider.sandbox.answers import HTML_CONTENT_TYPE, Answer
-from xhs_spider.sandbox.faults import (
+from sandbox.answers import HTML_CONTENT_TYPE, Answer
+from sandbox.faults import (
     DATALOSS,
     MALFORMED,
     REDIRECT,

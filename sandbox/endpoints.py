@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from xhs_spider.sandbox.data import CHANNELS, DEFAULT_CHANNEL, is_valid_note_id
+from sandbox.data import CHANNELS, DEFAULT_CHANNEL, is_valid_note_id
 
 FEED = "feed"
 DETAIL = "detail"

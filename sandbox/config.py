@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from xhs_spider.sandbox.faults import ODD_VALUE_KINDS, FaultRates
+from sandbox.faults import ODD_VALUE_KINDS, FaultRates
 
 
 class ConfigError(ValueError):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from xhs_spider.sandbox.data import CHINA_TZ
+from sandbox.data import CHINA_TZ
 
 JSON_CONTENT_TYPE = b"application/json; charset=utf-8"
 HTML_CONTENT_TYPE = b"text/html; charset=utf-8"

@@ -11,10 +11,10 @@ import json
 import logging
 from collections.abc import Callable
 
-from xhs_spider.sandbox.answers import Answer, json_answer, method_not_allowed, not_found
-from xhs_spider.sandbox.api import SandboxApi
-from xhs_spider.sandbox.config import ConfigError
-from xhs_spider.sandbox.endpoints import InvalidParameters
+from sandbox.answers import Answer, json_answer, method_not_allowed, not_found
+from sandbox.api import SandboxApi
+from sandbox.config import ConfigError
+from sandbox.endpoints import InvalidParameters
 
 logger = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from twisted.web import http
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
-from xhs_spider.sandbox.answers import Answer, error_envelope, json_answer
-from xhs_spider.sandbox.api import SandboxApi
-from xhs_spider.sandbox.odd_values import OddValuesApi
-from xhs_spider.sandbox.config import SandboxConfig
-from xhs_spider.sandbox.control import ControlEndpoints
-from xhs_spider.sandbox.endpoints import API_PATHS
-from xhs_spider.sandbox.reactor_typing import AbortableTransport, SandboxClock
+from sandbox.answers import Answer, error_envelope, json_answer
+from sandbox.api import SandboxApi
+from sandbox.odd_values import OddValuesApi
+from sandbox.config import SandboxConfig
+from sandbox.control import ControlEndpoints
+from sandbox.endpoints import API_PATHS
+from sandbox.reactor_typing import AbortableTransport, SandboxClock
 
 logger = logging.getLogger(__name__)
 

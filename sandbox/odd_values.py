@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from xhs_spider.sandbox.answers import Answer, json_bytes
-from xhs_spider.sandbox.api import SandboxApi
-from xhs_spider.sandbox.data import is_valid_note_id, stable_fraction
-from xhs_spider.sandbox.endpoints import DETAIL, FEED, ValidQuery
+from sandbox.answers import Answer, json_bytes
+from sandbox.api import SandboxApi
+from sandbox.data import is_valid_note_id, stable_fraction
+from sandbox.endpoints import DETAIL, FEED, ValidQuery
 
 #: How deep ``deep_nesting`` nests: far beyond any JSON parser's recursion.
 DEEP_NESTING_LEVELS = 100_000
