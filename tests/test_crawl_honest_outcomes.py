@@ -19,7 +19,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from tests.conftest import Crawl, InProcessCrawl
 from tests.test_downloadermiddleware_business_codes import build
 from xhs_spider.api.client import origin
-from xhs_spider.run.verdict import judged
+from xhs_spider.outcome.verdict import judged
 from xhs_spider.sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store

@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import FAST_SETTINGS, TOKEN, scrapy_command
 from tests.redis_server import RedisServer
 from xhs_spider.distributed.keys import CrawlKeys
-from xhs_spider.run.finish import BUDGET_EXHAUSTED, REDIS_UNREACHABLE
+from xhs_spider.outcome.reasons import BUDGET_EXHAUSTED, REDIS_UNREACHABLE
 from xhs_spider.sandbox.data import CHANNELS
 from xhs_spider.sandbox.process import SandboxProcess
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 
+from xhs_spider.outcome import reasons
+
 
 class Action(enum.Enum):
     PASS = "pass"  # success: hand the response to the spider
@@ -29,12 +31,12 @@ BILLED_CODES = frozenset({SUCCESS, NO_CONTENT})
 
 #: Codes that end the crawl, and the finish reason each one gives.
 FINISH_REASONS: dict[int, str] = {
-    100: "justoneapi_invalid_token",
-    101: "justoneapi_invalid_token",
-    303: "justoneapi_daily_quota_exceeded",
-    600: "justoneapi_permission_denied",
-    601: "justoneapi_insufficient_balance",
-    602: "justoneapi_account_suspended",
+    100: reasons.INVALID_TOKEN,
+    101: reasons.INVALID_TOKEN,
+    303: reasons.DAILY_QUOTA_EXCEEDED,
+    600: reasons.PERMISSION_DENIED,
+    601: reasons.INSUFFICIENT_BALANCE,
+    602: reasons.ACCOUNT_SUSPENDED,
 }
 
 GIVE_UP_CODES = frozenset({400, 404})

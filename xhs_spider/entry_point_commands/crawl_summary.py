@@ -22,7 +22,7 @@ from scrapy.commands import ScrapyCommand
 from xhs_spider.commands.common import fail, store_settings
 from xhs_spider.dataset.readers import STORE_ERRORS
 from xhs_spider.run.crawl_summary import crawl_summary, format_crawl_summary
-from xhs_spider.run.finish import EXIT_FAILED, FINISHED
+from xhs_spider.outcome.reasons import EXIT_FAILED, FINISHED
 from xhs_spider.run.readable import plain_text
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings

@@ -28,7 +28,7 @@ from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_bill
 from xhs_spider.api.masking import mask_echo
 from xhs_spider.api.backoff import exponential_delay
 from xhs_spider.api.note_ids import extract_note_id
-from xhs_spider.run.finish import close_crawl, kept_for_resume
+from xhs_spider.outcome.extension import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
     RATE_LIMIT_RETRY_TIMES,
     RETRY_BACKOFF_BASE,

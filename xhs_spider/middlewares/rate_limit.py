@@ -35,7 +35,7 @@ from xhs_spider.api.pacing import ApiPace
 from xhs_spider.api.redis_link import REDIS_ERRORS, open_redis, redis_lost
 from xhs_spider.api.shared_pace import SharedPace
 from xhs_spider.config.declarations import MAX_RPS, RATE_BACKOFF, RATE_RECOVERY, REDIS_URL, TOKEN
-from xhs_spider.run.finish import kept_for_resume
+from xhs_spider.outcome.extension import kept_for_resume
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -16,7 +16,7 @@ from xhs_spider.api.note_ids import (
     parse_id_lines,
 )
 from xhs_spider.extensions.freshness import NoStore
-from xhs_spider.run.finish import BAD_ARGUMENTS
+from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
 from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS
