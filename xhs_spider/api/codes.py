@@ -25,7 +25,7 @@ class Action(enum.Enum):
 
 SUCCESS = 0
 NO_CONTENT = 201
-RATE_LIMITED = 302
+RATE_LIMIT_EXCEEDED = 302
 
 BILLED_CODES = frozenset({SUCCESS, NO_CONTENT})
 
@@ -68,7 +68,7 @@ def action_for(code: int, *, detail: bool = False) -> Action:
         return Action.PASS
     if code == NO_CONTENT:
         return Action.NO_CONTENT
-    if code == RATE_LIMITED:
+    if code == RATE_LIMIT_EXCEEDED:
         return Action.RATE_LIMITED
     if code in FINISH_REASONS:
         return Action.STOP

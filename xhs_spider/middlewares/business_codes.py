@@ -31,9 +31,9 @@ from xhs_spider.api.note_ids import extract_note_id
 from xhs_spider.outcome.extension import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
     RATE_LIMIT_RETRY_TIMES,
+    JUSTONEAPI_RETRY_TIMES,
     RETRY_BACKOFF_BASE,
     RETRY_BACKOFF_MAX,
-    RETRY_TIMES,
     TOKEN,
 )
 from xhs_spider.extensions.freshness import Freshness
@@ -56,7 +56,7 @@ class BusinessCodeMiddleware:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.retry_times = RETRY_TIMES.get(settings)
+        self.retry_times = JUSTONEAPI_RETRY_TIMES.get(settings)
         self.token = TOKEN.get(settings)
         self.backoff_base = RETRY_BACKOFF_BASE.get(settings)
         self.backoff_max = RETRY_BACKOFF_MAX.get(settings)
