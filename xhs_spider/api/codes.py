@@ -17,7 +17,9 @@ class Action(enum.Enum):
     PASS = "pass"  # success: hand the response to the spider
     NO_CONTENT = "no_content"  # billed, nothing to parse, never retried
     RETRY = "retry"  # transient: retry with backoff, bounded
-    RATE_LIMITED = "rate_limited"  # back off the download slot, then retry
+    # Retry with no wait of its own, bounded (JUSTONEAPI_RATE_LIMIT_RETRY_TIMES):
+    # RateLimitMiddleware saw the 302 first and slowed the pace of every call.
+    RATE_LIMITED = "rate_limited"
     GIVE_UP = "give_up"  # this request can never succeed as asked
     REJECTED_NOTE = "rejected_note"  # a detail's note id refused: the note's outcome
     STOP = "stop"  # the account cannot make calls: stop the whole crawl
