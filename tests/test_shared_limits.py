@@ -218,6 +218,7 @@ async def test_a_worker_closing_with_calls_in_flight_leaves_them_billed(redis_ur
 
 
 @deferred_f_from_coro_f
+@pytest.mark.integration
 async def test_redis_gone_stops_pacing_and_sends_nothing(tmp_path: Path) -> None:
     with RedisServer(tmp_path / "redis") as server:
         crawler = get_crawler(Spider, crawler_settings(server.url, JUSTONEAPI_MAX_RPS="50"))
@@ -258,6 +259,7 @@ async def test_302s_still_slow_a_worker_down_under_the_shared_cap(redis_url: str
 
 
 @deferred_f_from_coro_f
+@pytest.mark.integration
 async def test_redis_gone_stops_the_shared_budget_and_sends_nothing(tmp_path: Path) -> None:
     with RedisServer(tmp_path / "redis") as server:
         crawler = get_crawler(Spider, crawler_settings(server.url, JUSTONEAPI_MAX_BILLED_CALLS="10"))
