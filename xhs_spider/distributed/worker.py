@@ -55,7 +55,7 @@ HELD_META = "xhs_in_hand"
 HEARTBEAT_INTERVAL = 1.0
 #: A worker silent this long is gone: what it had in hand goes back to the queue.
 #: Comfortably longer than the worst stall of one Redis call (three tries of
-#: a 2 s connect and a 2 s answer, see ``REDIS_PARAMS`` in :mod:`.setup`):
+#: a 2 s connect and a 2 s answer, see :mod:`.connection`):
 #: a live worker waiting on Redis is not taken for gone, its requests paid twice.
 HEARTBEAT_TTL_MS = 30_000
 #: Seconds of failing heartbeats after which the worker ends ``xhs_redis_unreachable``.
