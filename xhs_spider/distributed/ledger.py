@@ -216,8 +216,11 @@ class SharedBudget:
 
 
 class SharedLedger:
-    """The budget of crawl *crawl_id*, shared by its workers, as
-    :class:`~xhs_spider.middlewares.budget.BillingBudgetMiddleware` keeps it.
+    """A shared crawl's budget as
+    :class:`~xhs_spider.middlewares.budget.BillingBudgetMiddleware` holds it:
+    the steps of *budget* in Redis, with the session joined before the first
+    reservation, a sign of life every HEARTBEAT_INTERVAL from the spider's
+    opening, and the session left at its closing.
 
     Never raises when Redis is gone: the crawl ends ``xhs_redis_unreachable``
     (once), :attr:`lost` is set, and :meth:`reserve` grants nothing more.
