@@ -23,8 +23,8 @@ PACKAGE = ROOT / "xhs_spider"
 SANDBOX = ROOT / "sandbox"
 #: The sandbox's data generator is a table of sample data, not logic.
 LONG_MODULES_ALLOWED = {SANDBOX / "data.py"}
-MAX_MODULE_LINES = 300
-MAX_FUNCTION_LINES = 40
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
 
 
 def modules() -> list[Path]:
@@ -32,7 +32,7 @@ def modules() -> list[Path]:
     return sorted([*PACKAGE.rglob("*.py"), *SANDBOX.rglob("*.py")])
 
 
-def test_no_module_over_300_lines() -> None:
+def test_no_module_over_500_lines() -> None:
     long = {
         str(path.relative_to(ROOT)): lines
         for path in modules()
@@ -42,7 +42,7 @@ def test_no_module_over_300_lines() -> None:
     assert long == {}
 
 
-def test_no_function_over_40_lines() -> None:
+def test_no_function_over_60_lines() -> None:
     long = {}
     for path in modules():
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
