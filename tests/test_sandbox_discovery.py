@@ -303,7 +303,11 @@ def test_faults_quota_and_token_apply_to_discovery_too(api):
     api.configure(faults={"301": 1.0}, max_consecutive_faults=1)
     assert get(api, SEARCH, keyword="咖啡")[1]["code"] == 301
     assert get(api, SEARCH, keyword="咖啡")[1]["code"] == 0
-    api.configure(faults={}, quota=1)
+    api.configure(faults={}, truncated_rate=1.0)
+    url = "%s%s?%s" % (api.url, TOPIC_NOTES, urlencode({"token": TOKEN, "topicId": a_topic(api)}))
+    with urllib.request.urlopen(url, timeout=10) as answer, pytest.raises(json.JSONDecodeError):
+        json.loads(answer.read())  # a cut-off body: a transport failure, whatever the endpoint
+    api.configure(truncated_rate=0, quota=1)
     assert get(api, SEARCH, keyword="咖啡", page=2)[1]["code"] == 303
     api.configure(quota=None)
     url = "%s%s?%s" % (api.url, SEARCH, urlencode({"token": "wrong", "keyword": "咖啡"}))
