@@ -40,6 +40,7 @@ from sandbox.discovery_shapes import (
     READABLE_SHAPES,
     UNREADABLE,
     UNREADABLE_DATA,
+    WRAPPED,
     TEXT_COUNTER_SHARE,
     note_item,
     profile_data,
@@ -146,7 +147,7 @@ class DiscoveryService:
             items.append(item)
         if request.kind == KEYWORD:
             roll = stable_fraction(self.universe.seed, "query-item", query.endpoint, query.billing_key)
-            if items and shape in (NOTE_CARD, "wrapped") and roll < QUERY_ITEM_SHARE:
+            if items and shape in (NOTE_CARD, WRAPPED) and roll < QUERY_ITEM_SHARE:
                 items.insert(int(roll * 2 * len(items)), query_item(request.value, shape, query.billing_key))
             return {"items": items, "has_more": page.has_more}
         if request.kind == TOPIC:
