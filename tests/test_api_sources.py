@@ -3,6 +3,8 @@ it, each bad one refused with one line naming the argument and the value."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from xhs_spider.api.sources import (
@@ -61,7 +63,7 @@ def test_the_message_names_the_argument_given():
 
 
 #: Each parser, the id it must find, and values holding it.
-ACCEPTED = {
+ACCEPTED: dict[tuple[Callable[[object], str], str], list[str]] = {
     (parse_user_id, USER): [
         USER,
         f"  {USER}\n",
@@ -116,7 +118,7 @@ def test_share_links_accepted(given, link):
 
 
 #: Each parser, its argument's name, and values it must refuse.
-REFUSED = {
+REFUSED: dict[tuple[Callable[[object], str], str], list[object]] = {
     (parse_keyword, "keyword"): ["", "   ", "\t\n", "x" * (KEYWORD_MAX_LENGTH + 1), None, 12],
     (parse_user_id, "user"): [
         "",
