@@ -12,7 +12,8 @@ tolerant of shape:
   "note": {...}}`` or ``{"id": ..., "note_card": {...}}``; ads, other
   ``model_type`` values, users and hash tags are skipped (:data:`SKIP_REASONS`);
 * the next page's cursor is the page's (``cursor``, ``lastCursor``, ...) or
-  else the last note's own ``cursor``: opaque text, never changed.
+  else the note's own ``cursor`` of the last note that has one: opaque text,
+  never changed.
 
 Nothing here raises on odd values: a field that cannot be read is ``None``.
 """
