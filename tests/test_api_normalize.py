@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from xhs_spider.api.counters import parse_counter
+from xhs_spider.api.normalize import (
+    card_fields, hashtags, note_fields, parse_counter, skip_reason, utc_iso,
+)
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.api.normalize import card_fields, hashtags, note_fields, skip_reason, utc_iso
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,9 +11,11 @@ from scrapy.http import TextResponse
 from sandbox.odd_values import odd_card, odd_detail
 from sandbox.faults import ODD_VALUE_KINDS
 from tests.test_api_normalize import example
-from xhs_spider.api.counters import INT64_MAX, counter_text, parse_counter
 from xhs_spider.api.envelope import MAX_DEPTH, InvalidBody, cut_deep_nesting, parse_envelope
-from xhs_spider.api.normalize import card_fields, note_fields, note_id_of, skip_reason, utc_iso
+from xhs_spider.api.normalize import (
+    INT64_MAX, card_fields, counter_text, note_fields, note_id_of, parse_counter, skip_reason,
+    utc_iso,
+)
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 from xhs_spider.store.values import storable, storable_counter
 

@@ -24,8 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from xhs_spider.api.counters import counter_text, parse_counter
-from xhs_spider.api.normalize import clean_text, note_id_of
+from xhs_spider.api.normalize import clean_text, counter_text, note_id_of, parse_counter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping

@@ -8,10 +8,12 @@ field of that one record, as null. The rules:
   ``"\\ud83d"``) becomes U+FFFD, so the text stays valid UTF-8 for every
   store and file. A value of another type where a string belongs is null
   (``""`` for ``title`` and ``text``). Not counted: the value is repaired.
-* **Counters** (:mod:`~xhs_spider.api.counters`): a non-negative integer up
-  to 2**63 - 1, display texts expanded ("1.2万"). Beyond that, ±Infinity,
-  NaN, negative or garbled: null, counted as rejected; a feed card keeps the
-  API's text in ``likes_text`` ("99999999999999999999", "1e+300", "inf").
+* **Counters** (:func:`parse_counter`): a non-negative integer up to
+  2**63 - 1 (the widest integer both stores hold: SQLite INTEGER, BSON
+  int64), display texts expanded ("1.2万", "10+", "3456"). Beyond that,
+  booleans, ±Infinity, NaN, negative or garbled: null, counted as rejected; a
+  feed card keeps the API's text in ``likes_text`` (:func:`counter_text`:
+  "99999999999999999999", "1e+300", "inf").
   Image and video sizes follow the same range, rejected silently.
 * **Timestamps**: the unit is inferred from the magnitude, whatever the
   endpoint usually sends: below 1e11 seconds, below 1e14 milliseconds, below
@@ -33,8 +35,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from xhs_spider.api.counters import INT64_MAX, counter_text, parse_counter
-
 NOTE_ID = re.compile(r"\A[0-9a-f]{24}\Z")
 _HASHTAG = re.compile(r"#([^#\[\]\n]+?)\[话题\]#")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -45,6 +45,21 @@ EARLIEST = datetime(2004, 1, 1, tzinfo=timezone.utc).timestamp()
 FUTURE_SLACK = 86400.0
 #: (below this magnitude, divide by this) to get seconds.
 _UNITS = ((1e11, 1), (1e14, 1_000), (1e17, 1_000_000))
+
+#: The largest counter kept: SQLite INTEGER and BSON int64 hold no more.
+INT64_MAX = 2**63 - 1
+
+_COUNTER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([万千wWkK亿]?)\s*\+?\s*$")
+_MULTIPLIERS = {
+    "": 1,
+    "千": 1_000,
+    "k": 1_000,
+    "K": 1_000,
+    "万": 10_000,
+    "w": 10_000,
+    "W": 10_000,
+    "亿": 100_000_000,
+}
 
 
 def note_url(note_id: str) -> str:
@@ -106,6 +121,56 @@ def now_iso(ago: timedelta = timedelta(0)) -> str:
 
 def hashtags(text: str) -> list[str]:
     return list(dict.fromkeys(tag.strip() for tag in _HASHTAG.findall(text)))
+
+
+def parse_counter(value: object) -> int | None:
+    """The integer a counter stands for; ``None`` when it is not a counter.
+
+    "10+" means at least 10, so it gives 10; "1.2万" gives 12000.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= INT64_MAX else None
+    if isinstance(value, float):
+        return _in_range(value)
+    if not isinstance(value, str):
+        return None
+    match = _COUNTER.match(value)
+    if match is None:
+        return None
+    number, unit = match.groups()
+    # float() of 400 digits is inf: checked before rounding.
+    return _in_range(float(number) * _MULTIPLIERS[unit])
+
+
+def _in_range(value: float) -> int | None:
+    if not math.isfinite(value) or not 0 <= value <= INT64_MAX:
+        return None
+    counter = round(value)
+    return counter if counter <= INT64_MAX else None
+
+
+def counter_text(value: object) -> str | None:
+    """The counter as the API wrote it, when it is not a plain integer counter
+    (``None`` for those, and for values that are no counter text at all).
+
+    "1.2万" stays "1.2万"; an integer beyond 64 bits becomes its decimal text;
+    a float its shortest text ("1e+300", "inf", "nan").
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        if 0 <= value <= INT64_MAX:
+            return None
+        try:
+            return str(value)
+        except ValueError:  # beyond sys.get_int_max_str_digits()
+            return None
+    if isinstance(value, float):
+        return repr(value)
+    return value if isinstance(value, str) else None
+
 
 
 def _int_or_none(value: object) -> int | None:

@@ -24,7 +24,7 @@ from xhs_spider.commands.common import fail
 from xhs_spider.config.checks import setting_problem
 from xhs_spider.config.declarations import BASE_URL, DECLARED, REDIS_URL, STORE_URI, TOKEN
 from xhs_spider.config.effective import crawl_settings
-from xhs_spider.store.mongo_uri import masked_uri
+from xhs_spider.store.mongo import masked_uri
 from xhs_spider.store.sqlite import SqliteNoteStore
 from xhs_spider.store.uri import store_from_settings
 

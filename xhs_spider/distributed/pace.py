@@ -3,9 +3,9 @@
 The API limits calls per token, so every worker of a crawl, and every other
 crawl with the same token, takes its calls' places on one grid of ``1/cap``
 seconds: the same generic cell rate algorithm as
-:class:`~xhs_spider.api.pacing.ApiPace`, run atomically by a Lua script in
-Redis, one round trip per call. Redis's own clock (``TIME``) places the
-calls, so the workers' clocks may disagree. The key is a keyed hash of the
+:class:`~xhs_spider.middlewares.rate_limit.ApiPace`, run atomically by a Lua
+script in Redis, one round trip per call. Redis's own clock (``TIME``)
+places the calls, so the workers' clocks may disagree. The key is a keyed hash of the
 token (:func:`token_key`), never the token.
 :class:`~xhs_spider.middlewares.rate_limit.RateLimitMiddleware` holds a
 :class:`SharedPace` in a shared crawl, and its own pace alone.

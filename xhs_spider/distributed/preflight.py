@@ -10,15 +10,25 @@ one machine) is refused once another machine has joined, and so is any store
 on a machine joining a crawl whose first machine writes to SQLite. The
 first worker also records which store the crawl writes to (the absolute
 SQLite path and its host, or the MongoDB hosts and database; never
-credentials): a worker with another store is refused, naming both. And a
-worker whose spider or arguments differ from the crawl's first worker's
-(:mod:`xhs_spider.distributed.command`). A crawl finished (its queue drained,
-seeded to the end) is not joined again: a scheduled job with a fixed
-``XHS_CRAWL_ID`` would otherwise make no call and end ``finished``.
+credentials): a worker with another store is refused, naming both. A crawl
+finished (its queue drained, seeded to the end) is not joined again: a
+scheduled job with a fixed ``XHS_CRAWL_ID`` would otherwise make no call and
+end ``finished``.
+
+And every worker of a crawl must run the same command. A worker of another
+spider, or of the same spider with other arguments, would take requests it
+cannot handle (a note worker popping a feed page fails decoding its callback
+and leaves it in hand) or crawl what it was not asked to while its own work
+is never done. The crawl's first worker records its spider and a short hash
+of each ``-a`` argument (not the values: short, and nothing of the command
+to read back) in ``xhs:<id>:command`` (:func:`command_record`); a worker
+whose command differs is refused. Arguments starting with ``_`` (Scrapyd's
+``_job``, different for every job) are not the command's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +38,6 @@ import redis
 
 from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL, shared_crawl
 from xhs_spider.distributed import scripts
-from xhs_spider.distributed.command import command_difference, command_record
 from xhs_spider.distributed.connection import sync_redis
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.store.mongo import MongoNoteStore
@@ -123,6 +132,39 @@ def _command_problem(server: redis.Redis, crawl_keys: CrawlKeys, mine: str) -> s
         return None
     return (f"The shared crawl {crawl_keys.crawl_id} was started by another command: {difference}. "
             f"Every worker of a crawl runs the same command; give another one a new {CRAWL_ID.name}.")
+
+
+def command_record(spider_name: str, arguments: dict[str, str]) -> str:
+    """``spider name=hash name=hash`` with the arguments sorted by name."""
+    hashed = [f"{name}={_digest(value)}" for name, value in sorted(arguments.items())
+              if not name.startswith("_")]
+    return " ".join([spider_name, *hashed])
+
+
+def command_difference(recorded: str, mine: str) -> str | None:
+    """How *mine* differs from the crawl's *recorded* command, or ``None``."""
+    if recorded == mine:
+        return None
+    theirs_spider, theirs = _parse(recorded)
+    my_spider, my_arguments = _parse(mine)
+    differing = sorted(name for name in theirs.keys() | my_arguments.keys()
+                       if theirs.get(name) != my_arguments.get(name))
+    return (f"it runs scrapy crawl {theirs_spider} ({_names(theirs)}), this worker scrapy crawl "
+            f"{my_spider} ({_names(my_arguments)}); differing arguments: {', '.join(differing) or 'none'}")
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:8]
+
+
+def _parse(record: str) -> tuple[str, dict[str, str]]:
+    spider, *arguments = record.split(" ")
+    return spider, dict(argument.split("=", 1) for argument in arguments)
+
+
+def _names(arguments: dict[str, str]) -> str:
+    return "-a " + ", -a ".join(sorted(arguments)) if arguments else "no arguments"
+
 
 
 def _has_port(host: str) -> bool:

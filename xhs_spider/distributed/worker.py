@@ -4,13 +4,25 @@ Each worker keeps a heartbeat key in the crawl's namespace (it expires when
 the worker dies) saying whether it is busy, and its id in the crawl's worker
 set (one step). Every second it puts back in the queue what gone workers
 (members whose heartbeat expired: killed, or stopped with requests in flight;
-scrapy-redis has no acknowledgement) had in hand, found by name
-(:mod:`.survey`). A worker closes once the shared queue has been empty, and every live
-worker idle, for ``XHS_IDLE_CLOSE`` seconds; it ends ``finished`` only if
-the crawl was seeded to the end, else ``xhs_crawl_not_seeded``. A worker
-that cannot reach Redis for ``REDIS_LOST_AFTER`` seconds (its heartbeat, or
-its scheduler at once) ends ``xhs_redis_unreachable``: it can neither take
-work nor tell the others it is alive.
+scrapy-redis has no acknowledgement) had in hand, and sees whether the whole
+crawl is quiet (:func:`look_around`). Every step of that look is named, never
+searched for: the crawl's workers are the members of its worker set, each
+one's heartbeat and hand found by its id. A look costs a few round trips and
+O(workers), the same in a Redis holding millions of other keys as in an
+empty one (no SCAN, no KEYS).
+
+A worker closes once the shared queue has been empty, and every live worker
+idle, for ``XHS_IDLE_CLOSE`` seconds; it ends ``finished`` only if the crawl
+was seeded to the end, else ``xhs_crawl_not_seeded``. Closing so, it marks
+the crawl finished, with when, in ``xhs:<id>:finished`` (the first mark
+stays; :func:`mark_finished`): a worker started later with the same
+``XHS_CRAWL_ID`` is refused before any call
+(:mod:`xhs_spider.distributed.preflight`), instead of joining a drained
+queue, making no call and ending ``finished``: the silent success of a
+scheduled job with a fixed id. A worker that cannot reach Redis for
+``REDIS_LOST_AFTER`` seconds (its heartbeat, or its scheduler at once) ends
+``xhs_redis_unreachable``: it can neither take work nor tell the others it
+is alive.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import os
 import socket
 import time
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -30,18 +43,19 @@ from twisted.internet.defer import DeferredLock
 from twisted.internet.threads import deferToThread
 
 from xhs_spider import stats as keys
+from xhs_spider.api.normalize import now_iso
 from xhs_spider.config.declarations import IDLE_CLOSE, shared_crawl
 from xhs_spider.distributed import scripts
-from xhs_spider.distributed.connection import redis_lost, sync_redis
-from xhs_spider.distributed.finished import mark_finished
+from xhs_spider.distributed.connection import REDIS_ERRORS, redis_lost, sync_redis
 from xhs_spider.distributed.keys import CrawlKeys
-from xhs_spider.distributed.survey import DONE, Look, look_around
 from xhs_spider.outcome.extension import close_crawl, outcome_of
 from xhs_spider.outcome.reasons import CRAWL_NOT_SEEDED, FINISHED
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import redis
+    from redis.commands.core import Script
     from scrapy import Request
     from scrapy.crawler import Crawler
     from twisted.internet.defer import Deferred
@@ -60,6 +74,45 @@ HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_TTL_MS = 30_000
 #: Seconds of failing heartbeats after which the worker ends ``xhs_redis_unreachable``.
 REDIS_LOST_AFTER = 3.0
+#: The value of the crawl's ``seeded`` key once its start requests are all queued.
+DONE = b"done"
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a worker saw of the shared crawl on one heartbeat."""
+
+    #: Requests of gone workers put back in the queue.
+    returned: int
+    #: Nothing queued, no live worker busy.
+    quiet: bool
+    #: Requests queued while this worker is idle.
+    waiting: bool
+    seeded: bool
+
+
+def look_around(server: redis.Redis, crawl: CrawlKeys, worker_id: str, return_to_queue: Script,
+                state: str) -> Look:
+    """Return what gone workers had in hand, and see whether the whole crawl
+    is quiet (nothing queued, nobody busy)."""
+    with server.pipeline(transaction=False) as pipe:
+        pipe.smembers(crawl.workers)
+        pipe.zcard(crawl.requests)
+        pipe.get(crawl.seeded)
+        members, queue_length, seeded = pipe.execute()
+    others = sorted({member.decode() for member in members} - {worker_id})
+    states = server.mget([crawl.worker(other) for other in others]) if others else []
+    returned = 0
+    for other, other_state in zip(others, states, strict=True):
+        if other_state is None:  # its heartbeat expired, or it left: gone
+            returned += int(return_to_queue(
+                keys=[crawl.in_hand(other), crawl.requests, crawl.worker(other), crawl.workers],
+                args=[other],
+            ))
+    busy = any(other_state not in (None, b"idle") for other_state in states)
+    queued = bool(queue_length or returned)
+    return Look(returned=returned, quiet=state == "idle" and not busy and not queued,
+                waiting=state == "idle" and queued, seeded=seeded == DONE)
 
 
 class SharedCrawlWorker:
@@ -225,7 +278,7 @@ class SharedCrawlWorker:
             pipe.execute()
 
     def _look_around(self, state: str) -> Look:
-        """On a thread: beat, then see the crawl (:func:`.survey.look_around`)."""
+        """On a thread: beat, then see the crawl (:func:`look_around`)."""
         self._beat(state)
         return look_around(self.server, self.keys, self.worker_id, self._return, state)
 
@@ -296,3 +349,18 @@ def worker_of(crawler: Crawler) -> SharedCrawlWorker:
 def shared_worker(crawler: Crawler) -> SharedCrawlWorker | None:
     """The crawl's worker in distributed mode, else ``None``."""
     return crawler.get_extension(SharedCrawlWorker)
+
+
+def mark_finished(server: redis.Redis, crawl: CrawlKeys) -> bool:
+    """On a thread: mark the crawl finished if Redis agrees it is (queue empty, seeded)."""
+    try:
+        marked = server.register_script(scripts.MARK_FINISHED)(
+            keys=[crawl.finished, crawl.requests, crawl.seeded], args=[now_iso()])
+    except REDIS_ERRORS as exc:
+        logger.warning("Could not mark the shared crawl %(crawl)s finished: %(error)s",
+                       {"crawl": crawl.crawl_id, "error": exc})
+        return False
+    if marked:
+        logger.info("The shared crawl %(crawl)s is finished: its id starts no new work.",
+                    {"crawl": crawl.crawl_id})
+    return bool(marked)

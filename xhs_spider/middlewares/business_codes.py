@@ -27,7 +27,6 @@ from xhs_spider.api import codes
 from xhs_spider.api.client import DETAIL, endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_billed, parse_envelope
 from xhs_spider.api.masking import mask_echo
-from xhs_spider.api.backoff import exponential_delay
 from xhs_spider.api.note_ids import extract_note_id
 from xhs_spider.outcome.extension import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
@@ -136,7 +135,8 @@ class BusinessCodeMiddleware:
         return retry
 
     def _retry_delay(self, attempt: int) -> float:
-        return exponential_delay(self.backoff_base, attempt, self.backoff_max)
+        """``backoff_base`` seconds before the first retry (attempt 1), doubling, capped."""
+        return min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
 
     def _rate_limited(self, request: Request, detail: str) -> Request:
         # RateLimitMiddleware slows the calls down; this only retries.

@@ -1,29 +1,44 @@
-"""The note store in a MongoDB database, through pymongo."""
+"""The note store in a MongoDB database, through pymongo.
+
+Three parts, top to bottom: the URI (the database it names, checked before
+anything connects, and the URI as it may be shown, its passwords masked);
+:class:`MongoNoteStore`; and its update requests, order-free merges as
+:class:`~xhs_spider.store.note_state.NoteState` does them. Every value
+of a request goes through :func:`~xhs_spider.store.values.storable` first,
+so BSON can encode it (UTF-8 strings, int64): a record with an odd value is
+stored, not refused, and cannot take its batch down.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, ConnectionFailure
+from pymongo.errors import BulkWriteError, ConfigurationError, ConnectionFailure
+# What parse_uri checks, without the DNS lookups of mongodb+srv:// (pymongo
+# is pinned: a rename shows in the tests of the store).
+from pymongo.uri_parser_shared import _validate_uri
 
 from xhs_spider.store.base import (
     APPEARANCE_KEY,
+    COUNTERS,
     PAGE_KEY,
     Lease,
     NoteStore,
     StoreUnavailable,
+    appearance_record,
     check_collection,
+    metric_snapshot,
     run_sort_key,
 )
 from xhs_spider.store.batch import WriteBatch
-from xhs_spider.store.mongo_uri import database_name, masked_uri
-from xhs_spider.store import mongo_requests as updates
-from xhs_spider.store.note_state import note_states
+from xhs_spider.store.note_state import NoteState, note_states
+from xhs_spider.store.values import storable, storable_counter
 
 #: Short, so that a server that is down is reported (and the batch spilled)
 #: within seconds rather than after pymongo's 30 s default.
@@ -49,6 +64,82 @@ INDEXES = (
 )
 DUPLICATE_KEY = 11000
 FETCH_TIME_FIELDS = ("detail_fetched_at", "unavailable_at", "failed_at")
+
+_PASSWORD_OPTION = re.compile(r"((?:^|&)[^=&]*password[^=&]*=)[^&]*", re.IGNORECASE)
+_PASSWORD_OPTION_VALUE = re.compile(r"password[^=&]*=([^&]+)", re.IGNORECASE)
+
+#: What a note record holds before anything but a feed has seen it.
+NEW_NOTE: dict[str, Any] = {
+    "status": "seen", "channels": [], "detail_fetched_at": None, "unavailable_at": None,
+    "failed_at": None, "failed_reason": None,
+}
+
+
+# The URI ---------------------------------------------------------------------
+
+
+def database_name(uri: str) -> str:
+    """The database that a ``mongodb://`` URI names in its path.
+
+    ``ValueError``, with the password masked, if pymongo cannot read the URI
+    (a port out of range, an unescaped ``@``, a space in the database name)
+    or it names no database: found before anything connects.
+    """
+    try:
+        parsed = _validate_uri(uri, warn=False)
+    except (ConfigurationError, ValueError, TypeError) as exc:  # InvalidURI included
+        raise ValueError(
+            "MongoDB URI %s is malformed: %s" % (masked_uri(uri), _uri_problem(uri, exc))
+        ) from None
+    if not parsed["database"]:
+        raise ValueError(
+            "MongoDB URI %s names no database; add one to its path, e.g. mongodb://host:27017/xhs"
+            % masked_uri(uri)
+        )
+    return str(parsed["database"])
+
+
+def _credentials(uri: str) -> tuple[str, str, str]:
+    """(``scheme://``, user info, the rest): the user info runs to the *last*
+    ``@``, so that a password holding an unescaped ``/`` or ``@`` is still
+    taken for one, and masked, rather than for a host or a database."""
+    head, separator, rest = uri.partition("://")
+    userinfo, at, hosts = rest.rpartition("@")
+    return head + separator, userinfo if at else "", hosts if at else rest
+
+
+def _uri_problem(uri: str, exc: Exception) -> str:
+    """pymongo's complaint about *uri*, in words that never quote a password."""
+    _, userinfo, _ = _credentials(uri)
+    user, _, password = userinfo.partition(":")
+    message = str(exc)
+    escape = ("a user name or password holding @ : / ? # or % must be percent-escaped "
+              "(urllib.parse.quote_plus)")
+    if re.search(r"[@/?#]", user) or re.search(r"[@/?#:]", password):
+        return escape
+    if message.startswith("Port"):
+        return "a port must be a whole number up to 65535"
+    if "must be escaped" in message:
+        return escape
+    if message.startswith("Bad database name"):
+        return message + ': a database name holds no space, /, \\, ., " or $'
+    for secret in [password, *_PASSWORD_OPTION_VALUE.findall(uri)]:
+        if secret:
+            message = message.replace(secret, "***")
+    return message
+
+
+def masked_uri(uri: str) -> str:
+    """``uri`` with its password, and any password option, replaced by ***."""
+    head, userinfo, rest = _credentials(uri)
+    if ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    hosts_and_path, question_mark, query = rest.partition("?")
+    query = _PASSWORD_OPTION.sub(r"\1***", query)
+    return head + (userinfo + "@" if userinfo else "") + hosts_and_path + question_mark + query
+
+
+# The store -------------------------------------------------------------------
 
 
 class MongoNoteStore(NoteStore):
@@ -96,11 +187,11 @@ class MongoNoteStore(NoteStore):
     def write(self, batch: WriteBatch) -> None:
         database = self._database()
         requests = {
-            "feed_appearances": [updates.appearance_request(item, batch.run_id) for item in batch.appearances],
-            "notes": [request for note in note_states(batch).values() for request in updates.note_requests(note)],
-            "note_metrics": [updates.metric_request(item, batch.run_id) for item in batch.notes],
-            "runs": [updates.run_request(run) for run in batch.runs],
-            "feed_pages": [updates.page_request(page) for page in batch.pages],
+            "feed_appearances": [appearance_request(item, batch.run_id) for item in batch.appearances],
+            "notes": [request for note in note_states(batch).values() for request in note_requests(note)],
+            "note_metrics": [metric_request(item, batch.run_id) for item in batch.notes],
+            "runs": [run_request(run) for run in batch.runs],
+            "feed_pages": [page_request(page) for page in batch.pages],
         }
         with self._unavailable_on_error("cannot write"):
             for collection, collection_requests in requests.items():
@@ -127,7 +218,7 @@ class MongoNoteStore(NoteStore):
         if not wanted:
             return set()
         claims = self._database().claims
-        others = updates.all_of(
+        others = all_of(
             {"_id": {"$in": wanted}}, {"expires_at": {"$gt": lease.now}},
             {"crawl_id": {"$ne": lease.crawl_id}},
         )
@@ -148,7 +239,7 @@ class MongoNoteStore(NoteStore):
         # upsert collide with its _id, which is how the race is lost.
         requests = [
             UpdateOne(
-                updates.all_of({"_id": note_id}, {"$or": [
+                all_of({"_id": note_id}, {"$or": [
                     {"expires_at": {"$lte": lease.now}}, {"crawl_id": lease.crawl_id},
                 ]}),
                 {"$set": fields}, upsert=True,
@@ -176,7 +267,7 @@ class MongoNoteStore(NoteStore):
         if channels is not None:
             conditions.append({"channels": {"$in": list(channels)}})
         oldest_first = [("first_seen_at", ASCENDING), ("_id", ASCENDING)]
-        cursor = self._database().notes.find(updates.all_of(*conditions), {"_id": 1}, sort=oldest_first)
+        cursor = self._database().notes.find(all_of(*conditions), {"_id": 1}, sort=oldest_first)
         if limit is not None:
             cursor = cursor.limit(limit)
         with self._unavailable_on_error("cannot read"):
@@ -191,7 +282,7 @@ class MongoNoteStore(NoteStore):
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
         if limit == 0:
             return []  # pymongo reads limit 0 as "no limit"
-        query = updates.all_of({"status": "ok"}, {"detail_fetched_at": {"$lt": before}})
+        query = all_of({"status": "ok"}, {"detail_fetched_at": {"$lt": before}})
         oldest_first = [("detail_fetched_at", ASCENDING), ("_id", ASCENDING)]
         cursor = self._database().notes.find(query, {"_id": 1}, sort=oldest_first)
         if limit is not None:
@@ -257,3 +348,89 @@ def _note_record(document: dict) -> dict:
 def _without_id(document: dict) -> dict:
     document.pop("_id", None)
     return document
+
+
+# Its update requests ---------------------------------------------------------
+
+
+def appearance_request(item: dict, run_id: str) -> UpdateOne:
+    record = storable(appearance_record(item, run_id))
+    key = {name: record[name] for name in APPEARANCE_KEY}
+    fields = {name: value for name, value in record.items() if name not in key}
+    return UpdateOne(key, {"$set": fields}, upsert=True)
+
+
+def metric_request(item: dict, run_id: str) -> UpdateOne:
+    snapshot = storable(metric_snapshot(item, run_id))
+    # As in SQLite's INTEGER columns: a counter beyond 64 bits is null.
+    snapshot.update((name, storable_counter(snapshot[name])) for name in COUNTERS)
+    key = {"note_id": snapshot.pop("note_id"), "fetched_at": snapshot.pop("fetched_at")}
+    # The first snapshot of a fetch stays: a replay carries the same counters.
+    return UpdateOne(key, {"$setOnInsert": snapshot}, upsert=True)
+
+
+def page_request(page: dict) -> UpdateOne:
+    page = storable(page)
+    return UpdateOne({name: page[name] for name in PAGE_KEY}, {"$set": page}, upsert=True)
+
+
+def run_request(run: dict) -> UpdateOne:
+    run = storable(run)
+    return UpdateOne({"_id": run["run_id"]}, {"$set": run}, upsert=True)
+
+
+def note_requests(state: NoteState) -> Iterator[UpdateOne]:
+    """Merge ``state`` into the stored note, as :meth:`NoteState.merge` does."""
+    state = replace(state, channels={storable(channel) for channel in state.channels},
+                    detail=storable(state.detail))
+    this_note = {"_id": state.note_id}
+    yield UpdateOne(
+        this_note,
+        {
+            "$setOnInsert": {"note_id": state.note_id, **NEW_NOTE},
+            "$min": {"first_seen_at": state.first_seen_at},
+            "$max": {"last_seen_at": state.last_seen_at},
+        },
+        upsert=True,
+    )
+    if state.channels:
+        # A separate request: $addToSet cannot share an update with the
+        # $setOnInsert that creates the array.
+        yield UpdateOne(this_note, {"$addToSet": {"channels": {"$each": sorted(state.channels)}}})
+    if state.detail is not None:
+        at = state.detail_fetched_at
+        yield UpdateOne(
+            all_of(this_note, null_or("detail_fetched_at", {"$lte": at})),
+            {"$set": {**state.detail, "detail_fetched_at": at}},
+        )
+        yield UpdateOne(
+            all_of(this_note, {"detail_fetched_at": at}, null_or("unavailable_at", {"$lte": at})),
+            {"$set": {"status": "ok", "unavailable_at": None}},
+        )
+    if state.failed_at is not None:
+        yield from failure_requests(this_note, state)
+    if state.unavailable_at is not None:
+        yield UpdateOne(
+            all_of(this_note, null_or("detail_fetched_at", {"$lt": state.unavailable_at})),
+            {"$set": {"status": "unavailable"}, "$max": {"unavailable_at": state.unavailable_at}},
+        )
+
+
+def failure_requests(this_note: dict[str, Any], state: NoteState) -> Iterator[UpdateOne]:
+    at = state.failed_at
+    yield UpdateOne(
+        all_of(this_note, null_or("failed_at", {"$lte": at})),
+        {"$set": {"failed_at": at, "failed_reason": state.failed_reason}},
+    )
+    yield UpdateOne(all_of(this_note, {"status": "seen"}), {"$set": {"status": "failed"}})
+
+
+def all_of(*conditions: dict[str, Any]) -> dict[str, Any]:
+    # An explicit $and, not one merged filter: nx-27017 (a MongoDB-compatible
+    # server) ignores the other conditions of a filter that holds an $or.
+    return {"$and": list(conditions)}
+
+
+def null_or(name: str, condition: dict[str, Any]) -> dict[str, Any]:
+    # Comparisons never match null, which stands for "never happened".
+    return {"$or": [{name: None}, {name: condition}]}

@@ -1,10 +1,11 @@
-"""The pace of API calls: a known cap held smoothly, an unknown one found from 302s."""
+"""The rate-limit middleware's own pace: a known cap held smoothly, an unknown
+one found from 302s."""
 
 from __future__ import annotations
 
 import pytest
 
-from xhs_spider.api.pacing import CONGESTION_HOLD, ApiPace
+from xhs_spider.middlewares.rate_limit import CONGESTION_HOLD, ApiPace
 
 
 class Clock:
