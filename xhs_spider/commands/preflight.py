@@ -15,7 +15,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from xhs_spider.config.checks import first_problem
+from xhs_spider.commands.checks import first_problem
 from xhs_spider.config.declarations import SPILL_DIR, STATS_FILE, TOKEN
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.config.paths import directory_problem, file_problem
