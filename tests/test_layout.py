@@ -1,4 +1,4 @@
-"""The package's shape: small modules and functions, spiders apart from pipelines.
+"""The package's shape: modules and functions of a readable size, spiders apart from pipelines.
 
 The sandbox lives beside the package and keeps to the same caps.
 """
@@ -14,8 +14,11 @@ PACKAGE = ROOT / "xhs_spider"
 SANDBOX = ROOT / "sandbox"
 #: The sandbox's data generator is a table of sample data, not logic.
 LONG_MODULES_ALLOWED = {SANDBOX / "data.py"}
-MAX_MODULE_LINES = 300
-MAX_FUNCTION_LINES = 40
+#: What Scrapy's own modules live with (2.19: 169 of its 179 modules within
+#: 500 lines, all but 18 of its 1,837 functions within 60): a module may hold
+#: a whole concern, a function still fits on a screen.
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
 
 
 def modules() -> list[Path]:
@@ -23,7 +26,7 @@ def modules() -> list[Path]:
     return sorted([*PACKAGE.rglob("*.py"), *SANDBOX.rglob("*.py")])
 
 
-def test_no_module_over_300_lines() -> None:
+def test_no_module_over_the_cap() -> None:
     long = {
         str(path.relative_to(ROOT)): lines
         for path in modules()
@@ -33,7 +36,7 @@ def test_no_module_over_300_lines() -> None:
     assert long == {}
 
 
-def test_no_function_over_40_lines() -> None:
+def test_no_function_over_the_cap() -> None:
     long = {}
     for path in modules():
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):

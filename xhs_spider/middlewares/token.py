@@ -117,8 +117,14 @@ class TokenMiddleware:
         self.stats.inc_value(REQUESTS)
         self.stats.inc_value(REQUESTS_TO.format(endpoint=endpoint_of(request)))
         separator = "&" if "?" in request.url else "?"
-        # Request has no public way to change its URL in place, and a copy
-        # would go back through the scheduler (and JOBDIR) with the token.
+        # In place, with Request's private setter, on purpose: the public
+        # request.replace(url=...) makes a copy, and a Request returned from
+        # process_request is not downloaded but handed to engine.crawl(): the
+        # request_scheduled signal, the dupefilter (a new fingerprint), the
+        # scheduler's queue (JOBDIR's files, or Redis in distributed mode),
+        # all with the token in the URL. The public way round, a download
+        # handler wrapping Scrapy's HTTP ones, would take DOWNLOAD_HANDLERS
+        # over for one query parameter.
         request._set_url(
             request.url + separator + urlencode({"token": self.token})
         )
