@@ -62,6 +62,17 @@ def test_the_spiders_import_no_pipeline() -> None:
         assert not {m for m in imported_modules(path) if m.startswith("xhs_spider.pipelines")}, path
 
 
+def test_the_settings_a_crawl_sees_are_built_in_one_place() -> None:
+    # config.effective.crawl_settings applies the add-ons as a Crawler does;
+    # a command applying them its own way could disagree with the crawl.
+    builder = PACKAGE / "config" / "effective.py"
+    for path in PACKAGE.rglob("*.py"):
+        source = path.read_text("utf-8")
+        if path != builder:
+            assert ".load_settings(" not in source and "Addon().update_settings(" not in source, path
+    assert ".load_settings(" in builder.read_text("utf-8")
+
+
 def test_no_custom_signal_carries_data_between_components() -> None:
     # Components talk through Scrapy's own signals and each other's methods,
     # never through signals of the project's own making.
