@@ -20,7 +20,7 @@ from sandbox import SandboxProcess
 from tests.conftest import Crawl, InProcessCrawl
 from tests.test_downloadermiddleware_business_codes import build
 from xhs_spider.api.client import origin
-from xhs_spider.run.verdict import judged
+from xhs_spider.outcome.verdict import judged
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store
 
@@ -30,7 +30,7 @@ CHANNEL = "homefeed_food_v3"
 FAILURES = 10  # JUSTONEAPI_ENDPOINT_FAILURES' default
 CONCURRENT_REQUESTS = 8
 PAGES = 3
-RETRY_TIMES = 5  # JUSTONEAPI_RETRY_TIMES' default
+DEFAULT_API_RETRY_TIMES = 5  # JUSTONEAPI_RETRY_TIMES' default
 FEED_RUN = ("feed", f"oid={CHANNEL}", f"pages={PAGES}")
 
 
@@ -199,7 +199,7 @@ def test_a_crawl_whose_details_fail_30_percent_after_retries_fails(
     failing = notes_answering(coded_api, 503, {a["note_id"] for a in result.appearances})
     stats = result.stats
     assert failing and stats["justoneapi/give_up"] == stats["justoneapi/give_up/code_503"] == len(failing)
-    assert stats["justoneapi/retry/reason_count/code_503"] == RETRY_TIMES * len(failing)
+    assert stats["justoneapi/retry/reason_count/code_503"] == DEFAULT_API_RETRY_TIMES * len(failing)
     assert stats["justoneapi/give_up"] + stats["justoneapi/billed"] >= 20  # JUSTONEAPI_MIN_GIVE_UP_SAMPLE
     assert stats["justoneapi/give_up"] > 0.1 * (stats["justoneapi/give_up"] + stats["justoneapi/billed"])
     assert "justoneapi/notes/rejected" not in stats

@@ -22,7 +22,7 @@ from sandbox.data import CHANNELS
 from sandbox.process import SandboxProcess
 from tests.conftest import FAST_SETTINGS, TOKEN, scrapy_command
 from tests.redis_server import RedisServer, live_workers
-from xhs_spider.run.finish import BUDGET_EXHAUSTED, REDIS_UNREACHABLE
+from xhs_spider.outcome.reasons import BUDGET_EXHAUSTED, REDIS_UNREACHABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CAP = 10

@@ -45,7 +45,7 @@ from xhs_spider.distributed.preflight import distributed_problem
 from xhs_spider.distributed.setup import apply_distributed
 from xhs_spider.distributed import worker as worker_module
 from xhs_spider.distributed.worker import HEARTBEAT_TTL_MS, HELD_META, SharedCrawlWorker
-from xhs_spider.run.finish import REDIS_UNREACHABLE
+from xhs_spider.outcome.reasons import REDIS_UNREACHABLE
 from xhs_spider.store import open_store
 
 

@@ -26,7 +26,7 @@ from xhs_spider.api.shared_budget import ALIVE_TTL, budget_prefix
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.survey import look_around
 from xhs_spider.distributed import scripts
-from xhs_spider.run.finish import BUDGET_EXHAUSTED
+from xhs_spider.outcome.reasons import BUDGET_EXHAUSTED
 from sandbox.process import SandboxProcess
 
 BUDGET = 24

@@ -1,7 +1,7 @@
 """Facts the docs state, checked against the code that makes them true.
 
 Every exit status the docs give a finish reason, on any page, in a table or
-in a sentence, is the one ``xhs_spider/run/finish.py`` gives it; every
+in a sentence, is the one ``xhs_spider/outcome/reasons.py`` gives it; every
 column list and field table of ``docs/exports.md`` is the one the schemas
 give (``xhs_spider/schemas/``, through ``xhs_spider/dataset/columns.py``).
 """
@@ -14,16 +14,12 @@ import pytest
 from tests.test_docs import code_finish_reasons, codes, markdown_files, page, table_rows
 from xhs_spider.dataset.columns import schema_columns
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.run import finish
+from xhs_spider.outcome.reasons import exit_status
 
 #: Each file name's last part in "Columns of `….csv`", and the item it holds.
 ITEMS = {"notes": NoteItem, "appearances": FeedAppearanceItem}
 #: "exit status 1", "exitstatus=1", "exits 1", "(exit 1": the status in a cell or a sentence.
 STATUS = r"exit(?:s| ?status)?[=: ]*(\d)\b"
-
-
-def exit_status(reason: str) -> int:
-    return finish.EXIT_FAILED if finish.failed(reason) else 0
 
 
 def reasons_in(text: str) -> set[str]:

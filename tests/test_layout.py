@@ -6,7 +6,16 @@ The sandbox lives beside the package and keeps to the same caps.
 from __future__ import annotations
 
 import ast
+from itertools import combinations
 from pathlib import Path
+from types import ModuleType
+
+from scrapy.settings import default_settings
+
+from xhs_spider import stats
+from xhs_spider.api import codes
+from xhs_spider.config import declarations
+from xhs_spider.outcome import reasons
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "xhs_spider"
@@ -92,3 +101,30 @@ def test_the_sandbox_depends_on_nothing_in_the_package() -> None:
 def test_the_package_imports_nothing_of_the_sandbox() -> None:
     for path in PACKAGE.rglob("*.py"):
         assert not {m for m in imported_modules(path) if m.split(".")[0] == "sandbox"}, path
+
+
+def constant_names(module: ModuleType) -> set[str]:
+    """The upper-case names *module* defines (not those it imports)."""
+    return {
+        name for name, value in vars(module).items()
+        if name.isupper() and name != "TYPE_CHECKING"
+        and not isinstance(value, ModuleType) and getattr(value, "__module__", None) != "typing"
+    }
+
+
+def test_no_constant_name_means_two_things() -> None:
+    # FEED_PAGES was once both the setting XHS_FEED_PAGES and a stats key.
+    vocabularies = {
+        "setting": {name for name, value in vars(declarations).items()
+                    if isinstance(value, declarations.Setting)},
+        "stats key": constant_names(stats),
+        "finish reason": constant_names(reasons),
+        "business code": constant_names(codes),
+        "Scrapy's setting": {name for name in vars(default_settings) if name.isupper()},
+    }
+    shared = {
+        f"{first} and {second}": sorted(vocabularies[first] & vocabularies[second])
+        for first, second in combinations(vocabularies, 2)
+        if "Scrapy's setting" not in (first, second) or "setting" in (first, second)
+    }
+    assert {pair: names for pair, names in shared.items() if names} == {}

@@ -33,7 +33,7 @@ from xhs_spider.api.shared_pace import SharedPace, pace_key
 from xhs_spider.middlewares.budget import BillingBudgetMiddleware
 from xhs_spider.middlewares.rate_limit import RateLimitMiddleware
 from xhs_spider.middlewares.shared_budget import SharedBillingBudgetMiddleware, billed_unless_proved_free
-from xhs_spider.run.finish import REDIS_UNREACHABLE, failed
+from xhs_spider.outcome.reasons import REDIS_UNREACHABLE, failed
 
 
 @pytest.fixture(scope="module")

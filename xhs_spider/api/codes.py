@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import enum
 
+from xhs_spider.outcome import reasons
+
 
 class Action(enum.Enum):
     PASS = "pass"  # success: hand the response to the spider
     NO_CONTENT = "no_content"  # billed, nothing to parse, never retried
     RETRY = "retry"  # transient: retry with backoff, bounded
-    RATE_LIMITED = "rate_limited"  # back off the download slot, then retry
+    # Retry with no wait of its own, bounded (JUSTONEAPI_RATE_LIMIT_RETRY_TIMES):
+    # RateLimitMiddleware saw the 302 first and slowed the pace of every call.
+    RATE_LIMITED = "rate_limited"
     GIVE_UP = "give_up"  # this request can never succeed as asked
     REJECTED_NOTE = "rejected_note"  # a detail's note id refused: the note's outcome
     STOP = "stop"  # the account cannot make calls: stop the whole crawl
@@ -23,18 +27,18 @@ class Action(enum.Enum):
 
 SUCCESS = 0
 NO_CONTENT = 201
-RATE_LIMITED = 302
+RATE_LIMIT_EXCEEDED = 302
 
 BILLED_CODES = frozenset({SUCCESS, NO_CONTENT})
 
 #: Codes that end the crawl, and the finish reason each one gives.
 FINISH_REASONS: dict[int, str] = {
-    100: "justoneapi_invalid_token",
-    101: "justoneapi_invalid_token",
-    303: "justoneapi_daily_quota_exceeded",
-    600: "justoneapi_permission_denied",
-    601: "justoneapi_insufficient_balance",
-    602: "justoneapi_account_suspended",
+    100: reasons.INVALID_TOKEN,
+    101: reasons.INVALID_TOKEN,
+    303: reasons.DAILY_QUOTA_EXCEEDED,
+    600: reasons.PERMISSION_DENIED,
+    601: reasons.INSUFFICIENT_BALANCE,
+    602: reasons.ACCOUNT_SUSPENDED,
 }
 
 GIVE_UP_CODES = frozenset({400, 404})
@@ -66,7 +70,7 @@ def action_for(code: int, *, detail: bool = False) -> Action:
         return Action.PASS
     if code == NO_CONTENT:
         return Action.NO_CONTENT
-    if code == RATE_LIMITED:
+    if code == RATE_LIMIT_EXCEEDED:
         return Action.RATE_LIMITED
     if code in FINISH_REASONS:
         return Action.STOP

@@ -19,7 +19,8 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from xhs_spider.run.finish import REDIS_UNREACHABLE, close_crawl
+from xhs_spider.outcome.extension import close_crawl
+from xhs_spider.outcome.reasons import REDIS_UNREACHABLE
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xhs_spider.run.finish import EXIT_USAGE
+from xhs_spider.outcome.reasons import EXIT_USAGE
 
 if TYPE_CHECKING:
     from scrapy.commands import ScrapyCommand

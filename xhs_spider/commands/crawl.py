@@ -8,7 +8,8 @@ token, a store that does not answer or a path that cannot be written ends
 here (:mod:`.preflight`) with one line and exit status 2: no crawl starts,
 no API call is made, no traceback is shown. The check runs before Scrapy
 starts its crawler process, so not even its start-up banner is printed. A crawl that ends for a reason
-of the API or the store (``justoneapi_*``, ``xhs_*``) exits with status 1.
+of the API or the store (``justoneapi_*``, ``xhs_*``) exits with status 1
+(:func:`xhs_spider.outcome.reasons.exit_status`).
 
 ``scrapy crawl SPIDER -h`` adds the spider's ``-a`` arguments to Scrapy's
 help, with their defaults (:func:`.arguments.argument_lines`), and shows
@@ -28,10 +29,10 @@ from scrapy.spiderloader import get_spider_loader
 
 from xhs_spider.commands.preflight import problem_before_crawl, unknown_spider
 from xhs_spider.config.effective import crawl_settings
-from xhs_spider.extensions.run_outcome import RunOutcome
 from xhs_spider.feeds import feed_files, mixes_item_types, paired_feeds
+from xhs_spider.outcome.extension import RunOutcome
+from xhs_spider.outcome.reasons import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, exit_status
 from xhs_spider.pipelines.store import record_forced_shutdown
-from xhs_spider.run.finish import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, failed
 from xhs_spider.spiders.arguments import argument_lines
 
 if TYPE_CHECKING:
@@ -60,14 +61,11 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         outcome = crawler.get_extension(RunOutcome)
-        if outcome is not None and not outcome.closed_cleanly and crawler.engine is not None:
-            # A second Ctrl-C or SIGTERM: the run did not close; never exit 0.
+        if outcome is not None and outcome.stopped_before_closing:
             record_forced_shutdown(crawler)
             crawler.stats.set_value("finish_reason", FORCED_SHUTDOWN)
         reason = crawler.stats.get_value("finish_reason") or ""
-        if self.crawler_process.bootstrap_failed or failed(reason):
-            # Cron and Scrapyd see a stopped token, quota or store as failure.
-            self.exitcode = EXIT_FAILED
+        self.exitcode = EXIT_FAILED if self.crawler_process.bootstrap_failed else exit_status(reason)
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         assert self.settings is not None

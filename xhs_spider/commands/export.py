@@ -30,7 +30,7 @@ from xhs_spider.dataset.query import COLLECTIONS, NOTE_STATUSES, Query, parse_si
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
 from xhs_spider.dataset.writers import file_format, write_records
-from xhs_spider.run.finish import EXIT_FAILED
+from xhs_spider.outcome.reasons import EXIT_FAILED
 from xhs_spider.run.readable import plain_text
 
 if TYPE_CHECKING:

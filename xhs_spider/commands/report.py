@@ -23,7 +23,7 @@ from xhs_spider.commands.export import add_filter_options, query_from_options
 from xhs_spider.dataset.query import iso_utc
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
-from xhs_spider.run.finish import EXIT_FAILED
+from xhs_spider.outcome.reasons import EXIT_FAILED
 from xhs_spider.run.readable import plain_text
 
 if TYPE_CHECKING:

@@ -6,6 +6,12 @@ declarations below; ``docs/settings.md`` documents them (a test keeps the
 two in step). Scrapyd passes every setting as a string: each is read with a
 typed getter, and a value that does not fit raises ``ValueError`` naming
 the setting.
+
+Each constant is its setting's name without the ``JUSTONEAPI_`` or ``XHS_``
+prefix, except where that short name means something else too (a stats key
+of :mod:`xhs_spider.stats`, a setting of Scrapy's): then it is the setting's
+whole name (``XHS_FEED_PAGES``, where ``stats.FEED_PAGES`` counts feed pages
+read; ``JUSTONEAPI_RETRY_TIMES``, beside Scrapy's ``RETRY_TIMES``).
 """
 
 from __future__ import annotations
@@ -148,7 +154,7 @@ ENDPOINT_FAILURES = _whole(
 ACCEPT_CACHE = _flag(
     "JUSTONEAPI_ACCEPT_CACHE", False, "send `acceptCache=true` on detail calls",
 )
-RETRY_TIMES = _whole(
+JUSTONEAPI_RETRY_TIMES = _whole(
     "JUSTONEAPI_RETRY_TIMES", 5,
     "retries of a transient failure before giving up on the request; Scrapy's "
     "`RETRY_TIMES` (network errors) counts in the same `retry_times` of the request",
@@ -234,7 +240,7 @@ DETAIL_TTL = _whole(
 
 # Spiders and extensions ------------------------------------------------------
 
-FEED_PAGES = _whole(
+XHS_FEED_PAGES = _whole(
     "XHS_FEED_PAGES", 5, "default of `-a pages`", minimum=1, maximum=1000,
 )
 STATS_FILE = _optional(

@@ -89,7 +89,7 @@ EXTENSIONS: dict[str, int | None] = {
     "xhs_spider.extensions.item_counts.ItemCounts": 100,
     "xhs_spider.extensions.freshness.Freshness": 100,
     # Before the readers of the outcome below, whatever the handler order.
-    "xhs_spider.extensions.run_outcome.RunOutcome": 800,
+    "xhs_spider.outcome.extension.RunOutcome": 800,
     "xhs_spider.extensions.stats_file.StatsFile": 900,
     "xhs_spider.extensions.run_summary.RunSummary": 900,
     "xhs_spider.extensions.progress.ProgressLog": 900,

@@ -37,8 +37,8 @@ from xhs_spider.distributed import scripts
 from xhs_spider.distributed.finished import mark_finished
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.survey import DONE, Look, look_around
-from xhs_spider.extensions.run_outcome import outcome_of
-from xhs_spider.run.finish import CRAWL_NOT_SEEDED, FINISHED, close_crawl
+from xhs_spider.outcome.extension import close_crawl, outcome_of
+from xhs_spider.outcome.reasons import CRAWL_NOT_SEEDED, FINISHED
 
 if TYPE_CHECKING:
     from scrapy import Request

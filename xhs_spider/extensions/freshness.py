@@ -53,8 +53,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class NoStore(Exception):
-    """The question needs the store, and StorePipeline is disabled."""
+class StoreDisabled(Exception):
+    """The question needs the store, and this crawl runs without it
+    (StorePipeline, or the Freshness extension, is disabled)."""
 
 
 class Freshness:
@@ -182,7 +183,7 @@ class Freshness:
     def _require_session(self, what: str) -> StoreSession:
         session = self._session
         if session is None:
-            raise NoStore(f"{what} needs the store (StorePipeline is disabled).")
+            raise StoreDisabled(f"{what} needs the store (StorePipeline is disabled).")
         return session
 
     # What was paid for ------------------------------------------------------------

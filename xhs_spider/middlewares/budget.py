@@ -23,7 +23,8 @@ from twisted.internet.defer import Deferred
 from xhs_spider.api.client import endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, is_billed
 from xhs_spider.config.declarations import CRAWL_ID, MAX_BILLED_CALLS, REDIS_URL
-from xhs_spider.run.finish import BUDGET_EXHAUSTED, close_crawl, kept_for_resume
+from xhs_spider.outcome.extension import close_crawl, kept_for_resume
+from xhs_spider.outcome.reasons import BUDGET_EXHAUSTED
 from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
 
 if TYPE_CHECKING:

@@ -3,11 +3,12 @@
 The API may answer a failure with HTTP 200 and a success with nothing but
 ``code: 0``; it may also answer 401/429/5xx with the same JSON envelope, or a
 proxy may answer with an HTML page. This middleware reads the body whatever
-the HTTP status and decides: pass, retry with backoff, back the slot off,
-give up on the request, or stop the whole crawl. A detail call the API
-answers 400 for its note id is that note's outcome, not a give-up: it is
-recorded in the store (status ``failed``, reason ``code_400``) and not asked
-again within ``XHS_DETAIL_TTL``.
+the HTTP status and decides: pass, retry with backoff, retry a 302 with no
+wait of its own (RateLimitMiddleware, which saw it first, has slowed the
+pace of every call), give up on the request, or stop the whole crawl. A
+detail call the API answers 400 for its note id is that note's outcome, not
+a give-up: it is recorded in the store (status ``failed``, reason
+``code_400``) and not asked again within ``XHS_DETAIL_TTL``.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_bill
 from xhs_spider.api.masking import mask_echo
 from xhs_spider.api.backoff import exponential_delay
 from xhs_spider.api.note_ids import extract_note_id
-from xhs_spider.run.finish import close_crawl, kept_for_resume
+from xhs_spider.outcome.extension import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
+    JUSTONEAPI_RETRY_TIMES,
     RATE_LIMIT_RETRY_TIMES,
     RETRY_BACKOFF_BASE,
     RETRY_BACKOFF_MAX,
-    RETRY_TIMES,
     TOKEN,
 )
 from xhs_spider.extensions.freshness import Freshness
@@ -56,7 +57,7 @@ class BusinessCodeMiddleware:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.retry_times = RETRY_TIMES.get(settings)
+        self.retry_times = JUSTONEAPI_RETRY_TIMES.get(settings)
         self.token = TOKEN.get(settings)
         self.backoff_base = RETRY_BACKOFF_BASE.get(settings)
         self.backoff_max = RETRY_BACKOFF_MAX.get(settings)

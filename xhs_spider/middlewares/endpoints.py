@@ -30,8 +30,8 @@ from xhs_spider.api.client import JustOneApi, endpoint_of
 from xhs_spider.api.codes import BILLED_CODES
 from xhs_spider.api.envelope import InvalidBody, parse_envelope
 from xhs_spider.config.declarations import DETAIL_PATHS, ENDPOINT_FAILURES
-from xhs_spider.extensions.run_outcome import outcome_of
-from xhs_spider.run.finish import ENDPOINT_FAILING
+from xhs_spider.outcome.extension import outcome_of
+from xhs_spider.outcome.reasons import ENDPOINT_FAILING
 
 if TYPE_CHECKING:
     from scrapy import Request

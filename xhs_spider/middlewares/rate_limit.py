@@ -29,13 +29,13 @@ from scrapy.utils.asyncio import sleep
 
 from xhs_spider import stats as keys
 from xhs_spider.api.client import endpoint_of
-from xhs_spider.api.codes import RATE_LIMITED
+from xhs_spider.api.codes import RATE_LIMIT_EXCEEDED
 from xhs_spider.api.envelope import InvalidBody, parse_envelope
 from xhs_spider.api.pacing import ApiPace
 from xhs_spider.api.redis_link import REDIS_ERRORS, open_redis, redis_lost
 from xhs_spider.api.shared_pace import SharedPace
 from xhs_spider.config.declarations import MAX_RPS, RATE_BACKOFF, RATE_RECOVERY, REDIS_URL, TOKEN
-from xhs_spider.run.finish import kept_for_resume
+from xhs_spider.outcome.extension import kept_for_resume
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -137,7 +137,7 @@ class RateLimitMiddleware:
             code = parse_envelope(response).code
         except InvalidBody:
             return response
-        if code == RATE_LIMITED and self.pace.congested():
+        if code == RATE_LIMIT_EXCEEDED and self.pace.congested():
             rate = self.pace.rate or 0.0
             self.stats.inc_value(keys.RATE_LIMIT_EVENTS)
             self.stats.set_value(keys.RATE_LIMIT_RATE, round(rate, 2))

@@ -31,7 +31,7 @@ from xhs_spider.api.shared_budget import HEARTBEAT_INTERVAL, SharedBudget
 from xhs_spider.config.declarations import CRAWL_ID, MAX_BILLED_CALLS, REDIS_URL
 from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.middlewares.budget import api_stopped, budget_is_shared, stop_spent
-from xhs_spider.run.finish import kept_for_resume
+from xhs_spider.outcome.extension import kept_for_resume
 
 if TYPE_CHECKING:
     from typing_extensions import Self

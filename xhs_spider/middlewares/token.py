@@ -22,7 +22,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from xhs_spider.api.client import endpoint_of, origin
 from xhs_spider.api.masking import mask_token
 from xhs_spider.config.declarations import BASE_URL, TOKEN
-from xhs_spider.run.finish import MISSING_TOKEN
+from xhs_spider.outcome.reasons import MISSING_TOKEN
 from xhs_spider.stats import REQUESTS, REQUESTS_REFUSED, REQUESTS_TO
 
 if TYPE_CHECKING:

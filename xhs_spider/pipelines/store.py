@@ -30,9 +30,9 @@ from xhs_spider.config.declarations import (
     STORE_RETRY_BACKOFF,
     STORE_RETRY_TIMES,
 )
-from xhs_spider.extensions.run_outcome import outcome_of
+from xhs_spider.outcome.extension import outcome_of
+from xhs_spider.outcome.reasons import FORCED_SHUTDOWN, STORE_SPILL_PENDING, STORE_UNREACHABLE, XHS_STORE_LOST, XHS_STORE_SPILLED
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.run.finish import FORCED_SHUTDOWN, STORE_LOST, STORE_SPILL_PENDING, STORE_SPILLED, STORE_UNREACHABLE
 from xhs_spider.run.identity import crawl_id, new_run_id
 from xhs_spider.stats import STORE_RUN_ID
 from xhs_spider.store import spill
@@ -92,8 +92,8 @@ class StorePipeline:
         try:
             await session.open(
                 self.stats, retry_times=self.retry_times, retry_backoff=self.retry_backoff,
-                on_spill=lambda: outcome_of(self.crawler).fail(STORE_SPILLED),
-                on_loss=lambda: outcome_of(self.crawler).fail(STORE_LOST),
+                on_spill=lambda: outcome_of(self.crawler).fail(XHS_STORE_SPILLED),
+                on_loss=lambda: outcome_of(self.crawler).fail(XHS_STORE_LOST),
             )
         except (StoreUnavailable, PendingSpills) as exc:
             raise CloseSpider(self._refuse(exc)) from exc

@@ -1,1 +1,3 @@
-"""A run's outcome: finish reasons, exit statuses and the run summary."""
+"""A run as people and the store see it: its ids, its summary, the runs of one
+crawl added up, readable durations and rates (how a run ends is in
+:mod:`xhs_spider.outcome`)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from xhs_spider.run.finish import FINISHED, failed
+from xhs_spider.outcome.reasons import FINISHED, failed
 
 #: Counts in a run summary that add up across runs, by (section, name).
 ADDED = (

@@ -7,7 +7,7 @@ from typing import Any
 
 from xhs_spider import stats as keys
 from xhs_spider.run import readable
-from xhs_spider.run.finish import ADVICE
+from xhs_spider.outcome.reasons import ADVICE
 
 
 def _duration(stats: dict[str, Any]) -> float:

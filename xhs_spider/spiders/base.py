@@ -18,7 +18,7 @@ from xhs_spider.distributed.acks import release_in_hand
 from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
-from xhs_spider.run.finish import BAD_ARGUMENTS
+from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import unknown_argument
 from xhs_spider import stats as keys
 from xhs_spider.stats import (

@@ -10,7 +10,7 @@ from xhs_spider.api.channels import parse_channels
 from xhs_spider.api.codes import NO_CONTENT
 from xhs_spider.api.envelope import parse_envelope
 from xhs_spider.api.normalize import card_fields, now_iso, skip_reason
-from xhs_spider.config.declarations import FEED_PAGES
+from xhs_spider.config.declarations import XHS_FEED_PAGES
 from xhs_spider.items import FeedAppearanceItem
 from xhs_spider.run.recent import RecentSet
 from xhs_spider.spiders.arguments import About, parse_bool, parse_int
@@ -39,7 +39,7 @@ class FeedSpider(NoteDetailSpider):
             "one channel, several comma-separated, or all; scrapy channels lists them"
         )] = "homefeed_recommend",
         pages: Annotated[str | int | None, About(
-            f"feed pages per channel, 1 to {MAX_PAGES}", default_from=FEED_PAGES
+            f"feed pages per channel, 1 to {MAX_PAGES}", default_from=XHS_FEED_PAGES
         )] = None,
         details: Annotated[str | bool, About(
             "fetch the detail of every note found; false reads the feeds only"
@@ -69,7 +69,7 @@ class FeedSpider(NoteDetailSpider):
             kept = state.get("seen_notes")  # a set in JOBDIRs of earlier versions
             self.seen_notes = kept if isinstance(kept, RecentSet) else RecentSet(kept or ())
             state["seen_notes"] = self.seen_notes
-        self.pages = self.pages_asked or FEED_PAGES.get(self.crawler.settings)
+        self.pages = self.pages_asked or XHS_FEED_PAGES.get(self.crawler.settings)
         self.run_arguments.setdefault("pages", self.pages)
 
     async def first_requests(self) -> AsyncIterator[Request]:

@@ -15,8 +15,8 @@ from xhs_spider.api.note_ids import (
     id_lines,
     parse_id_lines,
 )
-from xhs_spider.extensions.freshness import NoStore
-from xhs_spider.run.finish import BAD_ARGUMENTS
+from xhs_spider.extensions.freshness import StoreDisabled
+from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
 from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS
@@ -131,9 +131,9 @@ class NoteSpider(NoteDetailSpider):
     async def _stale_note_ids(self) -> list[str]:
         try:
             if self.freshness is None:
-                raise NoStore("-a stale=true needs the Freshness extension, which is disabled.")
+                raise StoreDisabled("-a stale=true needs the Freshness extension, which is disabled.")
             note_ids = await self.freshness.stale_note_ids(self.limit)
-        except NoStore as exc:
+        except StoreDisabled as exc:
             logger.error("%(problem)s", {"problem": str(exc)})
             raise CloseSpider(BAD_ARGUMENTS) from exc
         logger.info("%(count)d stored notes are older than XHS_DETAIL_TTL.", {"count": len(note_ids)})

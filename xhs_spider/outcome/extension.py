@@ -1,34 +1,43 @@
-"""The one place that decides how a run ended, and sums it up once.
+"""The one place that decides how a run ended, and sums it up once; and how a
+component ends the crawl early.
 
 The engine closes the crawl with a reason (``finished``, or the reason a
-component asked for first); a ``finished`` run that did nothing of its job is
-judged failed (:mod:`xhs_spider.run.verdict`). Some failures only show while the crawl is
-closing, such as the store's last write spilling to disk: a component that
-finds one calls :meth:`RunOutcome.fail`, which also closes the crawl if it
-still runs. When the spider closes, the outcome is concluded once: the
-``finish_reason`` stat, and the summary that the log and the ``runs`` record
-both show.
+component asked for first, with :func:`close_crawl`); a ``finished`` run that
+did nothing of its job is judged failed (:mod:`xhs_spider.outcome.verdict`).
+Some failures only show while the crawl is closing, such as the store's last
+write spilling to disk: a component that finds one calls
+:meth:`RunOutcome.fail`, which also closes the crawl if it still runs. When
+the spider closes, the outcome is concluded once: the ``finish_reason`` stat,
+and the summary that the log and the ``runs`` record both show.
+
+It needs nothing above the settings, the stats and the run summary, so any
+component (middleware, pipeline, extension, the distributed worker) may use it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from xhs_spider.config.declarations import MAX_GIVE_UP_SHARE, MIN_GIVE_UP_SAMPLE
 from xhs_spider.feeds import feed_files
-from xhs_spider.run.finish import STORE_LOST, close_crawl
+from xhs_spider.outcome.reasons import XHS_STORE_LOST
+from xhs_spider.outcome.verdict import judged
 from xhs_spider.run.summary import run_summary
-from xhs_spider.run.verdict import judged
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from scrapy import Request
     from scrapy.crawler import Crawler
 
+logger = logging.getLogger(__name__)
+
 #: When several failures are reported, the worst one names the run.
-_SEVERITY = {STORE_LOST: 2}
+_SEVERITY = {XHS_STORE_LOST: 2}
 
 
 class RunOutcome:
@@ -67,6 +76,12 @@ class RunOutcome:
                                        feed_files(self.crawler.settings))
         return self.summary
 
+    @property
+    def stopped_before_closing(self) -> bool:
+        """Whether the reactor stopped (Ctrl-C or SIGTERM twice) before the
+        engine could close the crawl: the run did not close, never exit 0."""
+        return not self.closed_cleanly and self.crawler.engine is not None
+
     def _engine_stopped(self) -> None:
         self.closed_cleanly = True
 
@@ -76,3 +91,32 @@ def outcome_of(crawler: Crawler) -> RunOutcome:
     if outcome is None:
         raise RuntimeError("The RunOutcome extension is disabled: the project needs it.")
     return outcome
+
+
+def kept_for_resume(request: Request) -> Request:
+    """*request*, handed back to the scheduler instead of being dropped.
+
+    A crawl that stops (quota, balance, budget) closes its scheduler with
+    this request in it, so a JOBDIR crawl asks for it when resumed; without
+    JOBDIR it is simply discarded at close. ``dont_filter``: the dupefilter
+    has seen it already.
+    """
+    kept = request.copy()
+    kept.dont_filter = True
+    return kept
+
+
+def close_crawl(crawler: Crawler, reason: str) -> None:
+    """Ask the engine to close the spider with *reason*, without waiting.
+
+    The first reason wins: the engine ignores later requests to close.
+    """
+    if not crawler.crawling or crawler.engine is None:
+        return
+    closing = deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+    closing.addErrback(
+        lambda failure: logger.error(
+            "Could not close the spider (%(reason)s): %(error)s",
+            {"reason": reason, "error": failure.getErrorMessage()},
+        )
+    )

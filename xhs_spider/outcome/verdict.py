@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from xhs_spider import stats as keys
-from xhs_spider.run.finish import FINISHED, NOTHING_SENT, TOO_MANY_GIVE_UPS, UNREACHABLE
+from xhs_spider.outcome.reasons import FINISHED, NOTHING_SENT, TOO_MANY_GIVE_UPS, UNREACHABLE
 
 
 def judged(reason: str, stats: dict[str, Any], max_give_up_share: float,

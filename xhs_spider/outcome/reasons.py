@@ -1,22 +1,18 @@
-"""Finish reasons: what each one means for the exit status, and how to end early.
+"""Every finish reason, what it means for the exit status, and what to check.
 
-The reasons an API business code gives are in :mod:`xhs_spider.api.codes`;
-:class:`~xhs_spider.extensions.run_outcome.RunOutcome` decides which reason a
-run ends with.
+Names and numbers only: this module imports nothing of the project, so the
+API's vocabulary (:mod:`xhs_spider.api.codes`, which business code ends the
+crawl with which reason) and every component can name a reason from here.
+``docs/stats.md`` documents each one, with its exit status (a test keeps the
+two in step).
+
+A constant is the reason's value without its ``justoneapi_`` or ``xhs_``
+prefix, except where that short name is a stats key too: then it is spelled
+in full (``XHS_STORE_LOST``, where ``stats.STORE_LOST`` counts the lost
+operations).
 """
 
 from __future__ import annotations
-
-import logging
-from typing import TYPE_CHECKING
-
-from scrapy.utils.defer import deferred_from_coro
-
-if TYPE_CHECKING:
-    from scrapy import Request
-    from scrapy.crawler import Crawler
-
-logger = logging.getLogger(__name__)
 
 FINISHED = "finished"
 #: Scrapy's reason for a crawl stopped by one Ctrl-C or SIGTERM (a pause, a
@@ -26,8 +22,8 @@ BAD_ARGUMENTS = "bad_arguments"
 MISSING_TOKEN = "justoneapi_missing_token"
 BUDGET_EXHAUSTED = "justoneapi_budget_exhausted"
 STORE_UNREACHABLE = "xhs_store_unreachable"
-STORE_SPILLED = "xhs_store_spilled"
-STORE_LOST = "xhs_store_lost"
+XHS_STORE_SPILLED = "xhs_store_spilled"
+XHS_STORE_LOST = "xhs_store_lost"
 STORE_SPILL_PENDING = "xhs_spill_pending"
 #: Ctrl-C or SIGTERM twice: the crawl was stopped before it could close.
 FORCED_SHUTDOWN = "xhs_forced_shutdown"
@@ -41,6 +37,14 @@ REDIS_UNREACHABLE = "xhs_redis_unreachable"
 #: never seeded to the end: its seeding worker stopped first.
 CRAWL_NOT_SEEDED = "xhs_crawl_not_seeded"
 
+# The account cannot make calls: the business codes that give these are in
+# xhs_spider.api.codes.FINISH_REASONS.
+INVALID_TOKEN = "justoneapi_invalid_token"
+DAILY_QUOTA_EXCEEDED = "justoneapi_daily_quota_exceeded"
+PERMISSION_DENIED = "justoneapi_permission_denied"
+INSUFFICIENT_BALANCE = "justoneapi_insufficient_balance"
+ACCOUNT_SUSPENDED = "justoneapi_account_suspended"
+
 #: What to check, for the run summary of a run that failed at its job.
 ADVICE = {
     UNREACHABLE: "no call got an answer: check JUSTONEAPI_BASE_URL, the network and DNS",
@@ -51,8 +55,8 @@ ADVICE = {
     "and JUSTONEAPI_FEED_PATH against the vendor's documentation",
     BUDGET_EXHAUSTED: "JUSTONEAPI_MAX_BILLED_CALLS was reached: run again to go on (a crawl sharing "
     "its budget through Redis: raise it, or start a new XHS_CRAWL_ID)",
-    STORE_SPILLED: "the store went away: once it is back, run scrapy replay-spill (or just crawl)",
-    STORE_LOST: "operations could not even be spilled: see the log for how many",
+    XHS_STORE_SPILLED: "the store went away: once it is back, run scrapy replay-spill (or just crawl)",
+    XHS_STORE_LOST: "operations could not even be spilled: see the log for how many",
     STORE_SPILL_PENDING: "files of earlier runs could not be replayed: fix or move them",
     FORCED_SHUTDOWN: "stopped before it could close: run the same command again",
     SHUTDOWN: "stopped on request: run the same command again to go on",
@@ -74,30 +78,7 @@ def failed(reason: str) -> bool:
     return reason.startswith(FAILED_PREFIXES)
 
 
-def kept_for_resume(request: Request) -> Request:
-    """*request*, handed back to the scheduler instead of being dropped.
-
-    A crawl that stops (quota, balance, budget) closes its scheduler with
-    this request in it, so a JOBDIR crawl asks for it when resumed; without
-    JOBDIR it is simply discarded at close. ``dont_filter``: the dupefilter
-    has seen it already.
-    """
-    kept = request.copy()
-    kept.dont_filter = True
-    return kept
-
-
-def close_crawl(crawler: Crawler, reason: str) -> None:
-    """Ask the engine to close the spider with *reason*, without waiting.
-
-    The first reason wins: the engine ignores later requests to close.
-    """
-    if not crawler.crawling or crawler.engine is None:
-        return
-    closing = deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
-    closing.addErrback(
-        lambda failure: logger.error(
-            "Could not close the spider (%(reason)s): %(error)s",
-            {"reason": reason, "error": failure.getErrorMessage()},
-        )
-    )
+def exit_status(reason: str) -> int:
+    """The exit status of ``scrapy crawl`` for a run that ended with *reason*:
+    Cron and Scrapyd see a stopped token, quota or store as a failure."""
+    return EXIT_FAILED if failed(reason) else 0
