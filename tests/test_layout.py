@@ -71,6 +71,13 @@ def test_the_spiders_import_no_pipeline() -> None:
         assert not {m for m in imported_modules(path) if m.startswith("xhs_spider.pipelines")}, path
 
 
+def test_every_subpackage_says_what_lives_there() -> None:
+    # The opening docstring of its __init__.py: the first thing a newcomer reads.
+    silent = [str(init.relative_to(ROOT)) for init in sorted(PACKAGE.rglob("__init__.py"))
+              if len(ast.get_docstring(ast.parse(init.read_text("utf-8"))) or "") < 40]
+    assert silent == []
+
+
 def test_the_settings_a_crawl_sees_are_built_in_one_place() -> None:
     # config.effective.crawl_settings applies the add-ons as a Crawler does;
     # a command applying them its own way could disagree with the crawl.
