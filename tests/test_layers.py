@@ -2,12 +2,8 @@
 
 Each subpackage or top-level module of ``xhs_spider`` (a *unit*) stands on
 one layer, and may import only from units on the layers below it, or from
-itself. Two units on one layer import nothing of each other. A package that
-holds one concern may hold its vocabulary too, which everything below the
-concern's component names (``outcome.reasons``, the finish reasons): such a
-module is a unit of its own, listed by its dotted name on its lower layer,
-and the rest of its package keeps the package's layer. The list below is
-the order docs/development.md ("Import layers") describes.
+itself. Two units on one layer import nothing of each other. The list below
+is the order docs/development.md ("Import layers") describes.
 
 Every import counts, wherever it is written: at the top of a module, inside a
 function, under ``if TYPE_CHECKING:``. A function-level import that goes up is
@@ -32,13 +28,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "xhs_spider"
 DEVELOPMENT_DOC = PACKAGE.parent / "docs" / "development.md"
 NAME = PACKAGE.name
 
-#: Bottom to top. A unit is ``xhs_spider.<unit>``: a subpackage or a module.
+#: Bottom to top. A unit is ``xhs_spider.<unit>``, a subpackage or a module.
 LAYERS: list[tuple[str, ...]] = [
-    ("stats", "schemas", "csv_cells", "outcome.reasons"),  # names that import nothing of the project
-    ("run",),  # a run's ids, its summary, readable durations
+    ("stats", "schemas", "csv_cells"),  # names that import nothing of the project
+    ("run",),  # a run's ids, recent windows, readable durations
     ("config",),  # the settings: declared once, defaults, environment, as a crawl sees them
     ("items", "exporters", "feeds"),  # the items; the spreadsheet-safe CSV exporter; CSV feeds made two
-    ("outcome",),  # how a run ends: the verdict, the RunOutcome extension, close_crawl
+    ("outcome",),  # how a run ends: finish reasons, verdict, RunOutcome, the run summary
     ("api",),  # the vendor's vocabulary: requests, answers, codes, normalisation
     ("store", "httpcache", "queues"),  # the note store; the HTTP cache policy; the JOBDIR queues
     ("dataset", "pipelines"),  # the store read for analysts; the item pipelines writing it
@@ -115,12 +111,7 @@ def import_graph() -> dict[str, dict[str, int]]:
 
 
 def unit_of(module: str) -> str:
-    """The most specific unit of :data:`LAYERS` that holds *module*; ``""``
-    for the package's own ``__init__``."""
-    inside = module.partition(".")[2]
-    listed = [unit for layer in LAYERS for unit in layer
-              if inside == unit or inside.startswith(unit + ".")]
-    return max(listed, key=len, default=inside.split(".")[0])
+    return module.split(".")[1] if "." in module else ""
 
 
 def layer_of(unit: str) -> int:
@@ -182,13 +173,13 @@ def test_every_unit_of_the_package_stands_on_one_layer() -> None:
     units = {unit_of(module) for module in package_modules()} - {""}
     placed = [unit for layer in LAYERS for unit in layer]
     assert sorted(units - set(placed)) == []  # a new subpackage: give it its layer here
-    assert sorted(set(placed) - units) == []  # gone (or moved): take it off
+    assert sorted(set(placed) - units) == []  # gone: take it off
     assert len(placed) == len(set(placed))
 
 
 def test_the_docs_list_the_same_layers() -> None:
     section = DEVELOPMENT_DOC.read_text("utf-8").split("## Import layers", 1)[1].split("\n## ", 1)[0]
-    listed = [tuple(re.findall(r"`([a-z_.]+)`", line.split(":", 1)[0]))
+    listed = [tuple(re.findall(r"`([a-z_]+)`", line.split(":", 1)[0]))
               for line in re.findall(r"^\d+\. (.+)$", section, re.MULTILINE)]
     assert listed == LAYERS
 

@@ -28,7 +28,7 @@ from xhs_spider.dataset.query import Query
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
 from xhs_spider.outcome.reasons import EXIT_FAILED, FINISHED
-from xhs_spider.run.crawl_summary import (
+from xhs_spider.outcome.crawl_summary import (
     crawl_summary,
     format_crawl_summary,
     format_recent_crawls,
