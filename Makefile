@@ -1,6 +1,7 @@
 # These commands do all the set-up on a fresh machine:
 #   make demo   installs into .venv, starts the offline sandbox, crawls, writes data/*.json
 #   make test   installs into .venv (with test servers) and runs the test suite
+#   make check  the fast inner loop: ruff, mypy and every test not marked integration (< 1 min)
 #   make bench  installs into .venv and runs the benchmark suite (ARGS=--quick: a smoke run)
 #   make lock   compiles requirements/*.lock from pyproject.toml (LOCK_ARGS=--upgrade: newest)
 # Every environment is installed from its lock (exact versions, PyPI's hashes),
@@ -21,7 +22,7 @@ UV_COMPILE = $(LOCK_VENV)/bin/uv --no-config pip compile --quiet --generate-hash
 	--no-strip-markers --python-version 3.11 --python-platform linux \
 	--custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: demo test bench install install-test lock clean
+.PHONY: demo test check bench install install-test lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,10 +67,17 @@ lock: $(LOCK_VENV)/bin/uv
 demo: install
 	$(BIN)/python scripts/offline_demo.py $(ARGS)
 
+LINT = $(BIN)/ruff check xhs_spider sandbox tests scripts benchmarks && $(BIN)/mypy
+
 test: install-test
-	$(BIN)/ruff check xhs_spider sandbox tests scripts benchmarks
-	$(BIN)/mypy
+	$(LINT)
 	$(BIN)/python -m pytest
+
+# No test that starts a subprocess, a server of its own or a browser: the
+# in-process crawls against the one sandbox of the session stay in.
+check: install-test
+	$(LINT)
+	$(BIN)/python -m pytest -m "not integration"
 
 bench: install
 	$(BIN)/python -m benchmarks $(ARGS)

@@ -3,8 +3,8 @@
     .venv/bin/python -m benchmarks.shared_limits_cost [--calls 2000]
 
 Times, with redis.asyncio as the crawl uses it, a place on the shared grid
-(:class:`~xhs_spider.api.shared_pace.SharedPace`), a budget reservation with
-its settlement (:class:`~xhs_spider.api.shared_budget.SharedBudget`) and a
+(:class:`~xhs_spider.distributed.pace.SharedPace`), a budget reservation with
+its settlement (:class:`~xhs_spider.distributed.ledger.SharedBudget`) and a
 bare ``PING``; then checks that three clients asking at once get places one
 ``1/cap`` apart.
 """
@@ -19,9 +19,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from tests.redis_server import RedisServer
-from xhs_spider.api.redis_link import open_redis
-from xhs_spider.api.shared_budget import SharedBudget
-from xhs_spider.api.shared_pace import SharedPace
+from xhs_spider.distributed.connection import open_redis
+from xhs_spider.distributed.ledger import SharedBudget
+from xhs_spider.distributed.pace import SharedPace
 
 GRID_CAP = 50.0
 GRID_CALLS = 150

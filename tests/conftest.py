@@ -60,6 +60,50 @@ def root_logging_as_it_was() -> Iterator[None]:
         handler.filters[:] = [f for f in handler.filters if not isinstance(f, TokenMaskingFilter)]
 
 
+#: Fixtures that start a process for the test that asks for them (a crawl or
+#: command as a subprocess, a server of its own): their tests are integration.
+PROCESS_FIXTURES = frozenset({"crawl", "mongo", "mongo_server", "redis_server", "scrapyd", "wheel"})
+
+
+#: A test parametrized over the MongoDB backend starts nx-27017 for it.
+PROCESS_PARAMS = frozenset({"mongo", "mongodb"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        values = {value for value in params.params.values() if isinstance(value, str)} if params else set()
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) or PROCESS_PARAMS & values:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def subprocesses_only_in_integration_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test that starts a process of its own unless it is marked
+    ``integration``, so ``make check`` (``-m "not integration"``) can never
+    pick up a slow test by mistake.
+
+    The one sandbox a session shares starts before this fixture (a session
+    fixture), so in-process crawls against it stay in the fast loop.
+    """
+    if request.node.get_closest_marker("integration") is not None:
+        yield
+        return
+    original = subprocess.Popen.__init__
+
+    def refused(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> None:
+        raise AssertionError(
+            f"{request.node.nodeid} starts a process ({args[0] if args else kwargs.get('args')!r}): "
+            "mark it integration (pytestmark = pytest.mark.integration)"
+        )
+
+    subprocess.Popen.__init__ = refused  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = original  # type: ignore[method-assign]
+
+
 def requires_installed(missing: str | None) -> None:
     """Skip a test whose server or package is *missing* (a reason, or None when
     installed); under CI, which installs them all (.ci/run), fail instead."""

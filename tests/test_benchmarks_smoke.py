@@ -11,6 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"unknown_cap", "max_rps", "latency_bound", "cpu_bound", "memory", "cost", "storage",
          "workers_scaling", "workers_shared_cap", "export"}

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import run_scrapy
+
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
 
 
 def test_channels_command_lists_all_41():

@@ -13,6 +13,9 @@ import pytest
 from tests.conftest import TOKEN, run_scrapy
 from tests.test_commands_export import unreachable_mongodb_uri
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 
 def test_a_finished_crawl_exits_0(crawl, api):
     result = crawl("feed", "oid=homefeed_food_v3,homefeed_travel_v3", "pages=3")

@@ -23,6 +23,9 @@ from xhs_spider.commands.preflight import mixed_csv_problem
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.spiders.note import NoteSpider
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 NOTE_ID = "64b95d01000000000102f5b4"
 IDS_TEXT = f"# 要刷新的笔记\n{NOTE_ID}\nhttps://www.xiaohongshu.com/explore/{NOTE_ID}\n"
 

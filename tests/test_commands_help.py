@@ -14,6 +14,9 @@ from xhs_spider.config.effective import crawl_settings
 from xhs_spider.spiders.arguments import argument_lines
 from xhs_spider.spiders.feed import FeedSpider
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 ARGUMENT_LINE = re.compile(r"^  ([a-z_]+) +\S")
 
 

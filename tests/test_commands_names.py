@@ -11,6 +11,9 @@ import pytest
 
 from tests.conftest import run_scrapy
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 XHS_SPIDER = Path(sys.executable).parent / "xhs-spider"
 #: The project's commands whose names hold a dash (entry points only).
 DASHED = ("crawl-summary", "replay-spill")

@@ -18,6 +18,9 @@ from tests.conftest import ROOT, requires_installed, run_scrapy
 from tests.mongo_server import MongoServer
 from tests.test_commands_export import damaged_store, unreachable_mongodb_uri
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 FOOD, TRAVEL = "homefeed_food_v3", "homefeed_travel_v3"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -8,6 +8,9 @@ from tests.conftest import TOKEN, run_scrapy
 from xhs_spider.cli import SETTINGS_MODULE
 from xhs_spider.config.declarations import DECLARED, DEFAULT_STORE_PATH
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 
 def get(name: str, *args: str, env: dict[str, str] | None = None, cwd=None) -> str:
     done = run_scrapy(["settings", "--get", name, *args], env=env, **({"cwd": cwd} if cwd else {}))

@@ -14,6 +14,9 @@ from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, scrapy_command
 from tests.mongo_server import MongoServer
 from xhs_spider.store import open_store
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 #: Overlapping on purpose: both crawls find the food channel's notes.
 FIRST = "homefeed_food_v3,homefeed_travel_v3"
 SECOND = "homefeed_food_v3,homefeed_fashion_v3"

@@ -21,6 +21,9 @@ from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, feed_note_ids, scrapy_command
 from xhs_spider.store import open_store
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 CHANNELS = ("homefeed_food_v3", "homefeed_travel_v3")
 PAGES = 3
 CONCURRENT_REQUESTS = 8

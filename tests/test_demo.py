@@ -9,7 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
 
 
 def run_demo(data: Path) -> subprocess.CompletedProcess[str]:

@@ -38,7 +38,7 @@ from tests.conftest import (
 )
 from tests.mongo_server import MongoServer
 from tests.redis_server import RedisServer, redis_server_path
-from xhs_spider.api.redis_link import REDIS_RETRIES, REDIS_TIMEOUT
+from xhs_spider.distributed.connection import REDIS_RETRIES, REDIS_TIMEOUT
 from xhs_spider.distributed.acks import InHandRelease
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.preflight import distributed_problem

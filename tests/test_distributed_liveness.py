@@ -22,7 +22,7 @@ import redis
 from tests.conftest import requires_installed
 from tests.redis_server import RedisServer, live_workers, redis_server_path, text
 from tests.test_crawl_shared_limits import Worker, start_worker
-from xhs_spider.api.shared_budget import ALIVE_TTL, budget_prefix
+from xhs_spider.distributed.ledger import ALIVE_TTL, budget_prefix
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.survey import look_around
 from xhs_spider.distributed import scripts

@@ -52,14 +52,14 @@ async def test_requests_wait_while_calls_in_flight_could_spend_the_budget():
     await let_the_loop_run()
     assert not waiting.done()  # 0 billed + 2 in flight could spend 2
 
-    mw.process_response(first, answer(first, 0))  # billed: 1 + 1 in flight
+    await mw.process_response(first, answer(first, 0))  # billed: 1 + 1 in flight
     await let_the_loop_run()
     assert not waiting.done()
-    mw.process_response(second, answer(second, 301))  # free: 1 + 0
+    await mw.process_response(second, answer(second, 301))  # free: 1 + 0
     await let_the_loop_run()
     assert waiting.done() and waiting.result() is None
-    mw.process_response(third, answer(third, 0))  # billed: 2, spent
-    assert mw.billed == 2 and mw.spent
+    await mw.process_response(third, answer(third, 0))  # billed: 2, spent
+    assert mw.ledger.billed == 2 and mw.spent
 
     fourth = api.detail_request(f"{4:024x}")
     kept = await mw.process_request(fourth)
@@ -72,11 +72,11 @@ async def test_cache_hits_and_failures_are_not_billed():
     mw, api = build(5)
     request = api.detail_request(f"{1:024x}")
     await mw.process_request(request)
-    mw.process_response(request, answer(request, 0, flags=["cached"]))
+    await mw.process_response(request, answer(request, 0, flags=["cached"]))
     refused = api.detail_request(f"{2:024x}")
     await mw.process_request(refused)
-    mw.process_exception(refused, DownloadConnectionRefusedError())
-    assert mw.billed == 0 and not mw.in_flight
+    await mw.process_exception(refused, DownloadConnectionRefusedError())
+    assert mw.ledger.billed == 0 and not mw.in_flight
 
 
 @deferred_f_from_coro_f
@@ -84,5 +84,5 @@ async def test_a_call_that_timed_out_counts_as_spent():
     mw, api = build(5)
     request = api.detail_request(f"{1:024x}")
     await mw.process_request(request)
-    mw.process_exception(request, DownloadTimeoutError("took longer than 60 s"))
-    assert mw.billed == 1 and not mw.in_flight
+    await mw.process_exception(request, DownloadTimeoutError("took longer than 60 s"))
+    assert mw.ledger.billed == 1 and not mw.in_flight

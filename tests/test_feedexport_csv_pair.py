@@ -20,6 +20,9 @@ from sandbox import SandboxProcess
 from xhs_spider.schemas import load_schema
 from xhs_spider.stats import ITEMS
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 NOTE_COLUMNS = csv_columns(load_schema("note"))
 APPEARANCE_COLUMNS = csv_columns(load_schema("feed_appearance"))
 

@@ -55,11 +55,13 @@ def test_the_recipes_are_found():
     assert {"notes.jsonl", "notes.csv", "jobs/food", "exports/notes.csv"} <= outputs
 
 
+@pytest.mark.integration
 def test_every_path_a_recipe_writes_is_ignored():
     paths = sorted(recipe_outputs() | set(ALWAYS))
     assert set(paths) - ignored(paths) == set()
 
 
+@pytest.mark.integration
 def test_no_tracked_file_is_ignored():
     done = subprocess.run(["git", "ls-files", "--cached", "--ignored", "--exclude-standard"],
                           cwd=ROOT, capture_output=True, text=True, check=True)

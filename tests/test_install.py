@@ -100,6 +100,7 @@ def test_the_wheel_carries_the_crawler_only(wheel, installed):
     assert (done.returncode, done.stdout) == (0, "None\n"), done.stderr
 
 
+@pytest.mark.integration
 def test_the_scrapyd_egg_carries_the_crawler_only(source, tmp_path):
     # What scrapyd-deploy uploads: setup.py's egg, built in the checkout.
     done = run([sys.executable, "-m", "scrapyd_client.deploy", "--build-egg", str(tmp_path / "r1.egg")],
@@ -150,6 +151,7 @@ def stub_venv(directory: Path, log: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+@pytest.mark.integration
 def test_make_installs_again_only_when_a_lock_or_pyproject_changed(tmp_path):
     shutil.copy(ROOT / "Makefile", tmp_path)
     (tmp_path / "requirements").mkdir()

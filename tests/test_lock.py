@@ -165,6 +165,7 @@ def installed() -> dict[NormalizedName, Version]:
     return {canonicalize_name(r.name): Version(next(iter(r.specifier)).version) for r in pins}
 
 
+@pytest.mark.integration
 def test_the_test_environment_is_exactly_its_lock():
     expected = {name: entry.version for name, entry in locks()["test"].items()
                 if entry.marker is None or entry.marker.evaluate()}

@@ -106,6 +106,7 @@ async def test_sqlite_and_mongodb_hold_the_same_notes(
         }
 
 
+@pytest.mark.integration
 def test_store_unreachable_closes_a_crawl_started_from_a_script(api, tmp_path):
     # Outside `scrapy crawl` (a script, another runner) the pipeline refuses.
     # A subprocess: what a script's user sees on stderr is one ERROR line.

@@ -75,12 +75,14 @@ def store_uri(tmp_path: Path) -> str:
     ("failed", "justoneapi_budget_exhausted", 1),
     ("killed", UNFINISHED, 1),
 ])
+@pytest.mark.integration
 def test_the_exit_status_says_whether_the_crawl_finished(store_uri, crawl_id, outcome, status):
     done = run_scrapy(["crawl-summary", crawl_id, "--json"], env={"XHS_STORE_URI": store_uri})
     assert done.returncode == status, done.stderr
     assert json.loads(done.stdout)["outcome"] == outcome  # the summary is printed either way
 
 
+@pytest.mark.integration
 def test_an_unreachable_store_is_exit_1_and_a_malformed_uri_exit_2():
     for uri, status, problem in ((unreachable_mongodb_uri(), 1, "127.0.0.1:"),
                                  ("mongodb://reader:s3cret-pw@db:99999/xhs", 2, "malformed")):

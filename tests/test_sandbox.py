@@ -195,6 +195,7 @@ def test_detail_agrees_with_feed_card_on_both_paths(sandbox):
         }
 
 
+@pytest.mark.integration
 def test_same_seed_gives_same_data_and_another_seed_differs(sandbox):
     feed = call(sandbox, FEED, oid="homefeed_pets_v3", page=2)[1]["data"]
     note_id = note_cards(feed)[0]["id"]
@@ -383,6 +384,7 @@ def test_token_never_appears_in_the_log(sandbox):
     assert TOKEN not in log
 
 
+@pytest.mark.integration
 def test_a_sandbox_that_cannot_start_says_why_and_leaves_no_process():
     failing = SandboxProcess("--pages", "many", token=TOKEN)
     with pytest.raises(RuntimeError, match=r"(?s)sandbox did not start.*invalid int value: 'many'"):
@@ -393,6 +395,7 @@ def test_a_sandbox_that_cannot_start_says_why_and_leaves_no_process():
     failing.log_path.unlink()
 
 
+@pytest.mark.integration
 def test_a_sandbox_stopped_cleanly_removes_its_log():
     with SandboxProcess(token=TOKEN) as running:
         log_path = running.log_path

@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
 
 
 def test_help_is_plain_text():

@@ -8,7 +8,6 @@ test_crawl_shared_limits.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import time
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, JsonResponse
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
@@ -25,14 +23,14 @@ from scrapy.utils.test import get_crawler
 from tests.conftest import ADDON, TOKEN
 from tests.redis_server import RedisServer
 from xhs_spider.api.client import JustOneApi
-from xhs_spider.api.redis_link import (
-    REDIS_ERRORS, REDIS_RETRIES, REDIS_TIMEOUT, open_redis, token_key,
+from xhs_spider.api.envelope import billed_unless_proved_free
+from xhs_spider.distributed.connection import REDIS_RETRIES, REDIS_TIMEOUT, open_redis
+from xhs_spider.distributed.ledger import (
+    ALIVE_TTL, HEARTBEAT_INTERVAL, Reservation, SharedBudget, SharedLedger,
 )
-from xhs_spider.api.shared_budget import ALIVE_TTL, HEARTBEAT_INTERVAL, Reservation, SharedBudget
-from xhs_spider.api.shared_pace import SharedPace, pace_key
+from xhs_spider.distributed.pace import SharedPace, pace_key, token_key
 from xhs_spider.middlewares.budget import BillingBudgetMiddleware
 from xhs_spider.middlewares.rate_limit import RateLimitMiddleware
-from xhs_spider.middlewares.shared_budget import SharedBillingBudgetMiddleware, billed_unless_proved_free
 from xhs_spider.outcome.reasons import REDIS_UNREACHABLE, failed
 
 
@@ -171,9 +169,9 @@ async def test_the_budget_is_a_sessions_a_crawl_run_again_after_every_worker_sto
 async def test_the_shared_budget_middleware_stops_every_worker(redis_url: str) -> None:
     settings = crawler_settings(redis_url, JUSTONEAPI_MAX_BILLED_CALLS="2")
     crawlers = [get_crawler(Spider, settings) for _ in range(2)]
-    with pytest.raises(NotConfigured):
-        BillingBudgetMiddleware.from_crawler(crawlers[0])  # the shared one keeps the budget
-    first, second = (SharedBillingBudgetMiddleware.from_crawler(crawler) for crawler in crawlers)
+    first, second = (BillingBudgetMiddleware.from_crawler(crawler) for crawler in crawlers)
+    # In a shared crawl the budget is the crawl's, in Redis, not each worker's own.
+    assert isinstance(first.ledger, SharedLedger) and isinstance(second.ledger, SharedLedger)
     api = JustOneApi.from_crawler(crawlers[0])
     requests = [api.detail_request(f"{n:024x}") for n in range(4)]
     assert await first.process_request(requests[0]) is None
@@ -188,8 +186,8 @@ async def test_the_shared_budget_middleware_stops_every_worker(redis_url: str) -
     assert second.spent
     kept = await first.process_request(requests[3])
     assert kept is not None and kept.dont_filter and first.spent  # never sent
-    for mw in (first, second):
-        await mw.shared.close()
+    for ledger in (first.ledger, second.ledger):
+        await ledger.close()
 
 
 def test_only_an_unbilled_code_proves_a_call_free() -> None:
@@ -207,7 +205,7 @@ def test_only_an_unbilled_code_proves_a_call_free() -> None:
 @deferred_f_from_coro_f
 async def test_a_worker_closing_with_calls_in_flight_leaves_them_billed(redis_url: str) -> None:
     crawler = get_crawler(Spider, crawler_settings(redis_url, JUSTONEAPI_MAX_BILLED_CALLS="3"))
-    mw = SharedBillingBudgetMiddleware.from_crawler(crawler)
+    mw = BillingBudgetMiddleware.from_crawler(crawler)
     api = JustOneApi.from_crawler(crawler)
     for n in range(2):
         assert await mw.process_request(api.detail_request(f"{n:024x}")) is None
@@ -218,6 +216,7 @@ async def test_a_worker_closing_with_calls_in_flight_leaves_them_billed(redis_ur
 
 
 @deferred_f_from_coro_f
+@pytest.mark.integration
 async def test_redis_gone_stops_pacing_and_sends_nothing(tmp_path: Path) -> None:
     with RedisServer(tmp_path / "redis") as server:
         crawler = get_crawler(Spider, crawler_settings(server.url, JUSTONEAPI_MAX_RPS="50"))
@@ -258,16 +257,16 @@ async def test_302s_still_slow_a_worker_down_under_the_shared_cap(redis_url: str
 
 
 @deferred_f_from_coro_f
+@pytest.mark.integration
 async def test_redis_gone_stops_the_shared_budget_and_sends_nothing(tmp_path: Path) -> None:
     with RedisServer(tmp_path / "redis") as server:
         crawler = get_crawler(Spider, crawler_settings(server.url, JUSTONEAPI_MAX_BILLED_CALLS="10"))
-        mw = SharedBillingBudgetMiddleware.from_crawler(crawler)
+        mw = BillingBudgetMiddleware.from_crawler(crawler)
         api = JustOneApi.from_crawler(crawler)
         sent = api.detail_request(f"{1:024x}")
         assert await mw.process_request(sent) is None
     await mw.process_response(sent, answer(sent, 0))  # its count cannot reach Redis
-    assert mw.redis_gone
+    assert isinstance(mw.ledger, SharedLedger) and mw.ledger.lost
     kept = await mw.process_request(api.detail_request(f"{2:024x}"))
     assert kept is not None and kept.dont_filter and not mw.in_flight
-    with contextlib.suppress(*REDIS_ERRORS):
-        await mw.shared.close()
+    await mw.ledger.close()  # Redis is gone: a warning, no error

@@ -35,6 +35,9 @@ from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, scrapy_command
 from xhs_spider.store import open_store
 
+#: Every test here starts a process (a crawl, a command or a server).
+pytestmark = pytest.mark.integration
+
 #: 41 channels × 40 pages: 10,057 distinct notes (seed 0) on 1,640 feed pages.
 PAGES = 40
 CONCURRENT_REQUESTS = 8

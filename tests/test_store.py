@@ -490,6 +490,7 @@ def test_malformed_json_line(bad_line: str, message: str) -> None:
 # --- MongoDB outages ----------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_mongo_outage_raises_store_unavailable_then_recovers(tmp_path: Path) -> None:
     with MongoServer(tmp_path / "nx-27017") as server, \
             MongoNoteStore(server.uri("xhs"), server_selection_timeout_ms=1000) as store:

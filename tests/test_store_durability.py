@@ -152,6 +152,7 @@ def replayed_note_ids(spill_file: Path, store_file: Path) -> set[str]:
         return {n["note_id"] for n in store.iter_notes() if n["status"] in ("ok", "unavailable")}
 
 
+@pytest.mark.integration
 def test_a_store_file_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp_path: Path) -> None:
     store_file = tmp_path / "xhs.sqlite3"
 
@@ -167,6 +168,7 @@ def test_a_store_file_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp
     assert replayed_note_ids(spills[0], store_file) == set(api.stats()["detail_billed_by_note"])
 
 
+@pytest.mark.integration
 def test_the_store_directory_deleted_mid_crawl_ends_in_a_spill(api: SandboxProcess, tmp_path: Path) -> None:
     # The journal lives in that directory too: it moves to the directory re-created.
     store_file = tmp_path / "data" / "xhs.sqlite3"
@@ -208,6 +210,7 @@ def test_a_spill_with_a_torn_last_line_replays_every_complete_line(
 
 
 @deferred_f_from_coro_f
+@pytest.mark.integration
 async def test_unfetched_notes_fetched_first_still_count_as_new_in_their_feed(
     in_process_crawl: InProcessCrawl, api: SandboxProcess,
 ) -> None:

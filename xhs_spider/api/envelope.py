@@ -127,3 +127,16 @@ def is_billed(response: Response) -> bool:
         return parse_envelope(response).code in BILLED_CODES
     except InvalidBody:
         return False
+
+
+def billed_unless_proved_free(response: Response) -> bool:
+    """Whether *response*'s call counts as billed: unless its body is the API's
+    envelope with an unbilled code, or Scrapy's cache answered. A body that is
+    not the envelope (a proxy's error page, a cut-off body) proves nothing: the
+    call may have reached the API and been billed."""
+    if "cached" not in response.flags:
+        try:
+            parse_envelope(response)
+        except InvalidBody:
+            return True
+    return is_billed(response)

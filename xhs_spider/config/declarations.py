@@ -282,6 +282,19 @@ IDLE_CLOSE = _seconds(
 )
 
 
+def shared_crawl(settings: BaseSettings) -> str | None:
+    """The id of the crawl this process shares with other workers through Redis
+    (``REDIS_URL`` and ``XHS_CRAWL_ID`` both set), or ``None``: a crawl of its own.
+
+    The one answer to "is this a shared crawl?": the shared queue, the shared
+    rate cap and budget, the claims and the store's runs all ask it.
+    ``ValueError`` for a bad value of either setting.
+    """
+    if REDIS_URL.get(settings) is None:
+        return None
+    return CRAWL_ID.get(settings)
+
+
 def defaults() -> dict[str, object]:
     """Every declared setting's default, by name."""
     return {name: setting.default for name, setting in DECLARED.items()}

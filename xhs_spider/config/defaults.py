@@ -64,10 +64,8 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     # RetryMiddleware (550) could retry an HTTP 5xx the API answered.
     "xhs_spider.middlewares.business_codes.BusinessCodeMiddleware": 585,
     # Inside BusinessCodeMiddleware: a request it refuses never waits here.
+    # One budget for all workers of a shared crawl (REDIS_URL, XHS_CRAWL_ID).
     "xhs_spider.middlewares.budget.BillingBudgetMiddleware": 586,
-    # The same budget for all workers of a crawl (REDIS_URL, XHS_CRAWL_ID);
-    # only one of the two is on.
-    "xhs_spider.middlewares.shared_budget.SharedBillingBudgetMiddleware": 586,
     # Paces calls: a request waits here, once counted by the budget, and a
     # 302 is seen here before BusinessCodeMiddleware turns it into a retry.
     "xhs_spider.middlewares.rate_limit.RateLimitMiddleware": 587,

@@ -15,8 +15,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from xhs_spider.api.normalize import now_iso
-from xhs_spider.api.redis_link import REDIS_ERRORS
 from xhs_spider.distributed import scripts
+from xhs_spider.distributed.connection import REDIS_ERRORS
 
 if TYPE_CHECKING:
     import redis

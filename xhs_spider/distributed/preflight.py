@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import redis
-from scrapy_redis.connection import get_redis_from_settings
 
-from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL
+from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL, shared_crawl
 from xhs_spider.distributed import scripts
 from xhs_spider.distributed.command import command_difference, command_record
+from xhs_spider.distributed.connection import sync_redis
 from xhs_spider.distributed.keys import CrawlKeys
-from xhs_spider.distributed.setup import distributed
 from xhs_spider.store.mongo import MongoNoteStore
 from xhs_spider.store.sqlite import SqliteNoteStore
 from xhs_spider.store.uri import store_from_settings
@@ -47,16 +46,16 @@ SQLITE = "sqlite"
 def distributed_problem(settings: BaseSettings, spider_name: str,
                         spargs: dict[str, str]) -> str | None:
     """The first reason this worker cannot join its shared crawl, or ``None``."""
-    if not distributed(settings):
+    if not REDIS_URL.get(settings):
         return None
-    crawl_id = CRAWL_ID.get(settings)
-    if crawl_id is None:
+    crawl_id = shared_crawl(settings)
+    if crawl_id is None:  # asked for, not named
         return (f"REDIS_URL is set: set {CRAWL_ID.name} to name the shared crawl, the same on "
                 "every worker (a new id starts a new crawl, the same id resumes it).")
     if settings.get("JOBDIR"):
         return ("JOBDIR and REDIS_URL together: a shared crawl keeps its queue in Redis, "
                 "not in a JOBDIR; drop -s JOBDIR.")
-    server = get_redis_from_settings(settings)
+    server = sync_redis(settings)
     try:
         server.ping()
         crawl_keys = CrawlKeys(crawl_id)

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from xhs_spider.api.redis_link import REDIS_ERRORS
 from xhs_spider.distributed import scripts, serializer
+from xhs_spider.distributed.connection import REDIS_ERRORS
 from xhs_spider.distributed.setup import redis_url_warning
 from xhs_spider.distributed.worker import HELD_META, worker_of
 from xhs_spider.stats import DISTRIBUTED_DROPPED, DISTRIBUTED_DROPPED_KIND, DISTRIBUTED_DUPLICATES
@@ -63,7 +63,7 @@ class SharedScheduler(RedisScheduler):
     def open(self, spider: Spider) -> None:
         super().open(spider)
         self.worker = worker_of(self.crawler)
-        self.worker.scheduler = self
+        self.worker.next_request = self.next_request
         self._pop = self.server.register_script(scripts.POP_INTO_HAND)
 
     def enqueue_request(self, request: Request) -> bool:

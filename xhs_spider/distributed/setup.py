@@ -1,11 +1,13 @@
-"""Switches a crawl to the shared queue when ``REDIS_URL`` is set.
+"""Switches a shared crawl (``REDIS_URL`` and ``XHS_CRAWL_ID``) to the shared queue.
 
 The one place that turns distributed mode on: scrapy-redis's scheduler (our
 :class:`~xhs_spider.distributed.scheduler.SharedScheduler`) and dupefilter,
 a queue that outlives the workers (``SCHEDULER_PERSIST``), every key under
 the crawl's namespace, the worker extension and the spider middleware that
 reports what is done. Requests cross Redis as JSON data (:mod:`.serializer`),
-never pickle. The default SQLite store (``data/xhs.sqlite3``) is resolved
+never pickle; scrapy-redis's clients get the connection policy of
+:mod:`.connection` (``REDIS_PARAMS``: the scheduler's calls block the reactor
+thread, so short timeouts, not its 30 s ones). The default SQLite store (``data/xhs.sqlite3``) is resolved
 against the working directory here, once, so that every component, the
 check of the crawl's store and the log name the same absolute file.
 scrapy-redis predates Scrapy 2.16; its deprecation
@@ -22,11 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.misc import load_object
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
-from xhs_spider.api.redis_link import REDIS_RETRIES, REDIS_TIMEOUT
-from xhs_spider.config.declarations import CRAWL_ID, DEFAULT_STORE_PATH, REDIS_URL, STORE_URI
+from xhs_spider.config.declarations import DEFAULT_STORE_PATH, REDIS_URL, STORE_URI, shared_crawl
+from xhs_spider.distributed.connection import redis_params
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.middlewares.token import is_loopback
 
@@ -45,21 +45,15 @@ COMPONENTS = (
 )
 
 
-def distributed(settings: BaseSettings) -> bool:
-    try:
-        return REDIS_URL.get(settings) is not None
-    except ValueError:
-        return False
-
-
 def apply_distributed(settings: BaseSettings) -> None:
-    if not distributed(settings):
-        return
-    quiet_scrapy_redis()
     try:
-        crawl_keys = CrawlKeys(CRAWL_ID.get(settings) or "")
+        crawl_id = shared_crawl(settings)
     except ValueError:
         return  # the crawl command refuses it with one line
+    if crawl_id is None:
+        return  # REDIS_URL alone: the crawl command asks for XHS_CRAWL_ID
+    quiet_scrapy_redis()
+    crawl_keys = CrawlKeys(crawl_id)
     settings.setdict({
         "SCHEDULER": "xhs_spider.distributed.scheduler.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
@@ -75,16 +69,6 @@ def apply_distributed(settings: BaseSettings) -> None:
     if STORE_URI.get(settings) is None:
         resolved = Path(DEFAULT_STORE_PATH).resolve()
         settings.set(STORE_URI.name, f"sqlite://{resolved}", priority="addon")
-
-
-def redis_params() -> dict[str, object]:
-    """scrapy-redis's connection (the scheduler's calls block the reactor
-    thread) with the shared limits' short timeouts, not its 30 s ones."""
-    return {
-        "socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT,
-        "retry_on_timeout": False,
-        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=REDIS_RETRIES),
-    }
 
 
 def redis_url_warning(settings: BaseSettings) -> str | None:

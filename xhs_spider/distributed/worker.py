@@ -26,14 +26,13 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet.defer import DeferredLock
 from twisted.internet.threads import deferToThread
 
 from xhs_spider import stats as keys
-from xhs_spider.api.redis_link import redis_lost
-from xhs_spider.config.declarations import CRAWL_ID, IDLE_CLOSE, REDIS_URL
+from xhs_spider.config.declarations import IDLE_CLOSE, shared_crawl
 from xhs_spider.distributed import scripts
+from xhs_spider.distributed.connection import redis_lost, sync_redis
 from xhs_spider.distributed.finished import mark_finished
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.survey import DONE, Look, look_around
@@ -41,13 +40,13 @@ from xhs_spider.outcome.extension import close_crawl, outcome_of
 from xhs_spider.outcome.reasons import CRAWL_NOT_SEEDED, FINISHED
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy import Request
     from scrapy.crawler import Crawler
     from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
     from typing_extensions import Self
-
-    from xhs_spider.distributed.scheduler import SharedScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ HELD_META = "xhs_in_hand"
 HEARTBEAT_INTERVAL = 1.0
 #: A worker silent this long is gone: what it had in hand goes back to the queue.
 #: Comfortably longer than the worst stall of one Redis call (three tries of
-#: a 2 s connect and a 2 s answer, see ``REDIS_PARAMS`` in :mod:`.setup`):
+#: a 2 s connect and a 2 s answer, see :mod:`.connection`):
 #: a live worker waiting on Redis is not taken for gone, its requests paid twice.
 HEARTBEAT_TTL_MS = 30_000
 #: Seconds of failing heartbeats after which the worker ends ``xhs_redis_unreachable``.
@@ -66,21 +65,22 @@ REDIS_LOST_AFTER = 3.0
 class SharedCrawlWorker:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
-        if not REDIS_URL.get(settings):
-            raise NotConfigured("REDIS_URL is not set: one process, Scrapy's own scheduler")
+        crawl_id = shared_crawl(settings)
+        if crawl_id is None:
+            raise NotConfigured("not a shared crawl (REDIS_URL, XHS_CRAWL_ID): Scrapy's own scheduler")
         self.crawler = crawler
-        self.keys = CrawlKeys(CRAWL_ID.get(settings) or "")
+        self.keys = CrawlKeys(crawl_id)
         self.idle_close = IDLE_CLOSE.get(settings)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.server = get_redis_from_settings(settings)
+        self.server = sync_redis(settings)
         self._return = self.server.register_script(scripts.RETURN_TO_QUEUE)
         self._take_seeding = self.server.register_script(scripts.TAKE_SEEDING)
         self.quiet_since: float | None = None
         self.seeded_to_the_end = False
         self.seeding = False
         self.seeding_now = False
-        #: Set by the SharedScheduler when it opens.
-        self.scheduler: SharedScheduler | None = None
+        #: Takes the next request from the shared queue: set by the scheduler when it opens.
+        self.next_request: Callable[[], Request | None] | None = None
         #: Fields of requests done and not yet removed from the in-hand hash.
         self._done: set[str] = set()
         self._removing = DeferredLock()
@@ -252,8 +252,8 @@ class SharedCrawlWorker:
         """An idle engine looks at its scheduler again only every 5 s: hand
         it the next request through the public way in (``engine.crawl``),
         which queues it again and wakes the engine up at once."""
-        scheduler, engine = self.scheduler, self.crawler.engine
-        request = None if scheduler is None or engine is None else scheduler.next_request()
+        next_request, engine = self.next_request, self.crawler.engine
+        request = None if next_request is None or engine is None else next_request()
         if request is not None and engine is not None:
             engine.crawl(request)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest
 
 from xhs_spider.api.client import DETAIL, endpoint_of
-from xhs_spider.config.declarations import CRAWL_ID, REDIS_URL
+from xhs_spider.config.declarations import shared_crawl
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.stats import NOTES_SKIPPED_SENT
 
@@ -35,8 +35,7 @@ SENT_BY_META = "xhs_sent_by"
 class ClaimMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        settings = crawler.settings
-        shared = CRAWL_ID.get(settings) if REDIS_URL.get(settings) else None
+        shared = shared_crawl(crawler.settings)
         # A retry of a crawl shared through Redis (docs/distributed.md) goes
         # back to the shared queue and may come back to any worker, also one
         # that sent the note before: the crawl let it go, not the process.

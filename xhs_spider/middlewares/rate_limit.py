@@ -5,8 +5,9 @@ before it leaves; every 302 answer tells the pace the crawl went over the
 API's rate. A waiting request holds one of ``CONCURRENT_REQUESTS``, so the
 crawl keeps at most that many calls waiting or in flight.
 
-With ``REDIS_URL`` set, the cap is kept for every process using the token
-(:mod:`xhs_spider.api.shared_pace`): a call waits for its place on the
+In a shared crawl (:func:`~xhs_spider.config.declarations.shared_crawl`),
+the cap is kept for every process using the token
+(:mod:`xhs_spider.distributed.pace`): a call waits for its place on the
 shared grid; the 302 back-off stays each worker's own, measured on its own
 sending rate, and paces it on top. Each worker that sees 302s cuts its own
 rate, so the total falls by the same factor, as TCP flows sharing a link do,
@@ -32,9 +33,11 @@ from xhs_spider.api.client import endpoint_of
 from xhs_spider.api.codes import RATE_LIMIT_EXCEEDED
 from xhs_spider.api.envelope import InvalidBody, parse_envelope
 from xhs_spider.api.pacing import ApiPace
-from xhs_spider.api.redis_link import REDIS_ERRORS, open_redis, redis_lost
-from xhs_spider.api.shared_pace import SharedPace
-from xhs_spider.config.declarations import MAX_RPS, RATE_BACKOFF, RATE_RECOVERY, REDIS_URL, TOKEN
+from xhs_spider.config.declarations import (
+    MAX_RPS, RATE_BACKOFF, RATE_RECOVERY, REDIS_URL, TOKEN, shared_crawl,
+)
+from xhs_spider.distributed.connection import REDIS_ERRORS, open_redis, redis_lost
+from xhs_spider.distributed.pace import SharedPace
 from xhs_spider.outcome.extension import kept_for_resume
 
 if TYPE_CHECKING:
@@ -56,12 +59,12 @@ class RateLimitMiddleware:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        cap, redis_url, token = MAX_RPS.get(settings) or None, REDIS_URL.get(settings), TOKEN.get(settings)
+        cap, token = MAX_RPS.get(settings) or None, TOKEN.get(settings)
         self.shared: SharedPace | None = None
         self.redis_gone = False
         self._one_place_at_a_time = asyncio.Lock()
-        if cap and redis_url and token:
-            self.shared = SharedPace(open_redis(redis_url), token, cap)
+        if cap and token and shared_crawl(settings) is not None:
+            self.shared = SharedPace(open_redis(str(REDIS_URL.get(settings))), token, cap)
             crawler.signals.connect(self._close_redis, signal=signals.spider_closed)
             cap = None  # the shared grid keeps it; the local pace only backs off
         self.pace = ApiPace(

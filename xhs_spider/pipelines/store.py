@@ -23,12 +23,11 @@ from twisted.internet.defer import Deferred
 
 from xhs_spider.api.normalize import now_iso
 from xhs_spider.config.declarations import (
-    CRAWL_ID,
-    REDIS_URL,
     STORE_BATCH_SIZE,
     STORE_FLUSH_INTERVAL,
     STORE_RETRY_BACKOFF,
     STORE_RETRY_TIMES,
+    shared_crawl,
 )
 from xhs_spider.outcome.extension import outcome_of
 from xhs_spider.outcome.reasons import FORCED_SHUTDOWN, STORE_SPILL_PENDING, STORE_UNREACHABLE, XHS_STORE_LOST, XHS_STORE_SPILLED
@@ -66,7 +65,7 @@ class StorePipeline:
         self.store: NoteStore = store_from_settings(settings)
         self.spill_dir = spill.spill_directory(settings, self.store)
         self.jobdir = settings.get("JOBDIR")
-        self.shared_crawl_id = CRAWL_ID.get(settings) if REDIS_URL.get(settings) else None
+        self.shared_crawl_id = shared_crawl(settings)
         self.session: StoreSession | None = None
         self._timer: Any = None
         self._settled = False

@@ -1,22 +1,29 @@
-"""One budget of billed calls for every worker of a crawl, kept in Redis.
+"""The budget of billed calls of a shared crawl, kept in Redis for every worker.
 
-As in :mod:`xhs_spider.middlewares.budget`, a call in flight may still be
-billed, so a worker sends a call only after reserving it: the calls billed
-plus the calls held by every worker stay under the budget, checked and taken
-in one Lua script (one round trip), so two workers can never both take the
-last call. An answer settles its reservation: it counts as billed, or is
-given back only when the answer proves the call was free. A reservation
-never goes back otherwise: a worker killed with reservations held (calls it
-may have sent) has them counted as billed once it is found gone (its sign of
-life expired), and so has a worker that closes with calls unanswered. So
-billed plus held never falls below the calls the API may have billed, and
-with a budget of B the API bills at most B in a session, whatever the kills.
+:class:`~xhs_spider.middlewares.budget.BillingBudgetMiddleware` keeps the
+budget; in a shared crawl its ledger is a :class:`SharedLedger`, this
+module's. As alone, a call in flight may still be billed, so a worker sends a
+call only after reserving it: the calls billed plus the calls held by every
+worker stay under the budget, checked and taken in one Lua script (one round
+trip), so two workers can never both take the last call. An answer settles
+its reservation: it counts as billed, or is given back only when the answer
+proves the call was free. A reservation never goes back otherwise: a worker
+killed with reservations held (calls it may have sent) has them counted as
+billed once it is found gone (its sign of life expired), and so has a worker
+that closes with calls unanswered. So billed plus held never falls below the
+calls the API may have billed, and with a budget of B the API bills at most B
+in a session, whatever the kills.
 
 The budget is a run's, as it is for a crawl alone: one *session* of the
 crawl, from the first worker that starts while no other is alive to the last
 one that stops. A worker killed and restarted meanwhile joins the session and
 its count; running the crawl again once every worker has stopped (after its
 budget was spent, say) starts a new session with the whole budget.
+
+:class:`SharedBudget` is the budget's steps in Redis; :class:`SharedLedger`
+is what the middleware holds: it joins the session before the first
+reservation, keeps the worker's sign of life, and once Redis is gone ends the
+crawl ``xhs_redis_unreachable`` and reserves nothing more.
 
 Keys, under the crawl's namespace (``XHS_CRAWL_ID``):
 ``xhs:<crawl>:budget:billed`` (a count), ``…:budget:held`` (a hash, worker →
@@ -26,14 +33,28 @@ sign of life expires, on Redis's clock).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scrapy import signals
+from scrapy.utils.asyncio import sleep
+
+from xhs_spider.api.envelope import billed_unless_proved_free
+from xhs_spider.config.declarations import REDIS_URL
+from xhs_spider.distributed.connection import REDIS_ERRORS, open_redis, redis_lost
 from xhs_spider.distributed.keys import CrawlKeys
+from xhs_spider.distributed.worker import shared_worker
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
 
 #: Seconds without a sign of life after which a worker is gone: its
 #: reservations count as billed. As long as the crawl's heartbeat
@@ -44,6 +65,8 @@ ALIVE_TTL = 30
 HEARTBEAT_INTERVAL = 5.0
 #: Seconds the billed count outlives its last change.
 BILLED_TTL = 30 * 24 * 3600
+#: Seconds between two asks while the held calls could spend the budget.
+HELD_RETRY_DELAY = 0.1
 
 #: Redis's clock in milliseconds, in a script (the workers' clocks may differ).
 NOW_MS = """
@@ -134,7 +157,7 @@ def budget_prefix(crawl_id: str) -> str:
 class SharedBudget:
     """*budget* billed calls for all workers of crawl *crawl_id*, through *client*.
 
-    Every method raises what :data:`~xhs_spider.api.redis_link.REDIS_ERRORS`
+    Every method raises what :data:`~xhs_spider.distributed.connection.REDIS_ERRORS`
     names when Redis does not answer.
     """
 
@@ -190,3 +213,102 @@ class SharedBudget:
                                          args=[self.worker, BILLED_TTL]))
         finally:
             await self._client.aclose()
+
+
+class SharedLedger:
+    """A shared crawl's budget as
+    :class:`~xhs_spider.middlewares.budget.BillingBudgetMiddleware` holds it:
+    the steps of *budget* in Redis, with the session joined before the first
+    reservation, a sign of life every HEARTBEAT_INTERVAL from the spider's
+    opening, and the session left at its closing.
+
+    Never raises when Redis is gone: the crawl ends ``xhs_redis_unreachable``
+    (once), :attr:`lost` is set, and :meth:`reserve` grants nothing more.
+    """
+
+    def __init__(self, crawler: Crawler, budget: SharedBudget):
+        self.crawler = crawler
+        self.counts = budget
+        #: Redis is gone: no call is reserved again.
+        self.lost = False
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._joined: asyncio.Task[None] | None = None
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    @classmethod
+    def for_crawl(cls, crawler: Crawler, crawl_id: str, budget: int) -> Self:
+        worker = shared_worker(crawler)
+        counts = SharedBudget(open_redis(str(REDIS_URL.get(crawler.settings))), crawl_id, budget,
+                              worker=None if worker is None else worker.worker_id)
+        return cls(crawler, counts)
+
+    async def reserve(self) -> Reservation | None:
+        """One call of the budget held, or refused; ``None`` once Redis is gone."""
+        if self.lost:
+            return None
+        try:
+            await self._session()
+            return await self.counts.reserve()
+        except REDIS_ERRORS as error:
+            self._lose(error, "reserving a call of the budget")
+            return None
+
+    async def settle(self, billed: bool) -> int | None:
+        """The calls billed once a held call is settled; ``None`` if Redis did not count it."""
+        try:
+            return await self.counts.settle(billed)
+        except REDIS_ERRORS as error:
+            self._lose(error, "counting a billed call")
+            return None
+
+    async def wait(self) -> None:
+        """Calls held here or by other workers may still be free: ask again soon."""
+        if not self.lost:
+            await sleep(HELD_RETRY_DELAY)
+
+    def is_billed(self, response: Response) -> bool:
+        return billed_unless_proved_free(response)
+
+    def _lose(self, error: BaseException, doing: str) -> None:
+        if not self.lost:
+            self.lost = True
+            redis_lost(self.crawler, error, doing)
+
+    async def _session(self) -> None:
+        """Joins the crawl's budget session (or starts one), once, before the first reservation."""
+        if self._joined is None:
+            self._joined = asyncio.ensure_future(self._join())
+        await self._joined
+
+    async def _join(self) -> None:
+        if await self.counts.join():
+            logger.info("A new budget session of the shared crawl: %(budget)d billed calls",
+                        {"budget": self.counts.budget})
+
+    def _opened(self) -> None:
+        self._heartbeat = asyncio.ensure_future(self._keep_alive())
+
+    async def _keep_alive(self) -> None:
+        while not self.lost:
+            try:
+                await self._session()
+                await self.counts.heartbeat()
+            except REDIS_ERRORS as error:
+                self._lose(error, "keeping this worker's reservations")
+                return
+            await sleep(HEARTBEAT_INTERVAL)
+
+    async def close(self) -> None:
+        """Leave the session: the calls still unanswered count as billed."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        try:
+            unanswered = await self.counts.close()
+        except REDIS_ERRORS:
+            logger.warning("Could not count this worker's unanswered calls against the shared "
+                           "budget: Redis is gone")
+            return
+        if unanswered:
+            logger.info("%(count)d calls left unanswered count as billed in the shared budget.",
+                        {"count": unanswered})

@@ -6,14 +6,17 @@ seconds: the same generic cell rate algorithm as
 :class:`~xhs_spider.api.pacing.ApiPace`, run atomically by a Lua script in
 Redis, one round trip per call. Redis's own clock (``TIME``) places the
 calls, so the workers' clocks may disagree. The key is a keyed hash of the
-token (:func:`~xhs_spider.api.redis_link.token_key`), never the token.
+token (:func:`token_key`), never the token.
+:class:`~xhs_spider.middlewares.rate_limit.RateLimitMiddleware` holds a
+:class:`SharedPace` in a shared crawl, and its own pace alone.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import TYPE_CHECKING
 
-from xhs_spider.api.redis_link import token_key
 from xhs_spider.distributed.keys import PREFIX
 
 if TYPE_CHECKING:
@@ -30,6 +33,16 @@ local ttl = math.ceil((start + interval - now) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', start + interval), 'PX', ttl)
 return start - now
 """
+
+
+def token_key(token: str) -> str:
+    """A name for *token* that Redis may hold: a keyed hash, never the token.
+
+    Every process using one token computes the same name, so they share the
+    limits the API sets per token, whatever their crawl.
+    """
+    digest = hmac.new(b"xhs-spider/token-limits", token.encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def pace_key(token: str) -> str:
@@ -53,7 +66,7 @@ class SharedPace:
     async def reserve(self) -> float:
         """Take the next call's place; the seconds to wait before sending it.
 
-        Raises what :data:`~xhs_spider.api.redis_link.REDIS_ERRORS` names
+        Raises what :data:`~xhs_spider.distributed.connection.REDIS_ERRORS` names
         when Redis does not answer.
         """
         wait_us = await self._gcra(keys=[self.key], args=[self._interval_us])
