@@ -37,31 +37,16 @@ LAYERS: list[tuple[str, ...]] = [
     ("outcome",),  # how a run ends: finish reasons, verdict, RunOutcome, the run summary
     ("api",),  # the vendor's vocabulary: requests, answers, codes, normalisation
     ("store", "httpcache", "queues"),  # the note store; the HTTP cache policy; the JOBDIR queues
+    ("distributed",),  # everything that talks to Redis: shared queue, ledger, pace, workers
     ("dataset", "pipelines"),  # the store read for analysts; the item pipelines writing it
     ("report", "extensions"),  # the HTML report; the crawl's extensions (Freshness reads the store)
     ("middlewares",),  # downloader middlewares: pace, budget, codes, token, claims
-    ("distributed",),  # distributed mode: the shared queue and the workers, over the components
     ("spiders",),  # the spiders
     ("addon",),  # the add-on wiring it all into a crawl
     ("commands",),  # the commands of COMMANDS_MODULE
     ("entry_point_commands",),  # the commands whose names hold a dash
     ("cli", "settings"),  # the xhs-spider script; the project's settings module
 ]
-
-#: Known imports against the layers that another branch of issue 18 removes.
-#: The coordinator deletes each entry when that branch is merged (the test
-#: fails on an entry that no longer matches an import). Keep this tiny.
-PENDING_UPWARD = {
-    # h18-money: the Redis code moves into distributed/, api/ keeps only the vendor's vocabulary.
-    ("xhs_spider.api.shared_budget", "xhs_spider.distributed.keys"): "h18-money",
-    ("xhs_spider.api.shared_pace", "xhs_spider.distributed.keys"): "h18-money",
-    ("xhs_spider.middlewares.shared_budget", "xhs_spider.distributed.worker"): "h18-money",
-}
-#: Known circles that another branch of issue 18 breaks; the same rule.
-PENDING_CIRCLES = {
-    # h18-money: the held-request bookkeeping the scheduler and the worker share.
-    frozenset({"xhs_spider.distributed.scheduler", "xhs_spider.distributed.worker"}): "h18-money",
-}
 
 
 def module_name(path: Path) -> str:
@@ -185,15 +170,11 @@ def test_the_docs_list_the_same_layers() -> None:
 
 
 def test_no_import_runs_back_up_the_layers() -> None:
-    found = upward_imports()
-    assert {edge: why for edge, why in found.items() if edge not in PENDING_UPWARD} == {}
-    assert sorted(set(PENDING_UPWARD) - set(found)) == []  # merged: delete the entry
+    assert upward_imports() == {}
 
 
 def test_no_import_circle() -> None:
-    found = circles()
-    assert [sorted(group) for group in found if group not in PENDING_CIRCLES] == []
-    assert [sorted(group) for group in PENDING_CIRCLES if group not in found] == []
+    assert [sorted(group) for group in circles()] == []
 
 
 def test_the_checks_see_what_they_should(tmp_path: Path) -> None:
@@ -202,7 +183,7 @@ def test_the_checks_see_what_they_should(tmp_path: Path) -> None:
     graph = import_graph()
     assert "xhs_spider.report.figures" in graph["xhs_spider.commands.report"]  # inside a function
     assert "xhs_spider.dataset.parquet_writer" in graph["xhs_spider.dataset.writers"]  # the same
-    assert "xhs_spider.distributed.scheduler" in graph["xhs_spider.distributed.worker"]  # TYPE_CHECKING
+    assert "xhs_spider.distributed.keys" in graph["xhs_spider.distributed.survey"]  # TYPE_CHECKING only
     assert len(graph) > 100 and sum(map(len, graph.values())) > 300
     source = tmp_path / "module.py"
     source.write_text(

@@ -9,7 +9,6 @@ response, the exception or the request once more.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
@@ -19,7 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from xhs_spider.api.client import endpoint_of, origin
+from xhs_spider.api.client import endpoint_of, is_loopback, origin
 from xhs_spider.api.masking import mask_token
 from xhs_spider.config.declarations import BASE_URL, TOKEN
 from xhs_spider.outcome.reasons import MISSING_TOKEN
@@ -46,15 +45,6 @@ COMMAND_LINE_TOKEN_MESSAGE = (
     "shell's history, and in Scrapyd's queue and listjobs.json. Export JUSTONEAPI_TOKEN in "
     "the environment instead (Scrapyd's: the daemon's environment)."
 )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def with_url(response: Response, url: str) -> Response:
