@@ -14,6 +14,7 @@ import sys
 from typing import Any, cast
 
 from sandbox.config import ConfigError, SandboxConfig
+from sandbox.discovery_shapes import DISCOVERY_SHAPES, MIXED
 from sandbox.faults import ODD_VALUE_KINDS
 from sandbox.reactor_typing import SandboxReactor, installed_reactor
 from sandbox.server import build_site
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="kinds of odd values, comma-separated (default: all)")
     parser.add_argument("--retired-paths", default="",
                         help="API paths that answer code 301 to every call, comma-separated")
+    parser.add_argument("--discovery-shape", default=MIXED, choices=DISCOVERY_SHAPES,
+                        help="shape of the discovery endpoints' data (default: mixed, drawn per endpoint and page)")
+    parser.add_argument("--discovery-stuck-page", type=optional_count, default=None,
+                        help="from this page on, discovery lists repeat the page before (same cursor)")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser
 
@@ -96,6 +101,8 @@ def runtime_settings(args: argparse.Namespace) -> dict[str, Any]:
         "odd_value_rate": args.odd_value_rate,
         "odd_values": args.odd_values,
         "retired_paths": args.retired_paths,
+        "discovery_shape": args.discovery_shape,
+        "discovery_stuck_page": args.discovery_stuck_page,
     }
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sandbox.answers import BILLED_CODES, Answer, envelope_body
 from sandbox.config import SandboxConfig
 from sandbox.data import CHANNELS, DEFAULT_CHANNEL, FeedUniverse
+from sandbox.discovery import DiscoveryService
+from sandbox.discovery_data import DiscoveryUniverse
 from sandbox.endpoints import (
     API_PATHS,
     DETAIL,
@@ -23,6 +26,7 @@ from sandbox.endpoints import (
     request_key,
     validate_feed,
 )
+from sandbox.queries import UnknownTarget
 from sandbox.fault_answers import http_fault_answer
 from sandbox.faults import (
     BUSINESS_CODE,
@@ -57,6 +61,7 @@ class SandboxApi:
         self.config = config
         self.stats = SandboxStats(clock)
         self.universe = FeedUniverse(config.seed, config.pages)
+        self.discovery = DiscoveryService(DiscoveryUniverse(self.universe), config)
         self._clock = clock
         self._injector = FaultInjector(config.seed)
         self._bucket = self._new_bucket()
@@ -68,6 +73,7 @@ class SandboxApi:
 
     def reset(self) -> None:
         self.stats.reset()
+        self.discovery.universe.reset()
         self._injector.reset()
         self._bucket = self._new_bucket()
 
@@ -79,19 +85,17 @@ class SandboxApi:
     def answer(self, path: str, params: dict[str, str]) -> Answer:
         endpoint = API_PATHS[path]
         self.stats.record_call(endpoint, path)
-        if params.get("token") != self.config.token:
-            return self._business_answer(100)
-        if self.config.quota is not None and self.stats.billed >= self.config.quota:
-            return self._business_answer(303)
-        if self._bucket is not None and not self._bucket.try_take():
-            return self._business_answer(302)
-        if path in self.config.retired_paths:
-            return self._business_answer(301)
+        refusal = self._refusal(path, params)
+        if refusal is not None:
+            return self._business_answer(refusal)
         try:
-            query = VALIDATORS[endpoint](params)
+            query = self._valid_query(endpoint, path, params)
         except InvalidParameters as error:
             logger.debug("invalid %s parameters: %s", endpoint, error)
             return self._business_answer(400)
+        except UnknownTarget as error:
+            logger.debug("%s: %s", endpoint, error)
+            return self._business_answer(404)
         if query.endpoint == DETAIL:
             self.stats.record_note_call(query.note_id)
             code = note_code(self.config.seed, query.note_id, self.config.note_codes)
@@ -102,7 +106,29 @@ class SandboxApi:
             return self._real_answer(query)
         return self._fault_answer(fault, query, path, params)
 
+    def _refusal(self, path: str, params: dict[str, str]) -> int | None:
+        """The code of a call refused before its parameters are read: token, quota, rate limit, retired path."""
+        if params.get("token") != self.config.token:
+            return 100
+        if self.config.quota is not None and self.stats.billed >= self.config.quota:
+            return 303
+        if self._bucket is not None and not self._bucket.try_take():
+            return 302
+        if path in self.config.retired_paths:
+            return 301
+        return None
+
+    def _valid_query(self, endpoint: str, path: str, params: dict[str, str]) -> ValidQuery:
+        """The call's query, once its parameters pass; a discovery call's cursor and
+        user id are checked against the data too."""
+        query = replace(VALIDATORS[endpoint](params), path=path)
+        if query.request is not None:
+            self.discovery.data(query)
+        return query
+
     def _real_answer(self, query: ValidQuery) -> Answer:
+        if query.request is not None:
+            return self._billed_answer(query, 0, self.discovery.data(query))
         if query.endpoint == FEED:
             return self._billed_answer(query, 0, self.universe.feed_page(query.oid, query.page))
         if self.universe.is_unavailable(query.note_id, self.config.unavailable_rate):
@@ -127,12 +153,14 @@ class SandboxApi:
         )
 
     def _real_data(self, query: ValidQuery) -> Any:
+        if query.request is not None:
+            return self.discovery.data(query)
         if query.endpoint == FEED:
             return self.universe.feed_page(query.oid, query.page)
         return self.universe.note_detail(query.note_id)
 
     def _billed_answer(self, query: ValidQuery, code: int, data: Any) -> Answer:
-        self.stats.record_billing(query.endpoint, query.billing_key)
+        self.stats.record_billing(query.endpoint, query.billing_key, query.path)
         self.stats.record_code(code)
         return Answer(200, self._envelope_body(code, data))
 

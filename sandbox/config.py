@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sandbox.discovery_shapes import DISCOVERY_SHAPES, MIXED
 from sandbox.faults import ODD_VALUE_KINDS, FaultRates
 
 
@@ -96,6 +97,18 @@ def _paths(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _discovery_shape(value: Any) -> str:
+    if value not in DISCOVERY_SHAPES:
+        raise ConfigError("discovery_shape must be one of %s, got %r" % (", ".join(DISCOVERY_SHAPES), value))
+    return str(value)
+
+
+def _stuck_page(value: Any) -> int:
+    if _non_negative_int(value) < 2:
+        raise ConfigError("discovery_stuck_page must be 2 or more (the page that repeats the one before)")
+    return int(value)
+
+
 CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "token": _token,
     "faults": _fault_shares,
@@ -114,6 +127,8 @@ CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "odd_value_rate": _share,
     "odd_values": _odd_value_kinds,
     "retired_paths": _paths,
+    "discovery_shape": _discovery_shape,
+    "discovery_stuck_page": _optional(_stuck_page),
 }
 
 
@@ -145,6 +160,13 @@ class SandboxConfig:
     #: Paths that answer code 301 ("collection failed") to every call, as the
     #: vendor's detail v1 was seen doing while its successor answered.
     retired_paths: tuple[str, ...] = ()
+    #: The shape of the discovery endpoints' data: ``mixed`` (one drawn per
+    #: endpoint and page from the seed), ``flat``, ``wrapped``, ``note_card``
+    #: or ``unreadable`` (see :mod:`sandbox.discovery_shapes`).
+    discovery_shape: str = MIXED
+    #: From this page on, a discovery list repeats the page before it, with the
+    #: same cursor and ``has_more`` true (None: lists advance to their end).
+    discovery_stuck_page: int | None = None
 
     def apply_update(self, changes: dict[str, Any]) -> None:
         """Validate every change first, so a bad request changes nothing."""

@@ -1,7 +1,10 @@
 """The control endpoints ``/__sandbox__/*`` that tests and benchmarks drive.
 
 ``GET stats``, ``POST reset``, ``GET``/``POST config``, ``GET notes`` (which
-note ids a feed page holds) and ``GET channels``. Anything else outside the
+note ids a feed page holds), ``GET channels``, ``GET discovery`` (the note
+ids of every page of a keyword's, topic's or creator's list, where a share
+link leads, the creators and the named topics) and ``POST grow`` (a creator
+publishes new notes). Anything else outside the
 API paths is a 404, a known action with the wrong method a 405.
 """
 
@@ -15,6 +18,7 @@ from sandbox.answers import Answer, json_answer, method_not_allowed, not_found
 from sandbox.api import SandboxApi
 from sandbox.config import ConfigError
 from sandbox.endpoints import InvalidParameters
+from sandbox.queries import UnknownTarget
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,8 @@ class ControlEndpoints:
             ("POST", "config"): lambda: self._configure(body),
             ("GET", "notes"): lambda: self._notes(params),
             ("GET", "channels"): lambda: json_answer(self.api.channels()),
+            ("GET", "discovery"): lambda: self._discovery(params),
+            ("POST", "grow"): lambda: self._grow(body),
         }
         handler = handlers.get((method, action))
         if handler is not None:
@@ -67,3 +73,29 @@ class ControlEndpoints:
             return json_answer(self.api.notes_preview(params))
         except InvalidParameters as error:
             return json_answer({"ok": False, "error": str(error)}, 400)
+
+    def _discovery(self, params: dict[str, str]) -> Answer:
+        try:
+            truth = self.api.discovery.truth(params.get("kind", ""), params.get("value", ""), params)
+        except InvalidParameters as error:
+            return json_answer({"ok": False, "error": str(error)}, 400)
+        except UnknownTarget as error:
+            return json_answer({"ok": False, "error": str(error)}, 404)
+        return json_answer(truth)
+
+    def _grow(self, body: bytes) -> Answer:
+        """``{"userId": "<a creator>", "count": N}``: the creator publishes N notes."""
+        try:
+            order = json.loads(body or b"{}")
+            if not isinstance(order, dict) or not isinstance(order.get("userId"), str):
+                raise ValueError("the body must be a JSON object with a userId")
+            count = order.get("count", 1)
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise ValueError("count must be an integer")
+            grown = self.api.discovery.grow(order["userId"], count)
+        except ValueError as error:
+            return json_answer({"ok": False, "error": str(error)}, 400)
+        except UnknownTarget as error:
+            return json_answer({"ok": False, "error": str(error)}, 404)
+        logger.info("creator %s published %d notes", grown["userId"], count)
+        return json_answer(grown)

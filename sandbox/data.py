@@ -23,6 +23,9 @@ CHINA_TZ = timezone(timedelta(hours=8))
 UNIVERSE_NOW = 1772084316
 NOTE_AGE_WINDOW = 180 * 86400
 OLDEST_PLAUSIBLE_TS = 1388534400
+#: Notes a creator publishes while the sandbox runs (``POST /__sandbox__/grow``)
+#: are dated after UNIVERSE_NOW, within this many seconds.
+GROWTH_WINDOW = 30 * 86400
 NOTE_ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 
 DEFAULT_CHANNEL = "homefeed_recommend"
@@ -174,10 +177,21 @@ def channel_topic_index(oid: str) -> int | None:
     return TOPIC_INDEX_BY_KEY[oid[len("homefeed_"):-len("_v3")]]
 
 
-def encode_note_id(created_ts: int, topic_index: int, is_video: bool, rng: random.Random) -> str:
+def encode_note_id(
+    created_ts: int, topic_index: int, is_video: bool, rng: random.Random, author_index: int | None = None
+) -> str:
+    """A note id: its creation time, then its author (1 + the author's index,
+    or 0: an author drawn from the id), then its kind (topic, video or not)."""
     kind = topic_index + (len(TOPICS) if is_video else 0)
     tail = rng.randrange(2**32 // NOTE_KIND_COUNT) * NOTE_KIND_COUNT + kind
-    return "%08x%08x%08x" % (created_ts, 0, tail)
+    middle = 0 if author_index is None else author_index + 1
+    return "%08x%08x%08x" % (created_ts, middle, tail)
+
+
+def decode_note_author(note_id: str) -> int | None:
+    """The author index a note id carries (see :func:`encode_note_id`), if any."""
+    middle = int(note_id[8:16], 16)
+    return middle - 1 if 0 < middle <= AUTHOR_POOL_SIZE else None
 
 
 def decode_note_kind(note_id: str) -> tuple[int, bool]:
@@ -378,9 +392,17 @@ def build_at_users(seed: int, rng: random.Random) -> list[dict]:
 
 def note_created_ts(note_id: str, rng: random.Random) -> int:
     created = int(note_id[:8], 16)
-    if OLDEST_PLAUSIBLE_TS <= created <= UNIVERSE_NOW:
+    if OLDEST_PLAUSIBLE_TS <= created <= UNIVERSE_NOW + GROWTH_WINDOW:
         return created
     return UNIVERSE_NOW - rng.randrange(NOTE_AGE_WINDOW)
+
+
+def note_author(seed: int, note_id: str, rng: random.Random) -> Author:
+    """The author a note id carries, else one drawn from *rng* (drawn either
+    way, so that what is drawn after it stays the same)."""
+    drawn = rng.randrange(AUTHOR_POOL_SIZE)
+    carried = decode_note_author(note_id)
+    return build_author(seed, drawn if carried is None else carried)
 
 
 def build_note(seed: int, note_id: str) -> Note:
@@ -389,7 +411,7 @@ def build_note(seed: int, note_id: str) -> Note:
     topic = TOPICS[topic_index]
     created = note_created_ts(note_id, rng)
     user_updated = created + rng.randrange(0, 5 * 86400)
-    author = build_author(seed, rng.randrange(AUTHOR_POOL_SIZE))
+    author = note_author(seed, note_id, rng)
     if is_video:
         images: tuple[Image, ...] = (build_image(rng, rng.choice(VIDEO_SIZES)),)
         video = build_video(rng, images[0])

@@ -1,11 +1,16 @@
-"""The two API endpoints: their paths and the parameter checks the vendor makes."""
+"""The API endpoints: their paths and the parameter checks the vendor makes.
+
+The feed and the note detail are here; the discovery endpoints (search,
+creators, topics, profiles, share links) in :mod:`sandbox.discovery_params`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from sandbox.data import CHANNELS, DEFAULT_CHANNEL, is_valid_note_id
+from sandbox.discovery_params import DISCOVERY_PATHS, DISCOVERY_VALIDATORS
+from sandbox.queries import InvalidParameters, ValidQuery, page_number
 
 FEED = "feed"
 DETAIL = "detail"
@@ -13,21 +18,11 @@ API_PATHS = {
     "/api/xiaohongshu/get-note-feed/v1": FEED,
     "/api/xiaohongshu-pgy/get-note-detail/v1": DETAIL,
     "/api/xiaohongshu-pgy/api/solar/note/noteId/detail/v1": DETAIL,
+    **DISCOVERY_PATHS,
 }
 BOOLEAN_TEXTS = ("true", "false", "1", "0")
 
-
-class InvalidParameters(ValueError):
-    """An API call whose parameters the vendor would answer with code 400."""
-
-
-@dataclass(frozen=True)
-class ValidQuery:
-    endpoint: str
-    billing_key: str
-    oid: str = ""
-    page: int = 0
-    note_id: str = ""
+__all__ = ["API_PATHS", "DETAIL", "FEED", "VALIDATORS", "InvalidParameters", "ValidQuery", "request_key"]
 
 
 def request_key(path: str, params: dict[str, str]) -> str:
@@ -43,12 +38,7 @@ def validate_feed(params: dict[str, str]) -> ValidQuery:
     oid = params.get("oid") or DEFAULT_CHANNEL
     if oid not in CHANNELS:
         raise InvalidParameters("unknown oid")
-    try:
-        page = int(params.get("page") or "1")
-    except ValueError as error:
-        raise InvalidParameters("page is not an integer") from error
-    if page < 1:
-        raise InvalidParameters("page must be at least 1")
+    page = page_number(params)
     return ValidQuery(FEED, "%s:%d" % (oid, page), oid=oid, page=page)
 
 
@@ -62,4 +52,4 @@ def validate_detail(params: dict[str, str]) -> ValidQuery:
     return ValidQuery(DETAIL, note_id, note_id=note_id)
 
 
-VALIDATORS = {FEED: validate_feed, DETAIL: validate_detail}
+VALIDATORS = {FEED: validate_feed, DETAIL: validate_detail, **DISCOVERY_VALIDATORS}

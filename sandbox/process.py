@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +237,15 @@ class SandboxProcess(ChildServer):
 
     def configure(self, **config: Any) -> dict[str, Any]:
         return self._control("POST", "config", config)
+
+    def grow(self, user_id: str, count: int = 1) -> list[str]:
+        """Creator *user_id* publishes *count* notes; their ids, newest first."""
+        added: list[str] = self._control("POST", "grow", {"userId": user_id, "count": count})["added"]
+        return added
+
+    def discovery(self, kind: str, value: str = "", **options: str) -> dict[str, Any]:
+        """The free ground truth of a discovery list (``GET /__sandbox__/discovery``)."""
+        return self._control("GET", "discovery?" + urlencode({"kind": kind, "value": value, **options}))
 
     def _control(self, method: str, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         if not self.url:

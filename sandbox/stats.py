@@ -25,12 +25,16 @@ class SandboxStats:
         self.calls_by_endpoint = Counter({FEED: 0, DETAIL: 0})
         self.calls_by_path: Counter[str] = Counter()
         self.billed_by_endpoint = Counter({FEED: 0, DETAIL: 0})
+        self.billed_by_path: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.http_faults = Counter({kind: 0 for kind in HTTP_FAULT_KINDS})
         self.detail_billed_by_note: Counter[str] = Counter()
         #: Detail calls by note id, whatever they answered.
         self.detail_calls_by_note: Counter[str] = Counter()
         self.feed_billed_by_page: Counter[str] = Counter()
+        #: "<endpoint>|<list kind>|<value>|<options>|<page or cursor>" → billed
+        #: calls of the discovery endpoints: a page paid for twice shows here.
+        self.discovery_billed_by_request: Counter[str] = Counter()
         self.odd_values: Counter[str] = Counter()
         #: note id → the odd value kind its card (in any feed) or detail got.
         self.odd_cards_by_note: dict[str, str] = {}
@@ -60,12 +64,17 @@ class SandboxStats:
     def record_http_fault(self, kind: str) -> None:
         self.http_faults[kind] += 1
 
-    def record_billing(self, endpoint: str, billing_key: str) -> None:
+    def record_billing(self, endpoint: str, billing_key: str, path: str) -> None:
         self.billed += 1
         self.billed_by_endpoint[endpoint] += 1
+        self.billed_by_path[path] += 1
         self._count_this_second("billed/" + endpoint)
-        by_key = self.detail_billed_by_note if endpoint == DETAIL else self.feed_billed_by_page
-        by_key[billing_key] += 1
+        if endpoint == DETAIL:
+            self.detail_billed_by_note[billing_key] += 1
+        elif endpoint == FEED:
+            self.feed_billed_by_page[billing_key] += 1
+        else:
+            self.discovery_billed_by_request["%s|%s" % (endpoint, billing_key)] += 1
 
     def record_odd_value(self, endpoint: str, note_id: str, kind: str) -> None:
         self.odd_values[kind] += 1
@@ -79,11 +88,13 @@ class SandboxStats:
             "calls_by_endpoint": dict(self.calls_by_endpoint),
             "calls_by_path": dict(self.calls_by_path),
             "billed_by_endpoint": dict(self.billed_by_endpoint),
+            "billed_by_path": dict(self.billed_by_path),
             "codes": dict(self.codes),
             "http_faults": dict(self.http_faults),
             "detail_billed_by_note": dict(self.detail_billed_by_note),
             "detail_calls_by_note": dict(self.detail_calls_by_note),
             "feed_billed_by_page": dict(self.feed_billed_by_page),
+            "discovery_billed_by_request": dict(self.discovery_billed_by_request),
             "odd_values": dict(self.odd_values),
             "odd_cards_by_note": dict(self.odd_cards_by_note),
             "odd_details_by_note": dict(self.odd_details_by_note),

@@ -122,13 +122,14 @@ def sandbox():
 
 @pytest.fixture
 def api(sandbox):
-    """The shared sandbox, with clean counters and no faults."""
+    """The shared sandbox, with clean counters, no faults and no creator's notes added."""
     sandbox.reset()
     sandbox.configure(
         faults={}, malformed_rate=0, truncated_rate=0, html_error_rate=0,
         redirect_rate=0, dataloss_rate=0, max_consecutive_faults=2,
         quota=None, rate_limit=None, latency=0, latency_jitter=0, unavailable_rate=0.03,
         odd_value_rate=0, retired_paths=[], note_codes={},
+        discovery_shape="mixed", discovery_stuck_page=None,
     )
     return sandbox
 

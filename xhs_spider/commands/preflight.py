@@ -15,6 +15,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
+from xhs_spider.api.sources import did_you_mean
 from xhs_spider.commands.checks import first_problem
 from xhs_spider.config.declarations import SPILL_DIR, STATS_FILE, TOKEN
 from xhs_spider.config.effective import crawl_settings
@@ -23,7 +24,7 @@ from xhs_spider.distributed.preflight import distributed_problem
 from xhs_spider.feeds import mixed_csv_feeds
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
-from xhs_spider.spiders.arguments import did_you_mean, mixes_item_types
+from xhs_spider.spiders.arguments import mixes_item_types
 from xhs_spider.store import spill
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings

@@ -3,12 +3,13 @@ text, and describing them for ``scrapy crawl SPIDER -h``."""
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, get_type_hints
+
+from xhs_spider.api.sources import did_you_mean
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -24,12 +25,6 @@ MIXED_ITEMS = {"feed": "details"}
 
 class SpiderArgumentError(ValueError):
     """A spider argument the user must correct; its message says how."""
-
-
-def did_you_mean(given: str, choices: Iterable[str]) -> str:
-    """`` Did you mean 'x'?`` for the choice most like *given* (a typo), or ``""``."""
-    close = difflib.get_close_matches(given, list(choices), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def unknown_argument(name: str, value: object, spider: str, accepted: list[str]) -> SpiderArgumentError:
