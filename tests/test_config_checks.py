@@ -2,7 +2,7 @@ import pytest
 from scrapy.settings import Settings
 
 from xhs_spider.addon import XhsSpiderAddon
-from xhs_spider.config.checks import first_problem
+from xhs_spider.commands.checks import first_problem
 from xhs_spider.config.declarations import DECLARED
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import run_scrapy
 from tests.test_commands_export import unreachable_mongodb_uri
-from xhs_spider.run.crawl_summary import (
+from xhs_spider.outcome.crawl_summary import (
     UNFINISHED,
     crawl_summary,
     format_crawl_summary,

@@ -7,7 +7,9 @@ the Scrapy way: ``notes.csv`` holds the notes (``item_classes``: NoteItem)
 and ``notes.appearances.csv``, beside it, the feed appearances, each with
 its own header (even when a run yields none of its items), both with the entry's other options (``overwrite`` among
 them: ``-O`` overwrites both, ``-o`` appends to both). The crawl names both
-files in its log and in its run summary (:func:`feed_files`).
+files in its log and in its run summary (:func:`feed_files`). Whether a
+crawl yields both types is the spiders' to say
+(:func:`xhs_spider.spiders.arguments.mixes_item_types`).
 """
 
 from __future__ import annotations
@@ -15,32 +17,15 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Any
 
-from xhs_spider.spiders.arguments import SpiderArgumentError, parse_bool
-
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-#: Spiders that yield more than one item class, and the ``-a`` argument that,
-#: when false, leaves them one (``feed``: notes and feed appearances).
-MIXED_ITEMS = {"feed": "details"}
 NOTES = "xhs_spider.items.NoteItem"
 APPEARANCES = "xhs_spider.items.FeedAppearanceItem"
 #: What each item class is called in the log and the run summary.
 ITEM_NAMES = {NOTES: "notes", APPEARANCES: "feed appearances"}
 #: Inserted before the extension of the notes' file name.
 APPEARANCES_INFIX = ".appearances"
-
-
-def mixes_item_types(spider_name: str, spargs: dict[str, str]) -> bool:
-    """Whether the crawl of *spider_name* with *spargs* yields two item types
-    (a wrong value of the argument is the spider's own check to report)."""
-    argument = MIXED_ITEMS.get(spider_name)
-    if argument is None:
-        return False
-    try:
-        return parse_bool(argument, spargs.get(argument, True))
-    except SpiderArgumentError:
-        return False
 
 
 def mixed_csv_feeds(feeds: dict[str, dict[str, Any]]) -> list[str]:

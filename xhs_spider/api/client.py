@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -14,11 +15,25 @@ if TYPE_CHECKING:
 
 #: Request.meta key naming the endpoint; only requests carrying it are API calls.
 ENDPOINT_META = "justoneapi_endpoint"
+#: Request.meta key: how many times BusinessCodeMiddleware retried it after a 302.
+RATE_LIMIT_META = "justoneapi_rate_limited_times"
+#: Request.meta key: the run that let this request (and its retries) go (ClaimMiddleware).
+SENT_BY_META = "xhs_sent_by"
 FEED = "feed"
 DETAIL = "detail"
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether *host* is this machine: what it is sent never crosses the network."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def origin(url: str) -> tuple[str, str, int | None]:

@@ -10,23 +10,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xhs_spider.addon import XhsSpiderAddon
 from xhs_spider.outcome.reasons import EXIT_USAGE
 
 if TYPE_CHECKING:
     from scrapy.commands import ScrapyCommand
-    from scrapy.settings import BaseSettings
 
 
 class OutputUnusable(ValueError):
     """The output file named cannot be written: bad input, one line."""
-
-
-def store_settings(settings: BaseSettings) -> BaseSettings:
-    """The settings with the project's defaults and environment, as a crawl sees them."""
-    settings = settings.copy()
-    XhsSpiderAddon().update_settings(settings)
-    return settings
 
 
 def fail(command: ScrapyCommand, problem: str, status: int = EXIT_USAGE) -> None:

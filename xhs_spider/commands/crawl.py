@@ -29,11 +29,11 @@ from scrapy.spiderloader import get_spider_loader
 
 from xhs_spider.commands.preflight import problem_before_crawl, unknown_spider
 from xhs_spider.config.effective import crawl_settings
-from xhs_spider.feeds import feed_files, mixes_item_types, paired_feeds
+from xhs_spider.feeds import feed_files, paired_feeds
 from xhs_spider.outcome.extension import RunOutcome
 from xhs_spider.outcome.reasons import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, exit_status
 from xhs_spider.pipelines.store import record_forced_shutdown
-from xhs_spider.spiders.arguments import argument_lines
+from xhs_spider.spiders.arguments import argument_lines, mixes_item_types
 
 if TYPE_CHECKING:
     import argparse

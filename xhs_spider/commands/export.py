@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from xhs_spider.api.channels import parse_channels
-from xhs_spider.commands.common import fail, replaced_atomically, store_settings
+from xhs_spider.commands.common import fail, replaced_atomically
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.config.declarations import CSV_RAW_TEXT
 from xhs_spider.dataset.columns import collection_columns
 from xhs_spider.dataset.parquet_writer import MISSING, parquet_available
@@ -70,7 +71,7 @@ class Command(ScrapyCommand):
             fail(self, MISSING)
             return
         try:
-            count, where = export(store_settings(self.settings), query, path)
+            count, where = export(crawl_settings(self.settings), query, path)
         except (ValueError, NoStore) as exc:
             fail(self, str(exc))
             return

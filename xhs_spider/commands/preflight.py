@@ -15,22 +15,23 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from xhs_spider.addon import XhsSpiderAddon
 from xhs_spider.api.sources import did_you_mean
-from xhs_spider.config.checks import first_problem
+from xhs_spider.commands.checks import first_problem
 from xhs_spider.config.declarations import SPILL_DIR, STATS_FILE, TOKEN
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.config.paths import directory_problem, file_problem
 from xhs_spider.distributed.preflight import distributed_problem
-from xhs_spider.feeds import mixed_csv_feeds, mixes_item_types
+from xhs_spider.feeds import mixed_csv_feeds
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
+from xhs_spider.spiders.arguments import mixes_item_types
 from xhs_spider.store import spill
 from xhs_spider.store.base import StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
 
 if TYPE_CHECKING:
     from scrapy import Spider
-    from scrapy.settings import BaseSettings
+    from scrapy.settings import BaseSettings, Settings
 
 FEEDS_RECIPE = (
     "-s FEEDS='{\"notes.csv\": {\"format\": \"csv\", \"item_classes\": [\"xhs_spider.items.NoteItem\"], "
@@ -39,7 +40,7 @@ FEEDS_RECIPE = (
 )
 
 
-def problem_before_crawl(settings: BaseSettings, spider_name: str,
+def problem_before_crawl(settings: Settings, spider_name: str,
                          spargs: dict[str, str]) -> str | None:
     """The first reason not to start crawling *spider_name*, or ``None``."""
     loader = get_spider_loader(settings)
@@ -51,9 +52,7 @@ def problem_before_crawl(settings: BaseSettings, spider_name: str,
     problem = (check(**spargs) if check else None) or mixed_csv_problem(spidercls, spargs, settings)
     if problem:
         return problem
-    settings = settings.copy()
-    settings.setdict(spidercls.custom_settings or {}, priority="spider")
-    XhsSpiderAddon().update_settings(settings)
+    settings = crawl_settings(settings, spidercls)
     problem = first_problem(settings)
     if problem:
         return problem

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.commands.common import fail, replaced_atomically, store_settings
+from xhs_spider.commands.common import fail, replaced_atomically
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.commands.export import add_filter_options, query_from_options
 from xhs_spider.dataset.query import iso_utc
 from xhs_spider.dataset.readers import dataset_from_settings, opened
@@ -65,7 +66,7 @@ class Command(ScrapyCommand):
             return
         assert query.since is not None
         try:
-            store = write_report(store_settings(self.settings), query.since, query.channels, path)
+            store = write_report(crawl_settings(self.settings), query.since, query.channels, path)
         except (ValueError, NoStore) as exc:
             fail(self, str(exc))
             return

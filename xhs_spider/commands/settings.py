@@ -8,7 +8,7 @@ environment overrides, and shows each project setting as the crawl reads it:
 typed by its declaration (``XHS_DETAIL_TTL=60`` from the environment is the
 number 60), and ``XHS_STORE_URI`` as the store a crawl opens (unset: the
 default SQLite file, its path made absolute). A value a crawl would refuse
-is refused here too, with the crawl's own check (:mod:`xhs_spider.config.checks`):
+is refused here too, with the crawl's own check (:mod:`xhs_spider.commands.checks`):
 one line, exit status 2. The API token is never printed: a set token shows
 as ``***``, and so does the password of every URL-valued setting
 (``XHS_STORE_URI``, ``REDIS_URL``, ``JUSTONEAPI_BASE_URL``).
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands.settings import Command as ScrapySettingsCommand
 
 from xhs_spider.commands.common import fail
-from xhs_spider.config.checks import setting_problem
+from xhs_spider.commands.checks import setting_problem
 from xhs_spider.config.declarations import BASE_URL, DECLARED, REDIS_URL, STORE_URI, TOKEN
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.store.mongo import masked_uri

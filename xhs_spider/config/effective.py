@@ -1,9 +1,12 @@
-"""The settings a crawl really runs with, for commands that show or check them.
+"""The settings a crawl sees: the one function every command reads them through.
 
 ``settings.py`` holds few values: the defaults come from the add-ons of
-``ADDONS`` (ours applies ``config/defaults.py`` and the declarations), which
-Scrapy runs only when a crawler starts. A command that prints or checks
-settings applies them the same way first.
+``ADDONS`` (ours applies ``config/defaults.py``, the declarations, the
+environment and distributed mode), which Scrapy runs only when a crawler
+starts. The crawl command (its ``-h`` and its checks before the crawl),
+``scrapy settings``, ``scrapy export``, ``scrapy report``, ``scrapy
+replay-spill`` and ``scrapy crawl-summary`` all apply them here first, the
+way ``Crawler`` does, so each sees the values the crawl would run with.
 """
 
 from __future__ import annotations

@@ -4,14 +4,17 @@ A column is a dotted path into a stored record (``counts.likes``,
 ``summary.api.billed``); under a list of objects it holds one value per
 element (``images.url``). Columns never depend on which records a run
 happens to export: every file of a collection has the same header.
+:func:`flat_row` gives a record's value in each column, for every writer.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from xhs_spider.exporters import resolve_ref
+from xhs_spider.exporters import column_value, resolve_ref
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 from xhs_spider.store.base import COUNTERS
 
@@ -27,6 +30,17 @@ class Column:
     kind: str = TEXT
     #: One value per element of a list (a list cell).
     repeated: bool = False
+
+
+def flat_row(record: dict, columns: list[Column]) -> dict[str, Any]:
+    """*record* as one value per column (a list for a repeated column)."""
+    row = {}
+    for column in columns:
+        value = column_value(record, column.name)
+        if column.kind == JSON and value is not None:
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        row[column.name] = value
+    return row
 
 
 def schema_columns(schema: dict) -> list[Column]:

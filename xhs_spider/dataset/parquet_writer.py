@@ -13,8 +13,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from xhs_spider.dataset.columns import BOOLEAN, INTEGER, NUMBER, TIMESTAMP, Column
-from xhs_spider.dataset.writers import flat_row
+from xhs_spider.dataset.columns import BOOLEAN, INTEGER, NUMBER, TIMESTAMP, Column, flat_row
 
 #: Rows per record batch and Parquet row group: memory stays flat. A note
 #: row costs tens of kB as Python objects; 1,000 keeps the export's peak

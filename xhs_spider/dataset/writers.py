@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from xhs_spider.dataset.columns import JSON, Column
 from xhs_spider.csv_cells import cell_text
-from xhs_spider.exporters import SpreadsheetCsvItemExporter, column_value
+from xhs_spider.dataset.columns import Column, flat_row
+from xhs_spider.exporters import SpreadsheetCsvItemExporter
 
 #: File extension → format name.
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
@@ -30,17 +30,6 @@ def file_format(path: Path) -> str:
     except KeyError:
         raise ValueError("cannot tell the format of %s: name a file ending in %s" % (
             path, ", ".join(FORMATS))) from None
-
-
-def flat_row(record: dict, columns: list[Column]) -> dict[str, Any]:
-    """*record* as one value per column (a list for a repeated column)."""
-    row = {}
-    for column in columns:
-        value = column_value(record, column.name)
-        if column.kind == JSON and value is not None:
-            value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-        row[column.name] = value
-    return row
 
 
 def write_records(path: Path, records: Iterable[dict], columns: list[Column], *, kind: str,

@@ -26,9 +26,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider
 from scrapy.utils.request import request_from_dict
 
-from xhs_spider.api.client import ENDPOINT_META
-from xhs_spider.middlewares.business_codes import RATE_LIMIT_META
-from xhs_spider.middlewares.claims import SENT_BY_META
+from xhs_spider.api.client import ENDPOINT_META, RATE_LIMIT_META, SENT_BY_META
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -25,10 +25,10 @@ from urllib.parse import parse_qs, urlsplit
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.misc import load_object
 
+from xhs_spider.api.client import is_loopback
 from xhs_spider.config.declarations import DEFAULT_STORE_PATH, REDIS_URL, STORE_URI, shared_crawl
 from xhs_spider.distributed.connection import redis_params
 from xhs_spider.distributed.keys import CrawlKeys
-from xhs_spider.middlewares.token import is_loopback
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

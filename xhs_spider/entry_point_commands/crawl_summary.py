@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.commands.common import fail, store_settings
+from xhs_spider.commands.common import fail
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.dataset.query import Query
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
 from xhs_spider.outcome.reasons import EXIT_FAILED, FINISHED
-from xhs_spider.run.crawl_summary import (
+from xhs_spider.outcome.crawl_summary import (
     crawl_summary,
     format_crawl_summary,
     format_recent_crawls,
@@ -63,7 +64,7 @@ class CrawlSummaryCommand(ScrapyCommand):
             return
         assert self.settings is not None
         try:
-            dataset = dataset_from_settings(store_settings(self.settings))
+            dataset = dataset_from_settings(crawl_settings(self.settings))
             with opened(dataset):
                 runs = list(dataset.records(Query("runs")))
         except (ValueError, NoStore) as exc:  # a malformed XHS_STORE_URI, no store there

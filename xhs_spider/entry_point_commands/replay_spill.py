@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from xhs_spider.store import spill
-from xhs_spider.commands.common import fail, store_settings
+from xhs_spider.commands.common import fail
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.outcome.reasons import EXIT_FAILED
 from xhs_spider.store.base import NoteStore, StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
@@ -33,7 +34,7 @@ class ReplaySpillCommand(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        settings = store_settings(self.settings)
+        settings = crawl_settings(self.settings)
         try:
             store = store_from_settings(settings)
         except ValueError as exc:

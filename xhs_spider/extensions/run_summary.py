@@ -9,7 +9,7 @@ from scrapy import signals
 
 from xhs_spider.outcome.extension import outcome_of
 from xhs_spider.pipelines.store import store_settled
-from xhs_spider.run.summary import format_summary
+from xhs_spider.outcome.summary import format_summary
 from xhs_spider.stats import STORE_RUN_ID
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from twisted.internet.defer import Deferred
 
 from xhs_spider import stats as keys
 from xhs_spider.api import codes
-from xhs_spider.api.client import DETAIL, endpoint_of
+from xhs_spider.api.client import DETAIL, RATE_LIMIT_META, endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_billed, parse_envelope
 from xhs_spider.api.masking import mask_echo
 from xhs_spider.api.note_ids import extract_note_id
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     from scrapy.utils.asyncio import CallLaterResult
 
 logger = logging.getLogger(__name__)
-
-RATE_LIMIT_META = "justoneapi_rate_limited_times"
 
 
 class BusinessCodeMiddleware:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
 
-from xhs_spider.api.client import DETAIL, endpoint_of
+from xhs_spider.api.client import DETAIL, SENT_BY_META, endpoint_of
 from xhs_spider.config.declarations import shared_crawl
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.stats import NOTES_SKIPPED_SENT
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Request.meta key: the run that let this request (and its retries) go.
-SENT_BY_META = "xhs_sent_by"
 
 
 class ClaimMiddleware:

@@ -9,7 +9,6 @@ response, the exception or the request once more.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
@@ -19,7 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from xhs_spider.api.client import endpoint_of, origin
+from xhs_spider.api.client import endpoint_of, is_loopback, origin
 from xhs_spider.api.masking import mask_token
 from xhs_spider.config.declarations import BASE_URL, TOKEN
 from xhs_spider.outcome.reasons import MISSING_TOKEN
@@ -46,15 +45,6 @@ COMMAND_LINE_TOKEN_MESSAGE = (
     "shell's history, and in Scrapyd's queue and listjobs.json. Export JUSTONEAPI_TOKEN in "
     "the environment instead (Scrapyd's: the daemon's environment)."
 )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def with_url(response: Response, url: str) -> Response:
@@ -117,8 +107,14 @@ class TokenMiddleware:
         self.stats.inc_value(REQUESTS)
         self.stats.inc_value(REQUESTS_TO.format(endpoint=endpoint_of(request)))
         separator = "&" if "?" in request.url else "?"
-        # Request has no public way to change its URL in place, and a copy
-        # would go back through the scheduler (and JOBDIR) with the token.
+        # In place, with Request's private setter, on purpose: the public
+        # request.replace(url=...) makes a copy, and a Request returned from
+        # process_request is not downloaded but handed to engine.crawl(): the
+        # request_scheduled signal, the dupefilter (a new fingerprint), the
+        # scheduler's queue (JOBDIR's files, or Redis in distributed mode),
+        # all with the token in the URL. The public way round, a download
+        # handler wrapping Scrapy's HTTP ones, would take DOWNLOAD_HANDLERS
+        # over for one query parameter.
         request._set_url(
             request.url + separator + urlencode({"token": self.token})
         )

@@ -26,7 +26,7 @@ from xhs_spider.config.declarations import MAX_GIVE_UP_SHARE, MIN_GIVE_UP_SAMPLE
 from xhs_spider.feeds import feed_files
 from xhs_spider.outcome.reasons import XHS_STORE_LOST
 from xhs_spider.outcome.verdict import judged
-from xhs_spider.run.summary import run_summary
+from xhs_spider.outcome.summary import run_summary
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -1,3 +1,4 @@
-"""A run as people and the store see it: its ids, its summary, the runs of one
-crawl added up, readable durations and rates (how a run ends is in
-:mod:`xhs_spider.outcome`)."""
+"""A run as people and the store see it: its ids and the crawl's id
+(``identity``), sets that remember a recent window (``recent``), durations
+and rates as people read them (``readable``). How a run ends, and its
+summary, is in :mod:`xhs_spider.outcome`."""

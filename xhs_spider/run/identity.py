@@ -19,8 +19,6 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from xhs_spider.api.normalize import now_iso
-
 CRAWL_ID_FILE = "xhs-crawl-id"
 #: Placeholders of ``XHS_CRAWL_ID``, and their UTC formats.
 CRAWL_ID_TEMPLATES = {"{date}": "%Y-%m-%d", "{hour}": "%Y-%m-%dT%H"}
@@ -46,7 +44,7 @@ def expand_crawl_id(template: str, now: datetime | None = None) -> str:
 
 
 def new_run_id(spider_name: str) -> str:
-    started = now_iso()[:19].replace("-", "").replace(":", "")
+    started = datetime.now(tz=timezone.utc).strftime("%Y%m%dT%H%M%S")
     return f"{spider_name}-{started}Z-{uuid.uuid4().hex[:6]}"
 
 

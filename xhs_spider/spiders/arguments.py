@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+#: Spiders that yield more than one item class, and the ``-a`` argument that,
+#: when false, leaves them one (``feed``: notes and feed appearances).
+MIXED_ITEMS = {"feed": "details"}
 
 
 class SpiderArgumentError(ValueError):
@@ -41,6 +44,18 @@ def parse_bool(name: str, value: object) -> bool:
     if text in _FALSE:
         return False
     raise SpiderArgumentError(f"-a {name}={value!r}: expected true or false.")
+
+
+def mixes_item_types(spider_name: str, spargs: dict[str, str]) -> bool:
+    """Whether the crawl of *spider_name* with *spargs* yields two item types
+    (a wrong value of the argument is the spider's own check to report)."""
+    argument = MIXED_ITEMS.get(spider_name)
+    if argument is None:
+        return False
+    try:
+        return parse_bool(argument, spargs.get(argument, True))
+    except SpiderArgumentError:
+        return False
 
 
 def parse_int(name: str, value: object, *, minimum: int, maximum: int) -> int:
