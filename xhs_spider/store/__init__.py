@@ -1,8 +1,9 @@
 """Where the crawl keeps what it saw: SQLite (default) or MongoDB.
 
 ``open_store(uri)`` picks the backend from the URI (:mod:`.uri`); see
-:mod:`.base` for the data model. ``batch_writer``, ``spill`` and
-``worker_thread`` get batches into it off the reactor thread.
+:mod:`.base` for the data model. ``session`` (its worker threads and the
+batch writer), ``journal`` and ``spill`` get batches into it off the reactor
+thread.
 """
 
 from __future__ import annotations
