@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from benchmarks.measures import BILLED, halves, median, second_half_rate, share_302
 from benchmarks.runner import CrawlRun
-from benchmarks.suite import PROJECT_LOG_LEVEL, CaseResult, NoteCounter, Suite, interleaved, run_summary
+from benchmarks.suite import (
+    PROJECT_LOG_LEVEL,
+    CaseResult,
+    NoteCounter,
+    Suite,
+    interleaved,
+    run_summary,
+)
 
 #: Feed pages per channel in the runs that last a fixed time: more calls than
 #: the run can make, so the crawl never runs out of work before it is stopped.

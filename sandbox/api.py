@@ -26,7 +26,6 @@ from sandbox.endpoints import (
     request_key,
     validate_feed,
 )
-from sandbox.queries import UnknownTarget
 from sandbox.fault_answers import http_fault_answer
 from sandbox.faults import (
     BUSINESS_CODE,
@@ -36,6 +35,7 @@ from sandbox.faults import (
     business_http_status,
     note_code,
 )
+from sandbox.queries import UnknownTarget
 from sandbox.stats import SandboxStats
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.data import Author, Note, display_counter, feed_image, feed_user, random_token, seeded_rng, BASE36
+from sandbox.data import (
+    BASE36,
+    Author,
+    Note,
+    display_counter,
+    feed_image,
+    feed_user,
+    random_token,
+    seeded_rng,
+)
 
 FLAT = "flat"
 WRAPPED = "wrapped"

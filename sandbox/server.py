@@ -14,10 +14,10 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from sandbox.answers import Answer, error_envelope, json_answer
 from sandbox.api import SandboxApi
-from sandbox.odd_values import OddValuesApi
 from sandbox.config import SandboxConfig
 from sandbox.control import ControlEndpoints
 from sandbox.endpoints import API_PATHS
+from sandbox.odd_values import OddValuesApi
 from sandbox.reactor_typing import AbortableTransport, SandboxClock
 
 logger = logging.getLogger(__name__)

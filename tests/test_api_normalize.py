@@ -4,7 +4,12 @@ from pathlib import Path
 import pytest
 
 from xhs_spider.api.normalize import (
-    card_fields, hashtags, note_fields, parse_counter, skip_reason, utc_iso,
+    card_fields,
+    hashtags,
+    note_fields,
+    parse_counter,
+    skip_reason,
+    utc_iso,
 )
 from xhs_spider.items import FeedAppearanceItem, NoteItem
 

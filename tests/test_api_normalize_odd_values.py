@@ -8,12 +8,18 @@ import time
 import pytest
 from scrapy.http import TextResponse
 
-from sandbox.odd_values import odd_card, odd_detail
 from sandbox.faults import ODD_VALUE_KINDS
+from sandbox.odd_values import odd_card, odd_detail
 from tests.test_api_normalize import example
 from xhs_spider.api.envelope import MAX_DEPTH, InvalidBody, cut_deep_nesting, parse_envelope
 from xhs_spider.api.normalize import (
-    INT64_MAX, card_fields, counter_text, note_fields, note_id_of, parse_counter, skip_reason,
+    INT64_MAX,
+    card_fields,
+    counter_text,
+    note_fields,
+    note_id_of,
+    parse_counter,
+    skip_reason,
     utc_iso,
 )
 from xhs_spider.items import FeedAppearanceItem, NoteItem

@@ -27,27 +27,32 @@ from scrapy import Request, Spider
 from scrapy import signals as scrapy_signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.settings import Settings
-from scrapy.utils.defer import deferred_f_from_coro_f, maybe_deferred_to_future
 from scrapy.utils.conf import build_component_list
+from scrapy.utils.defer import deferred_f_from_coro_f, maybe_deferred_to_future
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from sandbox import SandboxProcess
 from tests.conftest import (
-    ADDON, FAST_SETTINGS, ROOT, TOKEN, requires_installed, run_scrapy, scrapy_command,
+    ADDON,
+    FAST_SETTINGS,
+    ROOT,
+    TOKEN,
+    requires_installed,
+    run_scrapy,
+    scrapy_command,
 )
 from tests.mongo_server import MongoServer
 from tests.redis_server import RedisServer, redis_server_path
-from xhs_spider.distributed.connection import REDIS_RETRIES, REDIS_TIMEOUT
+from xhs_spider.distributed import worker as worker_module
 from xhs_spider.distributed.acks import InHandRelease
+from xhs_spider.distributed.connection import REDIS_RETRIES, REDIS_TIMEOUT
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.preflight import distributed_problem
 from xhs_spider.distributed.setup import apply_distributed
-from xhs_spider.distributed import worker as worker_module
 from xhs_spider.distributed.worker import HEARTBEAT_TTL_MS, HELD_META, SharedCrawlWorker
 from xhs_spider.outcome.reasons import REDIS_UNREACHABLE
 from xhs_spider.store import open_store
-
 
 
 @pytest.fixture(autouse=True)

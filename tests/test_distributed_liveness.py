@@ -19,15 +19,15 @@ from pathlib import Path
 import pytest
 import redis
 
+from sandbox.process import SandboxProcess
 from tests.conftest import requires_installed
 from tests.redis_server import RedisServer, live_workers, redis_server_path, text
 from tests.test_crawl_shared_limits import Worker, start_worker
-from xhs_spider.distributed.ledger import ALIVE_TTL, budget_prefix
-from xhs_spider.distributed.keys import CrawlKeys
-from xhs_spider.distributed.worker import look_around
 from xhs_spider.distributed import scripts
+from xhs_spider.distributed.keys import CrawlKeys
+from xhs_spider.distributed.ledger import ALIVE_TTL, budget_prefix
+from xhs_spider.distributed.worker import look_around
 from xhs_spider.outcome.reasons import BUDGET_EXHAUSTED
-from sandbox.process import SandboxProcess
 
 BUDGET = 24
 #: Long answers: a worker stopped holds calls the API bills while it cannot count them.

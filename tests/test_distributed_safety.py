@@ -21,6 +21,7 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
+from sandbox import SandboxProcess
 from tests.conftest import ROOT, TOKEN
 from tests.redis_server import RedisServer
 from tests.test_distributed import Workers, finish_all, redis_installed, refused  # noqa: F401
@@ -29,7 +30,6 @@ from xhs_spider.distributed import serializer
 from xhs_spider.distributed.keys import CrawlKeys
 from xhs_spider.distributed.setup import apply_distributed, redis_url_warning
 from xhs_spider.run.identity import expand_crawl_id
-from sandbox import SandboxProcess
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.store import open_store
 

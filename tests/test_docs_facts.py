@@ -9,6 +9,7 @@ give (``xhs_spider/schemas/``, through ``xhs_spider/dataset/columns.py``).
 from __future__ import annotations
 
 import re
+
 import pytest
 
 from tests.test_docs import code_finish_reasons, codes, markdown_files, page, table_rows

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, TOKEN, run_scrapy
 from xhs_spider.exporters import csv_columns
-from sandbox import SandboxProcess
 from xhs_spider.schemas import load_schema
 from xhs_spider.stats import ITEMS
 

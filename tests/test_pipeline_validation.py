@@ -15,7 +15,12 @@ from tests.conftest import ADDON
 from tests.items import example_appearance, example_note
 from xhs_spider import schemas
 from xhs_spider.items import FeedAppearanceItem, NoteItem
-from xhs_spider.pipelines.validation import _COMPILED, SchemaValidationPipeline, compiled_validator, schema_errors
+from xhs_spider.pipelines.validation import (
+    _COMPILED,
+    SchemaValidationPipeline,
+    compiled_validator,
+    schema_errors,
+)
 
 
 def test_validation_drops_an_invalid_item_naming_the_field():

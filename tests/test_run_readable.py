@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from xhs_spider.run.readable import duration, number, plain_text, rate
 from xhs_spider.outcome.summary import format_summary, run_summary
+from xhs_spider.run.readable import duration, number, plain_text, rate
 
 
 @pytest.mark.parametrize(("value", "shown"), [

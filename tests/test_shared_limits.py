@@ -26,7 +26,11 @@ from xhs_spider.api.client import JustOneApi
 from xhs_spider.api.envelope import billed_unless_proved_free
 from xhs_spider.distributed.connection import REDIS_RETRIES, REDIS_TIMEOUT, open_redis
 from xhs_spider.distributed.ledger import (
-    ALIVE_TTL, HEARTBEAT_INTERVAL, Reservation, SharedBudget, SharedLedger,
+    ALIVE_TTL,
+    HEARTBEAT_INTERVAL,
+    Reservation,
+    SharedBudget,
+    SharedLedger,
 )
 from xhs_spider.distributed.pace import SharedPace, pace_key, token_key
 from xhs_spider.middlewares.budget import BillingBudgetMiddleware

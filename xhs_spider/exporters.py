@@ -58,9 +58,8 @@ from xhs_spider.config.declarations import CSV_RAW_TEXT
 from xhs_spider.csv_cells import LIST_SEPARATOR, cell_text
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import difflib
 
-
-
 CHANNELS: dict[str, str] = {
     "homefeed_recommend": "recommend",
     "homefeed_video_v3": "video",

@@ -22,8 +22,8 @@ from scrapy.commands import ScrapyCommand
 
 from xhs_spider.api.channels import parse_channels
 from xhs_spider.commands.common import fail, replaced_atomically
-from xhs_spider.config.effective import crawl_settings
 from xhs_spider.config.declarations import CSV_RAW_TEXT
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.dataset.columns import collection_columns
 from xhs_spider.dataset.parquet_writer import MISSING, parquet_available
 from xhs_spider.dataset.query import COLLECTIONS, NOTE_STATUSES, Query, parse_since

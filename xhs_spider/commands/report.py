@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from xhs_spider.commands.common import fail, replaced_atomically
-from xhs_spider.config.effective import crawl_settings
 from xhs_spider.commands.export import add_filter_options, query_from_options
+from xhs_spider.config.effective import crawl_settings
 from xhs_spider.dataset.query import iso_utc
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.settings import Command as ScrapySettingsCommand
 
-from xhs_spider.commands.common import fail
 from xhs_spider.commands.checks import setting_problem
+from xhs_spider.commands.common import fail
 from xhs_spider.config.declarations import BASE_URL, DECLARED, REDIS_URL, STORE_URI, TOKEN
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.store.mongo import masked_uri

@@ -27,13 +27,13 @@ from xhs_spider.config.effective import crawl_settings
 from xhs_spider.dataset.query import Query
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
-from xhs_spider.outcome.reasons import EXIT_FAILED, FINISHED
 from xhs_spider.outcome.crawl_summary import (
     crawl_summary,
     format_crawl_summary,
     format_recent_crawls,
     recent_crawls,
 )
+from xhs_spider.outcome.reasons import EXIT_FAILED, FINISHED
 from xhs_spider.run.readable import plain_text
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from xhs_spider.store import spill
 from xhs_spider.commands.common import fail
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.outcome.reasons import EXIT_FAILED
+from xhs_spider.store import spill
 from xhs_spider.store.base import NoteStore, StoreUnavailable
 from xhs_spider.store.uri import store_from_settings
 

@@ -13,9 +13,8 @@ from scrapy import signals
 from xhs_spider.stats import ITEMS
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 
 class ItemCounts:

@@ -26,9 +26,8 @@ from scrapy import Item, signals
 from xhs_spider.api.masking import carries_token, mask_token
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 _formatter = logging.Formatter()
 #: On a record: the serial numbers of the filters that have checked it (a

@@ -20,11 +20,10 @@ from xhs_spider.config.declarations import PROGRESS_INTERVAL
 from xhs_spider.run import readable
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
     from scrapy.utils.asyncio import AsyncioLoopingCall
     from twisted.internet.task import LoopingCall
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 
 from xhs_spider.outcome.extension import outcome_of
-from xhs_spider.pipelines.store import store_settled
 from xhs_spider.outcome.summary import format_summary
+from xhs_spider.pipelines.store import store_settled
 from xhs_spider.stats import STORE_RUN_ID
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ from xhs_spider.config.declarations import STATS_FILE
 from xhs_spider.pipelines.store import store_settled
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ from xhs_spider.api.client import DETAIL, RATE_LIMIT_META, endpoint_of
 from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, InvalidBody, is_billed, parse_envelope
 from xhs_spider.api.masking import mask_echo
 from xhs_spider.api.note_ids import extract_note_id
-from xhs_spider.outcome.extension import close_crawl, kept_for_resume
 from xhs_spider.config.declarations import (
     JUSTONEAPI_RETRY_TIMES,
     RATE_LIMIT_RETRY_TIMES,
@@ -37,14 +36,14 @@ from xhs_spider.config.declarations import (
     TOKEN,
 )
 from xhs_spider.extensions.freshness import Freshness
+from xhs_spider.outcome.extension import close_crawl, kept_for_resume
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.utils.asyncio import CallLaterResult
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

@@ -46,7 +46,12 @@ from xhs_spider.api.client import endpoint_of
 from xhs_spider.api.codes import RATE_LIMIT_EXCEEDED
 from xhs_spider.api.envelope import InvalidBody, parse_envelope
 from xhs_spider.config.declarations import (
-    MAX_RPS, RATE_BACKOFF, RATE_RECOVERY, REDIS_URL, TOKEN, shared_crawl,
+    MAX_RPS,
+    RATE_BACKOFF,
+    RATE_RECOVERY,
+    REDIS_URL,
+    TOKEN,
+    shared_crawl,
 )
 from xhs_spider.distributed.connection import REDIS_ERRORS, open_redis, redis_lost
 from xhs_spider.distributed.pace import SharedPace

@@ -25,11 +25,10 @@ from xhs_spider.outcome.reasons import MISSING_TOKEN
 from xhs_spider.stats import REQUESTS, REQUESTS_REFUSED, REQUESTS_TO
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

@@ -25,14 +25,13 @@ from scrapy.utils.defer import deferred_from_coro
 from xhs_spider.config.declarations import MAX_GIVE_UP_SHARE, MIN_GIVE_UP_SAMPLE
 from xhs_spider.feeds import feed_files
 from xhs_spider.outcome.reasons import XHS_STORE_LOST
-from xhs_spider.outcome.verdict import judged
 from xhs_spider.outcome.summary import run_summary
+from xhs_spider.outcome.verdict import judged
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from xhs_spider import stats as keys
-from xhs_spider.run import readable
 from xhs_spider.outcome.reasons import ADVICE
+from xhs_spider.run import readable
 
 
 def _duration(stats: dict[str, Any]) -> float:

@@ -11,9 +11,8 @@ from xhs_spider.run.recent import RecentSet
 from xhs_spider.stats import DEDUP_DROPPED
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 
 def item_key(item: Any) -> tuple | None:

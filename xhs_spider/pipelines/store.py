@@ -29,9 +29,15 @@ from xhs_spider.config.declarations import (
     STORE_RETRY_TIMES,
     shared_crawl,
 )
-from xhs_spider.outcome.extension import outcome_of
-from xhs_spider.outcome.reasons import FORCED_SHUTDOWN, STORE_SPILL_PENDING, STORE_UNREACHABLE, XHS_STORE_LOST, XHS_STORE_SPILLED
 from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.outcome.extension import outcome_of
+from xhs_spider.outcome.reasons import (
+    FORCED_SHUTDOWN,
+    STORE_SPILL_PENDING,
+    STORE_UNREACHABLE,
+    XHS_STORE_LOST,
+    XHS_STORE_SPILLED,
+)
 from xhs_spider.run.identity import crawl_id, new_run_id
 from xhs_spider.stats import STORE_RUN_ID
 from xhs_spider.store import spill

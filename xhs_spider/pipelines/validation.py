@@ -31,9 +31,8 @@ from xhs_spider.stats import VALIDATION_DROPPED, VALIDATION_FIELD
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from typing_extensions import Self
-
     from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 class InvalidItem(DropItem):
     """An item that fails its JSON Schema."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 
+from xhs_spider import stats as keys
 from xhs_spider.api import codes
 from xhs_spider.api.client import JustOneApi
 from xhs_spider.api.envelope import parse_envelope
@@ -20,7 +21,6 @@ from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
 from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import unknown_argument
-from xhs_spider import stats as keys
 from xhs_spider.stats import (
     NOTES_DETAIL_REQUESTED,
     NOTES_MALFORMED_DETAIL,
@@ -29,12 +29,11 @@ from xhs_spider.stats import (
 )
 
 if TYPE_CHECKING:
-    from twisted.python.failure import Failure
-
     from collections.abc import AsyncIterator, Callable, Iterator
 
     from scrapy import Request
     from scrapy.http import Response
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import ASCENDING, MongoClient, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConfigurationError, ConnectionFailure
+
 # What parse_uri checks, without the DNS lookups of mongodb+srv:// (pymongo
 # is pinned: a rename shows in the tests of the store).
 from pymongo.uri_parser_shared import _validate_uri

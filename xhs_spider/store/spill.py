@@ -13,8 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xhs_spider.config.declarations import DEFAULT_STORE_PATH
-from xhs_spider.config.declarations import SPILL_DIR, STORE_BATCH_SIZE
+from xhs_spider.config.declarations import DEFAULT_STORE_PATH, SPILL_DIR, STORE_BATCH_SIZE
 from xhs_spider.store.batch import WriteBatch, read_operations
 from xhs_spider.store.journal import PREFIX as JOURNAL_PREFIX
 from xhs_spider.store.journal import orphaned_journals
