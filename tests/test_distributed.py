@@ -107,8 +107,11 @@ class Worker:
 class Workers:
     """Starts the workers of shared crawls, all alike but for their log files."""
 
-    def __init__(self, api: SandboxProcess, redis_url: str, store_uri: str, directory: Path):
+    def __init__(self, api: SandboxProcess, redis_url: str, store_uri: str | None, directory: Path,
+                 cwd: Path = ROOT):
+        """*store_uri* ``None``: the default store, relative to *cwd*."""
         self.api, self.redis_url, self.store_uri, self.directory = api, redis_url, store_uri, directory
+        self.cwd = cwd
         self.started = 0
 
     def start(self, crawl_id: str, *, oid: str = CHANNELS, pages: str = PAGES,
@@ -118,7 +121,8 @@ class Workers:
         stats_file = self.directory / f"worker{self.started}.json"
         merged = {
             **FAST_SETTINGS, "LOG_LEVEL": "INFO", "JUSTONEAPI_BASE_URL": self.api.url,
-            "XHS_STORE_URI": self.store_uri, "XHS_SPILL_DIR": str(self.directory),
+            **({} if self.store_uri is None else {"XHS_STORE_URI": self.store_uri}),
+            "XHS_SPILL_DIR": str(self.directory),
             "LOG_FILE": str(log), "XHS_STATS_FILE": str(stats_file), "XHS_IDLE_CLOSE": "1",
             "CONCURRENT_REQUESTS": str(CONCURRENCY), **settings,
         }
@@ -128,7 +132,9 @@ class Workers:
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("JUSTONEAPI_", "XHS_"))}
         environment.update(JUSTONEAPI_TOKEN=TOKEN, PYTHONWARNINGS="error::DeprecationWarning",
                            REDIS_URL=self.redis_url, XHS_CRAWL_ID=crawl_id)
-        process = subprocess.Popen(scrapy_command(*args), cwd=ROOT, env=environment, text=True,
+        if self.cwd != ROOT:
+            environment.update(SCRAPY_SETTINGS_MODULE="xhs_spider.settings", PYTHONPATH=str(ROOT))
+        process = subprocess.Popen(scrapy_command(*args), cwd=self.cwd, env=environment, text=True,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return Worker(process, log, stats_file)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
+import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -19,18 +21,23 @@ from typing import Any
 
 import pytest
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from sandbox import SandboxProcess
 from tests.conftest import ROOT, TOKEN
 from tests.redis_server import RedisServer
 from tests.test_distributed import Workers, finish_all, redis_installed, refused  # noqa: F401
-from xhs_spider.api.client import JustOneApi
+from xhs_spider import stats as keys
+from xhs_spider.api.client import JustOneApi, origin
 from xhs_spider.distributed import serializer
 from xhs_spider.distributed.keys import CrawlKeys
+from xhs_spider.distributed.scheduler import MAX_DROPPED_PER_CALL, SharedScheduler
 from xhs_spider.distributed.setup import apply_distributed, redis_url_warning
+from xhs_spider.distributed.worker import DONE, worker_of
 from xhs_spider.run.identity import expand_crawl_id
 from xhs_spider.spiders.feed import FeedSpider
+from xhs_spider.spiders.note import NoteSpider
 from xhs_spider.store import open_store
 
 FOOD = "homefeed_food_v3"
@@ -75,6 +82,16 @@ def test_a_pickle_planted_in_the_queue_is_never_run(
     old_payload = pickle.dumps(RunsACommand(marker), protocol=0)
     # Before the worker starts: the first thing it takes from the queue.
     plant(redis_server, "planted", payload, b"\x00garbage", b'{"v": 1, "url": 5}')
+    # JSON of the schema that would steer a worker: a URL elsewhere (a flood
+    # of them), a request of the API past its middlewares (no endpoint), a
+    # spider method that is no callback.
+    elsewhere = socket.create_server(("127.0.0.1", 0))
+    elsewhere.setblocking(False)
+    foreign = f"http://127.0.0.1:{elsewhere.getsockname()[1]}"
+    plant(redis_server, "planted", *(entry(url=f"{foreign}/{n}", callback="parse_detail")
+                                     for n in range(1000)))
+    plant(redis_server, "planted", entry(url=f"{api.url}/x", meta={}),
+          entry(url=f"{api.url}/x", callback="prepare"))
     api.configure(latency=0.2)
     store = tmp_path / "store.sqlite3"
     worker = Workers(api, redis_server.url, sqlite_uri(store), tmp_path).start(
@@ -87,14 +104,19 @@ def test_a_pickle_planted_in_the_queue_is_never_run(
     finish_all([worker])
 
     assert not marker.exists()
+    with pytest.raises(BlockingIOError):
+        elsewhere.accept()  # no worker ever connected to the URL elsewhere
+    elsewhere.close()
     stats = worker.stats
     assert stats["xhs/distributed/dropped_entries/pickle"] == 2
     assert stats["xhs/distributed/dropped_entries/not_json"] == 1
-    assert stats["xhs/distributed/dropped_entries/bad_schema"] == 1
-    assert stats["xhs/distributed/dropped_entries"] == 4
+    assert stats["xhs/distributed/dropped_entries/bad_schema"] == 2
+    assert stats["xhs/distributed/dropped_entries/foreign_url"] == 1000
+    assert stats["xhs/distributed/dropped_entries/unknown_callback"] == 1
+    assert stats["xhs/distributed/dropped_entries"] == 1006
     log = worker.log.read_text("utf-8")
     dropped = [line for line in log.splitlines() if "Dropped an entry of the shared queue" in line]
-    assert len(dropped) == 3 and sum("a pickle payload" in line for line in dropped) == 1, dropped
+    assert len(dropped) == 5 and sum("a pickle payload" in line for line in dropped) == 1, dropped
     assert all(" WARNING: " in line for line in dropped)
     # The real work was done: every note the feed pages showed, paid once and stored.
     billed = api.stats()["detail_billed_by_note"]
@@ -106,8 +128,14 @@ def test_a_pickle_planted_in_the_queue_is_never_run(
     client.close()
 
 
-def feed_spider() -> FeedSpider:
-    crawler = get_crawler(FeedSpider, {"ADDONS": {"xhs_spider.addon.XhsSpiderAddon": 0}})
+#: The crawl's JUSTONEAPI_BASE_URL in the unit tests of the schema.
+API_URL = "https://api.test"
+API_ORIGIN = origin(API_URL)
+
+
+def feed_spider(**settings: str) -> FeedSpider:
+    crawler = get_crawler(FeedSpider, {"ADDONS": {"xhs_spider.addon.XhsSpiderAddon": 0},
+                                       "JUSTONEAPI_BASE_URL": API_URL, **settings})
     spider = FeedSpider.from_crawler(crawler, oid=FOOD)
     spider.api = JustOneApi.from_crawler(crawler)  # as start() does
     crawler.spider = spider
@@ -122,20 +150,21 @@ def test_requests_go_through_the_queue_as_json_and_come_back_the_same() -> None:
     entry = json.loads(data)
     assert entry["callback"] == "parse_detail" and entry["errback"] == "api_failed"
     assert "download_slot" not in entry["meta"] and "_class" not in entry
-    back = serializer.decode(data, spider)
+    back = serializer.decode(data, spider, API_ORIGIN)
     assert back.url == detail.url and back.priority == detail.priority and back.dont_filter
     assert back.callback == spider.parse_detail and back.errback == spider.api_failed
     assert back.cb_kwargs == {"note_id": "5f0000000000000000000001"}
     assert back.meta == {key: value for key, value in detail.meta.items()
                          if key not in ("download_slot", "download_latency")}
     feed = spider._feed_request(FOOD, 3)
-    assert serializer.decode(serializer.encode(feed, spider), spider).cb_kwargs == {
+    assert serializer.decode(serializer.encode(feed, spider), spider, API_ORIGIN).cb_kwargs == {
         "channel": FOOD, "page": 3}
 
 
 def entry(**fields: Any) -> bytes:
     """A queue entry: a valid request's fields, with *fields* changed (``None``: left out)."""
-    base = {"v": 1, "url": "https://x", "method": "GET", "priority": 0, "dont_filter": True}
+    base = {"v": 1, "url": f"{API_URL}/x", "method": "GET", "priority": 0, "dont_filter": True,
+            "meta": {"justoneapi_endpoint": "detail"}}
     merged = {name: value for name, value in {**base, **fields}.items() if value is not None}
     return json.dumps(merged).encode()
 
@@ -157,12 +186,47 @@ def entry(**fields: Any) -> bytes:
     (entry(callback="__init__"), serializer.BAD_SCHEMA),
     (entry(callback="close"), serializer.UNKNOWN_CALLBACK),
     (entry(errback="no_such_method"), serializer.UNKNOWN_CALLBACK),
+    # Issue 17: a planted entry cannot steer a worker anywhere but the API…
+    (entry(url="http://169.254.169.254/latest/meta-data/", callback="parse_detail"),
+     serializer.FOREIGN_URL),
+    (entry(url="https://api.test.evil.example/x"), serializer.FOREIGN_URL),
+    (entry(url="http://api.test/x"), serializer.FOREIGN_URL),
+    (entry(url="https://api.test:8443/x"), serializer.FOREIGN_URL),
+    (entry(url="http://[::1/x"), serializer.BAD_SCHEMA),
+    # …nor past the API's own middlewares (no endpoint: no token, no budget)…
+    (entry(meta={}), serializer.BAD_SCHEMA),
+    (entry(meta={"justoneapi_endpoint": "admin"}), serializer.BAD_SCHEMA),
+    # …nor into a spider method that is no request's callback…
+    (entry(callback="unfetched_requests"), serializer.UNKNOWN_CALLBACK),
+    (entry(callback="prepare"), serializer.UNKNOWN_CALLBACK),
+    (entry(callback="detail_request"), serializer.UNKNOWN_CALLBACK),
+    (entry(errback="parse_arguments"), serializer.UNKNOWN_CALLBACK),
+    # …nor call the API any other way than GET.
+    (entry(method="DELETE"), serializer.BAD_SCHEMA),
+    (entry(method="get"), serializer.BAD_SCHEMA),
 ])
 def test_anything_but_a_request_of_the_schema_is_a_bad_entry(data: bytes, kind: str) -> None:
     with pytest.raises(serializer.BadEntry) as raised:
-        serializer.decode(data, feed_spider())
+        serializer.decode(data, feed_spider(), API_ORIGIN)
     assert raised.value.kind == kind
-    assert serializer.decode(entry(callback="parse_detail"), feed_spider()).url == "https://x/"
+    good = entry(callback="parse_detail", errback="api_failed")
+    assert serializer.decode(good, feed_spider(), API_ORIGIN).url == f"{API_URL}/x"
+    # The same origin as a browser sees it: the default port written out.
+    at_443 = entry(url="https://API.test:443/x", callback="parse_feed")
+    assert serializer.decode(at_443, feed_spider(), API_ORIGIN).callback is not None
+
+
+def test_the_callbacks_a_queued_request_may_name_are_those_the_spiders_use() -> None:
+    """``queued_callbacks`` says what the spiders' code does: no more, no less."""
+    used = set()
+    for path in (ROOT / "xhs_spider" / "spiders").glob("*.py"):
+        used |= set(re.findall(r"(?:callback|errback)=self\.(\w+)", path.read_text("utf-8")))
+    assert used == FeedSpider.queued_callbacks == {"parse_feed", "parse_detail", "api_failed"}
+    assert NoteSpider.queued_callbacks == {"parse_detail", "api_failed"}
+    note_spider = NoteSpider.from_crawler(get_crawler(NoteSpider), ids="5f0000000000000000000001")
+    with pytest.raises(serializer.BadEntry) as raised:
+        serializer.decode(entry(callback="parse_feed"), note_spider, API_ORIGIN)
+    assert raised.value.kind == serializer.UNKNOWN_CALLBACK
 
 
 def test_a_request_the_schema_cannot_carry_is_refused_when_queued() -> None:
@@ -172,6 +236,50 @@ def test_a_request_the_schema_cannot_carry_is_refused_when_queued() -> None:
         serializer.encode(request.replace(cb_kwargs={"note_id": "x", "extra": object()}), spider)
     with pytest.raises(TypeError, match="body"):
         serializer.encode(request.replace(body=b"a=1"), spider)
+
+
+def shared_crawler(redis_server: RedisServer, crawl_id: str) -> Any:
+    """A crawler of a shared crawl, its spider made and its extensions built (a worker's)."""
+    spider = feed_spider(REDIS_URL=redis_server.url, XHS_CRAWL_ID=crawl_id)
+    return spider.crawler
+
+
+def test_a_flood_of_bad_entries_is_dropped_a_batch_at_a_time(redis_server: RedisServer) -> None:
+    """Dropping is synchronous on the reactor thread: one call drops a bounded
+    batch and gives the reactor back (heartbeats go on); the engine asks again."""
+    crawler = shared_crawler(redis_server, "flood")
+    scheduler = SharedScheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    plant(redis_server, "flood", *(entry(url=f"http://169.254.169.254/{n}") for n in range(1000)))
+    client = redis_server.client()
+    assert scheduler.next_request() is None
+    assert client.zcard(CrawlKeys("flood").requests) == 1000 - MAX_DROPPED_PER_CALL
+    assert crawler.stats.get_value(keys.DISTRIBUTED_DROPPED) == MAX_DROPPED_PER_CALL
+    while client.zcard(CrawlKeys("flood").requests):
+        assert scheduler.next_request() is None
+    assert crawler.stats.get_value("xhs/distributed/dropped_entries/foreign_url") == 1000
+    assert client.hlen(worker_of(crawler).keys.in_hand(worker_of(crawler).worker_id)) == 0
+    client.close()
+
+
+@deferred_f_from_coro_f
+async def test_only_a_worker_whose_run_finished_marks_the_crawl_finished(
+    redis_server: RedisServer,
+) -> None:
+    """A crawl whose every call failed is closed by the engine as ``finished``
+    and judged ``justoneapi_unreachable``: its id may be run again."""
+    client = redis_server.client()
+    for crawl_id, answered in (("all-failed", False), ("all-answered", True)):
+        crawler = shared_crawler(redis_server, crawl_id)
+        client.set(CrawlKeys(crawl_id).seeded, DONE)
+        worker = worker_of(crawler)
+        worker.quiet_since, worker.seeded_to_the_end = time.monotonic() - 60, True
+        crawler.stats.set_value(keys.REQUESTS, 4)
+        if answered:
+            crawler.stats.set_value(keys.CODE.format(code=0), 4)
+        await worker._closed("finished")  # what the spider_closed signal calls
+        assert (client.get(CrawlKeys(crawl_id).finished) is not None) == answered, crawl_id
+    client.close()
 
 
 def test_the_queue_is_configured_with_the_json_serializer() -> None:
@@ -308,6 +416,21 @@ def test_a_token_on_the_command_line_is_warned_about_once(crawl: Any) -> None:
     assert TOKEN not in given.log and TOKEN not in given.stdout
     exported = crawl("feed", f"oid={FOOD}", "pages=1")
     assert exported.returncode == 0 and "given on the command line" not in exported.log
+
+
+def test_a_shared_crawl_names_its_default_sqlite_file_resolved(
+    api: SandboxProcess, redis_server: RedisServer, tmp_path: Path,
+) -> None:
+    """A worker started elsewhere (a Scrapyd job) says which file it writes to."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    worker = Workers(api, redis_server.url, None, tmp_path, cwd=elsewhere).start(
+        "default-store", oid=FOOD, pages="1")
+    finish_all([worker])
+    stored = re.findall(r"Storing run \S+ \(crawl default-store\) in sqlite://(\S+)",
+                        worker.log.read_text("utf-8"))
+    assert len(stored) == 1 and Path(stored[0]).is_absolute(), stored
+    assert stored[0] == str(elsewhere / "data" / "xhs.sqlite3") and Path(stored[0]).exists()
 
 
 def test_the_default_sqlite_file_of_a_shared_crawl_is_resolved(

@@ -18,7 +18,10 @@ A request crosses Redis as JSON data (:mod:`.serializer`), never pickle: an
 entry that is not one of this crawl's requests (a pickle planted by whoever
 can reach Redis, garbage, a callback the spider lacks) is taken out of the
 queue and dropped, one warning for each kind, each counted
-(``xhs/distributed/dropped_entries/<kind>``).
+(``xhs/distributed/dropped_entries/<kind>``). One call drops at most
+:data:`MAX_DROPPED_PER_CALL` of them and answers "nothing" (the engine asks
+again on its next tick): a flood of planted entries cannot hold the reactor
+thread, and the heartbeat with it.
 
 Redis gone ends the crawl ``xhs_redis_unreachable`` (once, one line) and the
 scheduler answers "nothing" instead of raising on every engine tick.
@@ -31,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
+from xhs_spider.api.client import origin
+from xhs_spider.config.declarations import BASE_URL
 from xhs_spider.distributed import scripts, serializer
 from xhs_spider.distributed.connection import REDIS_ERRORS
 from xhs_spider.distributed.setup import redis_url_warning
@@ -44,10 +49,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Bad entries one ``next_request`` call drops before it gives the reactor back.
+MAX_DROPPED_PER_CALL = 100
+
 
 class SharedScheduler(RedisScheduler):
     #: The kinds of bad entries dropped so far: each is warned about once.
     dropped_kinds: set[str]
+    #: The crawl's ``JUSTONEAPI_BASE_URL`` origin: a request for any other is dropped.
+    api_origin: tuple[str, str, int | None]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -55,6 +65,7 @@ class SharedScheduler(RedisScheduler):
         scheduler.stats = crawler.stats
         scheduler.crawler = crawler
         scheduler.dropped_kinds = set()
+        scheduler.api_origin = origin(BASE_URL.get(crawler.settings))
         warning = redis_url_warning(crawler.settings)
         if warning:
             logger.warning(warning)
@@ -93,7 +104,10 @@ class SharedScheduler(RedisScheduler):
             return None
         in_hand = self.worker.keys.in_hand(self.worker.worker_id)
         try:
-            while popped := self._pop(keys=[self.queue.key, in_hand]):
+            for _ in range(MAX_DROPPED_PER_CALL):
+                popped = self._pop(keys=[self.queue.key, in_hand])
+                if not popped:
+                    break
                 field, data = popped
                 request = self._request_of(field, data, in_hand)
                 if request is not None:
@@ -106,7 +120,7 @@ class SharedScheduler(RedisScheduler):
         """The request of an entry taken from the queue, or ``None`` once a bad one is dropped."""
         field = field.decode() if isinstance(field, bytes) else field
         try:
-            request = serializer.decode(data, self.spider)
+            request = serializer.decode(data, self.spider, self.api_origin)
         except serializer.BadEntry as exc:
             self.server.hdel(in_hand, field)  # never back to the queue
             self._dropped(exc)

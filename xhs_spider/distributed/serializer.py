@@ -8,12 +8,17 @@ names, its method, the ``Request.meta`` keys the project owns (each of a known
 JSON type), its ``cb_kwargs``, priority, ``dont_filter`` and headers; and
 what comes back is checked against that schema before a ``Request`` is made
 of it. Anything else is a :class:`BadEntry` of one :data:`KINDS`: a pickle
-payload is recognised by its first byte and never unpickled, and a callback
-must be a method of the spider's own class (not of ``scrapy.Spider``).
+payload is recognised by its first byte and never unpickled; a request must
+be a ``GET`` of a known API endpoint (its ``Request.meta``) at the crawl's
+``JUSTONEAPI_BASE_URL`` origin, and its callback and errback among those the
+spider declares in ``queued_callbacks``: an entry planted by whoever can
+write to Redis cannot send a worker (and its token) elsewhere, nor reach a
+spider method that was never a callback.
 
 ``SCHEDULER_SERIALIZER`` names this module: scrapy-redis calls :func:`dumps`
 and :func:`loads`; the :class:`~.scheduler.SharedScheduler` calls
-:func:`encode` and :func:`decode`, which add the spider's callbacks.
+:func:`encode` and :func:`decode`, which add the spider's callbacks and
+the crawl's API origin.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider
 from scrapy.utils.request import request_from_dict
 
-from xhs_spider.api.client import ENDPOINT_META, RATE_LIMIT_META, SENT_BY_META
+from xhs_spider.api.client import DETAIL, ENDPOINT_META, FEED, RATE_LIMIT_META, SENT_BY_META, origin
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -44,15 +49,19 @@ REQUIRED = {"v", "url", "method", "priority", "dont_filter"}
 OPTIONAL = {"callback", "errback", "headers", "meta", "cb_kwargs"}
 MAX_URL = 8192
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
-_METHOD = re.compile(r"[A-Z]{1,10}")
+#: The only method the API is called with: nothing else comes out of the queue.
+METHOD = "GET"
+ENDPOINTS = (FEED, DETAIL)
 
 #: Kinds of entries dropped, by stats key part → what the warning calls them.
-PICKLE, NOT_JSON, BAD_SCHEMA, UNKNOWN_CALLBACK = "pickle", "not_json", "bad_schema", "unknown_callback"
+PICKLE, NOT_JSON, BAD_SCHEMA = "pickle", "not_json", "bad_schema"
+UNKNOWN_CALLBACK, FOREIGN_URL = "unknown_callback", "foreign_url"
 KINDS = {
     PICKLE: "a pickle payload (never unpickled: it could run code)",
     NOT_JSON: "not JSON",
     BAD_SCHEMA: "not a request of this project's schema",
     UNKNOWN_CALLBACK: "a request for a callback this spider does not have",
+    FOREIGN_URL: "a request for a URL outside the crawl's JUSTONEAPI_BASE_URL",
 }
 
 
@@ -70,12 +79,19 @@ def encode(request: Request, spider: Spider) -> bytes:
     return dumps(request.to_dict(spider=spider))
 
 
-def decode(data: bytes, spider: Spider) -> Request:
-    """The request *data* holds; :class:`BadEntry` if it is not one of *spider*'s."""
+def decode(data: bytes, spider: Spider, api_origin: tuple[str, str, int | None]) -> Request:
+    """The request *data* holds; :class:`BadEntry` if it is not one of *spider*'s
+    or not for *api_origin* (:func:`~xhs_spider.api.client.origin` of the base URL)."""
     entry = loads(data)
+    try:
+        scheme, host, port = origin(entry["url"])
+    except ValueError:  # urlsplit: an unbalanced [ in the host
+        raise BadEntry(BAD_SCHEMA, "unexpected url") from None
+    if (scheme, host, port) != api_origin:
+        raise BadEntry(FOREIGN_URL, f"{scheme}://{host}:{port}")
     for name in (entry.get("callback"), entry.get("errback")):
-        if name is not None and not _is_spider_method(spider, name):
-            raise BadEntry(UNKNOWN_CALLBACK, f"{name!r} is not a method of {type(spider).__name__}")
+        if name is not None and not _is_queued_callback(spider, name):
+            raise BadEntry(UNKNOWN_CALLBACK, f"{name!r} is not a callback of {type(spider).__name__}")
     return request_from_dict(entry, spider=spider)
 
 
@@ -122,18 +138,18 @@ def _check(entry: Any) -> None:
     keys = set(entry)
     if not REQUIRED <= keys <= REQUIRED | OPTIONAL:
         raise BadEntry(BAD_SCHEMA, f"fields {sorted(keys)}")
-    url, method = entry["url"], entry["method"]
+    url, method, meta = entry["url"], entry["method"], entry.get("meta", {})
     problems = [
         ("v", entry["v"] != VERSION or type(entry["v"]) is not int),
         ("url", not isinstance(url, str) or len(url) > MAX_URL
          or not url.startswith(("https://", "http://"))),
-        ("method", not isinstance(method, str) or not _METHOD.fullmatch(method)),
+        ("method", method != METHOD),
         ("priority", type(entry["priority"]) is not int),
         ("dont_filter", type(entry["dont_filter"]) is not bool),
         ("callback", not _is_name(entry.get("callback"))),
         ("errback", not _is_name(entry.get("errback"))),
         ("headers", not _is_headers(entry.get("headers", {}))),
-        ("meta", not _is_typed(entry.get("meta", {}), META)),
+        ("meta", not _is_typed(meta, META) or meta.get(ENDPOINT_META) not in ENDPOINTS),
         ("cb_kwargs", not _is_typed(entry.get("cb_kwargs", {}), CB_KWARGS)),
     ]
     wrong = [name for name, bad in problems if bad]
@@ -160,9 +176,12 @@ def _is_typed(value: Any, schema: dict[str, type]) -> bool:
     )
 
 
-def _is_spider_method(spider: Spider, name: str) -> bool:
-    """A method the spider's class defines (or inherits from the project), not Scrapy's."""
-    return not hasattr(Spider, name) and inspect.isfunction(getattr(type(spider), name, None))
+def _is_queued_callback(spider: Spider, name: str) -> bool:
+    """One of the callbacks the spider's class declares its requests use, and
+    a method of the project's (not Scrapy's)."""
+    declared: frozenset[str] = getattr(type(spider), "queued_callbacks", frozenset())
+    return (name in declared and not hasattr(Spider, name)
+            and inspect.isfunction(getattr(type(spider), name, None)))
 
 
 def _text(value: bytes | str) -> str:

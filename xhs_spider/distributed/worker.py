@@ -13,8 +13,9 @@ empty one (no SCAN, no KEYS).
 
 A worker closes once the shared queue has been empty, and every live worker
 idle, for ``XHS_IDLE_CLOSE`` seconds; it ends ``finished`` only if the crawl
-was seeded to the end, else ``xhs_crawl_not_seeded``. Closing so, it marks
-the crawl finished, with when, in ``xhs:<id>:finished`` (the first mark
+was seeded to the end, else ``xhs_crawl_not_seeded``. Closing so, and
+with its own run's finish reason ``finished`` (not ``justoneapi_unreachable``
+or another failure: that crawl may be run again), it marks the crawl finished, with when, in ``xhs:<id>:finished`` (the first mark
 stays; :func:`mark_finished`): a worker started later with the same
 ``XHS_CRAWL_ID`` is refused before any call
 (:mod:`xhs_spider.distributed.preflight`), instead of joining a drained
@@ -327,14 +328,18 @@ class SharedCrawlWorker:
                          "worker stopped first.", {"crawl": self.keys.crawl_id})
             outcome_of(self.crawler).fail(CRAWL_NOT_SEEDED)
 
-    async def _closed(self) -> None:
+    async def _closed(self, reason: str) -> None:
         if self._loop.running:
             self._loop.stop()
         self._closed_down = True
         # A heartbeat under way would set the key again after it is deleted;
         # done requests left in hand would go back to the queue and be paid again.
         await maybe_deferred_to_future(self._looking.run(lambda: None))
-        if self._drained() and self.seeded_to_the_end and not self.redis_gone:
+        # Only a worker whose own run ended finished marks the crawl so: one
+        # whose every call failed (justoneapi_unreachable…) leaves the id to
+        # be run again, resuming what the store holds.
+        finished = outcome_of(self.crawler).reason(reason) == FINISHED
+        if finished and self._drained() and self.seeded_to_the_end and not self.redis_gone:
             await maybe_deferred_to_future(deferToThread(mark_finished, self.server, self.keys))
         await maybe_deferred_to_future(self._removing.run(self._remove_done, leaving=True))
 

@@ -63,12 +63,16 @@ class RunOutcome:
             self.failure = reason
         close_crawl(self.crawler, reason)
 
+    def reason(self, engine_reason: str) -> str:
+        """The finish reason of a run the engine closes with *engine_reason*:
+        a failure reported, else the engine's reason as judged."""
+        return self.failure or judged(engine_reason, self.crawler.stats.get_stats(),
+                                      self.max_give_up_share, self.min_give_up_sample)
+
     def conclude(self, reason: str) -> dict[str, Any]:
         """The run's summary, its finish reason decided; computed once."""
         if self.summary is None:
-            stats = self.crawler.stats.get_stats()
-            final = self.failure or judged(reason, stats, self.max_give_up_share,
-                                           self.min_give_up_sample)
+            final = self.reason(reason)
             self.crawler.stats.set_value("finish_reason", final)
             arguments = getattr(self.crawler.spider, "run_arguments", {})
             self.summary = run_summary(self.crawler.stats.get_stats(), final, arguments,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from scrapy import Spider
@@ -51,6 +51,9 @@ class NoteDetailSpider(Spider):
 
     #: Declares the spider's ``-a`` arguments as its keyword-only parameters.
     parse_arguments: Callable[..., None]
+    #: The methods its requests name as callback or errback: the only ones a
+    #: request from the shared queue may name (:mod:`xhs_spider.distributed.serializer`).
+    queued_callbacks: ClassVar[frozenset[str]] = frozenset({"parse_detail", "api_failed"})
 
     def __init__(self, **kwargs: Any):
         super().__init__(**{k: v for k, v in kwargs.items() if k.startswith("_")})

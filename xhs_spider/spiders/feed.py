@@ -31,6 +31,7 @@ class FeedSpider(NoteDetailSpider):
     """Reads the feed pages of channels, then the detail of every note found."""
 
     name = "feed"
+    queued_callbacks = NoteDetailSpider.queued_callbacks | {"parse_feed"}
 
     def parse_arguments(
         self,
