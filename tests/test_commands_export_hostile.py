@@ -149,7 +149,7 @@ def test_a_mistyped_channel_is_one_line_with_the_closest_exit_2(tmp_path, comman
         "report", "-o", str(tmp_path / "x.html")]
     done = run_scrapy([*args, "--channel", "homefeed_fod_v3"], env={"XHS_STORE_URI": store})
     line = one_error_line(done)
-    assert line.startswith("Error: Unknown channel oid='homefeed_fod_v3'. Did you mean 'homefeed_food_v3'?")
+    assert line.startswith("Error: Unknown channel --channel='homefeed_fod_v3'. Did you mean 'homefeed_food_v3'?")
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.html").exists()
     # A right channel given as a comma-separated list, as the crawl takes it.
     done = run_scrapy(["export", "notes", "-o", str(tmp_path / "x.csv"), "--channel",
