@@ -209,6 +209,9 @@ def test_since_accepts_spans_and_dates(crawl, tmp_path):
     (["notes", "-o", "x.xlsx"], "cannot tell the format"),
     (["notes", "-o", "x.csv", "--since", "last week"], "--since 'last week'"),
     (["notes", "-o", "x.csv", "--status", "gone"], "unknown note status 'gone'"),
+    (["notes", "-o", "x.csv", "--status", ""], "--status is empty: give one of ok,"),
+    (["notes", "-o", "x.csv", "--channel", ""], "--channel is empty: give a channel"),
+    (["notes", "-o", "x.csv", "--channel", "all,homefeed_food_v3"], "--channel='all,homefeed_food_v3': 'all'"),
     (["notes"], "-o FILE"),
 ])
 def test_bad_input_gets_one_line_and_exit_2(tmp_path, args, message):

@@ -80,6 +80,30 @@ def test_two_exports_into_one_file_at_once_both_write_whole_files(tmp_path):
     assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~current_umask())
 
 
+def test_replacing_a_private_export_keeps_it_private(tmp_path):
+    store = stored_notes(tmp_path / "xhs.sqlite3", 2)
+    out = tmp_path / "notes.csv"
+    out.write_text("old\n")
+    out.chmod(0o600)
+    done = run_scrapy(["export", "notes", "-o", str(out)], env={"XHS_STORE_URI": store})
+    assert done.returncode == 0 and "Exported 2 notes" in done.stdout, done.stderr
+    assert len(csv_rows(out)) == 2
+    assert oct(out.stat().st_mode & 0o777) == oct(0o600)
+
+
+COMMANDS_WRITING = {"export": (["export", "notes"], ".csv"), "report": (["report"], ".html")}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS_WRITING))
+def test_an_output_refused_for_no_store_leaves_no_directory_behind(tmp_path, command):
+    words, suffix = COMMANDS_WRITING[command]
+    (tmp_path / "kept").mkdir()
+    done = run_scrapy([*words, "-o", str(tmp_path / "kept" / "a" / "b" / f"x{suffix}")],
+                      env={"XHS_STORE_URI": f"sqlite:///{tmp_path / 'none.sqlite3'}"})
+    assert "no store at" in one_error_line(done)
+    assert sorted(os.listdir(tmp_path)) == ["kept"] and os.listdir(tmp_path / "kept") == []
+
+
 def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -149,7 +173,7 @@ def test_a_mistyped_channel_is_one_line_with_the_closest_exit_2(tmp_path, comman
         "report", "-o", str(tmp_path / "x.html")]
     done = run_scrapy([*args, "--channel", "homefeed_fod_v3"], env={"XHS_STORE_URI": store})
     line = one_error_line(done)
-    assert line.startswith("Error: Unknown channel oid='homefeed_fod_v3'. Did you mean 'homefeed_food_v3'?")
+    assert line.startswith("Error: Unknown channel --channel='homefeed_fod_v3'. Did you mean 'homefeed_food_v3'?")
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.html").exists()
     # A right channel given as a comma-separated list, as the crawl takes it.
     done = run_scrapy(["export", "notes", "-o", str(tmp_path / "x.csv"), "--channel",

@@ -16,6 +16,7 @@ import pytest
 
 from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, TOKEN, run_scrapy
+from tests.test_commands_crawl_bad_input import refused
 from xhs_spider.exporters import csv_columns
 from xhs_spider.schemas import load_schema
 from xhs_spider.stats import ITEMS
@@ -87,3 +88,28 @@ def test_a_rerun_without_new_notes_leaves_the_notes_file_its_header(api, tmp_pat
     appearances = rows(tmp_path / "notes.appearances.csv")
     assert appearances[0] == APPEARANCE_COLUMNS
     assert len(appearances) - 1 == stats[ITEMS.format(item_type="FeedAppearanceItem")] > 0
+
+
+#: Each unusable feed, as (its -O argument under the test's directory, words of the error).
+UNUSABLE_FEEDS = {
+    "in /proc": ("/proc/x.csv", "FEEDS='/proc/x.csv': cannot write there"),
+    "parent is a file": ("a-file/x.csv", "a-file is not a directory"),
+    "grandparent is a file": ("a-file/deep/x.csv", "cannot write there (Not a directory)"),
+    "a directory": ("taken.csv", "taken.csv': cannot write there (it is a directory)"),
+    "a directory, as a file URI": ("file://{tmp}/taken.jsonl", "(it is a directory)"),
+    "the appearances file beside it a directory": ("n.csv", "n.appearances.csv': cannot write there"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNUSABLE_FEEDS))
+def test_an_unusable_feed_file_is_one_line_exit_2_before_any_call(api, tmp_path, case):
+    (tmp_path / "a-file").write_text("")
+    for directory in ("taken.csv", "taken.jsonl", "n.appearances.csv"):
+        (tmp_path / directory).mkdir()
+    out, words = UNUSABLE_FEEDS[case]
+    out = out.format(tmp=tmp_path) if "://" in out else str(tmp_path / out)
+
+    line = refused(api, tmp_path, "feed", "-a", "oid=homefeed_food_v3", "-O", out)
+
+    assert line.startswith("Error: Setting FEEDS=") and words in line
+    assert not (tmp_path / "n.csv").exists()  # and refused() saw no API call

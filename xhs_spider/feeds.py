@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import posixpath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from w3lib.url import file_uri_to_path
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -65,6 +68,20 @@ def appearances_uri(uri: str) -> str | None:
     if not posixpath.basename(root):
         return None
     return root + APPEARANCES_INFIX + extension
+
+
+def local_feed_paths(feeds: dict[str, dict[str, Any]]) -> list[str]:
+    """The file each local feed of *feeds* writes (a ``file://`` URI or a plain
+    path), to be checked before a crawl; not standard output, remote storage
+    (``s3://``, ``ftp://``…) or a name with ``%(…)s`` placeholders, which is
+    known only when the spider runs."""
+    paths = []
+    for uri in map(str, feeds):
+        scheme = urlparse(uri).scheme
+        if uri == "-" or "%(" in uri or scheme not in ("", "file"):
+            continue
+        paths.append(file_uri_to_path(uri) if scheme == "file" else uri)
+    return paths
 
 
 def feed_files(settings: BaseSettings) -> dict[str, str]:

@@ -65,31 +65,33 @@ def closest_channel(value: str) -> str | None:
     return by_name.get(match[0], match[0])
 
 
-def parse_channels(value: str) -> list[str]:
+def parse_channels(value: str, option: str = "-a oid") -> list[str]:
     """``oid`` argument → channel ids, in order, without repeats.
 
-    Accepts one channel, a comma-separated list, or ``all``.
+    Accepts one channel, a comma-separated list, or ``all``. A problem is
+    told with *option*, the name the value was given under (``--channel``).
     """
+    name = option.removeprefix("-a ")
     wanted = [part.strip().lower() for part in str(value).split(",") if part.strip()]
     if not wanted:
         raise UnknownChannel(
-            f"-a oid is empty: give a channel, a comma-separated list or {ALL!r} "
+            f"{option} is empty: give a channel, a comma-separated list or {ALL!r} "
             "(scrapy channels lists them)."
         )
     if ALL in wanted:
         if len(wanted) > 1:
-            raise UnknownChannel(f"-a oid={value!r}: {ALL!r} already means every channel.")
+            raise UnknownChannel(f"{option}={value!r}: {ALL!r} already means every channel.")
         return list(CHANNELS)
     for oid in wanted:
         if oid not in CHANNELS:
-            raise UnknownChannel(_unknown_message(oid))
+            raise UnknownChannel(_unknown_message(oid, name))
     return list(dict.fromkeys(wanted))
 
 
-def _unknown_message(oid: str) -> str:
+def _unknown_message(oid: str, name: str) -> str:
     hint = closest_channel(oid)
     did_you_mean = f" Did you mean {hint!r}?" if hint else ""
     return (
-        f"Unknown channel oid={oid!r}.{did_you_mean} "
+        f"Unknown channel {name}={oid!r}.{did_you_mean} "
         f"Valid values: {ALL}, {', '.join(CHANNELS)}."
     )

@@ -111,7 +111,7 @@ def query_from_options(
         collection,
         since=None if opts.since is None else parse_since(opts.since),
         channels=None if not opts.channel else frozenset(
-            channel for value in opts.channel for channel in parse_channels(value)),
+            channel for value in opts.channel for channel in parse_channels(value, "--channel")),
         statuses=None if not statuses else frozenset(statuses),
     )
 

@@ -2,8 +2,8 @@
 
 In order: the spider's name, its ``-a`` arguments (an ids file is read and
 its encoding checked here), the feeds (``-o``/``-O``), the settings and the
-token, the store answering, the paths the crawl will write to, and in
-distributed mode the shared crawl (:mod:`xhs_spider.distributed.preflight`). The first
+token, the store answering, the paths the crawl will write to (its feed
+files among them), and in distributed mode the shared crawl (:mod:`xhs_spider.distributed.preflight`). The first
 problem found is returned; nothing here calls the API.
 """
 
@@ -21,7 +21,7 @@ from xhs_spider.config.declarations import SPILL_DIR, STATS_FILE, TOKEN
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.config.paths import directory_problem, file_problem
 from xhs_spider.distributed.preflight import distributed_problem
-from xhs_spider.feeds import mixed_csv_feeds
+from xhs_spider.feeds import local_feed_paths, mixed_csv_feeds
 from xhs_spider.middlewares.token import MISSING_TOKEN_MESSAGE
 from xhs_spider.pipelines.store import StorePipeline
 from xhs_spider.spiders.arguments import mixes_item_types
@@ -98,7 +98,12 @@ def store_problem(settings: BaseSettings) -> str | None:
 
 
 def paths_problem(settings: BaseSettings) -> str | None:
-    """Whether the stats file and the spill directory can be written."""
+    """Whether the local feed files (both of a CSV pair), the stats file and
+    the spill directory can be written."""
+    for path in local_feed_paths(settings.getdict("FEEDS")):
+        problem = file_problem("FEEDS", path)
+        if problem:
+            return problem
     stats_file = STATS_FILE.get(settings)
     problem = file_problem(STATS_FILE.name, stats_file) if stats_file else None
     if problem or not store_enabled(settings):

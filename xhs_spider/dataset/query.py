@@ -38,6 +38,8 @@ class Query:
                 self.collection, ", ".join(COLLECTIONS)))
         if self.statuses is not None and self.collection != "notes":
             raise ValueError("--status filters notes only, not %s" % self.collection)
+        if "" in (self.statuses or ()):
+            raise ValueError("--status is empty: give one of %s" % ", ".join(NOTE_STATUSES))
         unknown = sorted((self.statuses or set()) - set(NOTE_STATUSES))
         if unknown:
             close = difflib.get_close_matches(unknown[0].lower(), NOTE_STATUSES, n=1)
