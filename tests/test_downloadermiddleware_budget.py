@@ -86,3 +86,16 @@ async def test_a_call_that_timed_out_counts_as_spent():
     await mw.process_request(request)
     await mw.process_exception(request, DownloadTimeoutError("took longer than 60 s"))
     assert mw.ledger.billed == 1 and not mw.in_flight
+
+
+@deferred_f_from_coro_f
+async def test_a_body_that_is_not_the_envelope_counts_as_spent():
+    # A proxy's error page or a cut-off body proves nothing: the call may have
+    # reached the API and been billed (the shared ledger's rule too).
+    mw, api = build(5)
+    cut_off, envelope = api.detail_request(f"{1:024x}"), api.detail_request(f"{2:024x}")
+    for request in (cut_off, envelope):
+        await mw.process_request(request)
+    await mw.process_response(cut_off, JsonResponse(cut_off.url, body=b'{"code": 0, "da', request=cut_off))
+    await mw.process_response(envelope, answer(envelope, 301))
+    assert mw.ledger.billed == 1 and not mw.in_flight

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.utils.asyncio import sleep
 
-from xhs_spider.api.envelope import billed_unless_proved_free
 from xhs_spider.config.declarations import REDIS_URL
 from xhs_spider.distributed.connection import REDIS_ERRORS, open_redis, redis_lost
 from xhs_spider.distributed.keys import CrawlKeys
@@ -51,7 +50,6 @@ from xhs_spider.distributed.worker import shared_worker
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
     from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
@@ -267,8 +265,6 @@ class SharedLedger:
         if not self.lost:
             await sleep(HELD_RETRY_DELAY)
 
-    def is_billed(self, response: Response) -> bool:
-        return billed_unless_proved_free(response)
 
     def _lose(self, error: BaseException, doing: str) -> None:
         if not self.lost:

@@ -27,7 +27,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from xhs_spider.api.client import endpoint_of
-from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, is_billed
+from xhs_spider.api.envelope import POSSIBLY_BILLED_ERRORS, billed_unless_proved_free
 from xhs_spider.config.declarations import MAX_BILLED_CALLS, shared_crawl
 from xhs_spider.distributed.ledger import Reservation, SharedLedger
 from xhs_spider.middlewares.business_codes import BusinessCodeMiddleware
@@ -54,9 +54,6 @@ class Ledger(Protocol):
 
     async def wait(self) -> None:
         """Until a refused reservation may be granted."""
-
-    def is_billed(self, response: Response) -> bool:
-        """Whether *response*'s call counts as billed."""
 
 
 class LocalLedger:
@@ -88,9 +85,6 @@ class LocalLedger:
         answered: Deferred[None] = Deferred()
         self._waiting.append(answered)
         await maybe_deferred_to_future(answered)
-
-    def is_billed(self, response: Response) -> bool:
-        return is_billed(response)
 
 
 def api_stopped(crawler: Crawler) -> bool:
@@ -135,7 +129,7 @@ class BillingBudgetMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         if request in self.in_flight:
-            await self._settle(request, self.ledger.is_billed(response))
+            await self._settle(request, billed_unless_proved_free(response))
         return response
 
     async def process_exception(self, request: Request, exception: Exception) -> None:
