@@ -147,5 +147,7 @@ def run_summary(run: CrawlRun, **figures: Any) -> dict[str, Any]:
         "sandbox_calls": run.sandbox.get("calls"),
         "sandbox_calls_by_endpoint": run.sandbox.get("calls_by_endpoint"),
         "sandbox_codes": run.sandbox.get("codes"),
+        # Why a run failed is worth more than its figures.
+        **({"log_tail": run.log_tail} if run.returncode else {}),
         **figures,
     }
