@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from benchmarks.discovery_cpu import search_cpu_case
 from benchmarks.export_memory import export_case
 from benchmarks.footprint import cost_case, memory_case, storage_case
 from benchmarks.runner import ROOT, TOKEN
@@ -33,7 +34,7 @@ from sandbox.process import SandboxProcess
 CASES: dict[str, Callable[[Suite], list[CaseResult]]] = {
     "rate": rate_cases,
     "latency": lambda suite: [latency_case(suite)],
-    "cpu": lambda suite: [cpu_case(suite)],
+    "cpu": lambda suite: [cpu_case(suite), search_cpu_case(suite)],
     "memory": lambda suite: [memory_case(suite)],
     "cost": lambda suite: [cost_case(suite)],
     "storage": lambda suite: [storage_case(suite)],

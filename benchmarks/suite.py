@@ -102,10 +102,13 @@ class Suite:
 
     def project(self, label: str, pages: int, settings: dict[str, str] | None = None) -> CrawlRun:
         """A project crawl of every channel into a fresh SQLite store."""
+        return self.in_fresh_store(label, project_command(self.sandbox.url, self.plan.oid, pages, settings or {}))
+
+    def in_fresh_store(self, label: str, command: list[str]) -> CrawlRun:
+        """A project crawl (*command*) into a fresh SQLite store."""
         with tempfile.TemporaryDirectory(prefix="xhs-bench-store-") as work:
-            store = {"XHS_STORE_URI": f"sqlite:///{Path(work) / 'notes.sqlite3'}"}
-            command = project_command(self.sandbox.url, self.plan.oid, pages, {**store, **(settings or {})})
-            return run_crawl(label, command, self.sandbox)
+            store = f"sqlite:///{Path(work) / 'notes.sqlite3'}"
+            return run_crawl(label, [*command, "-s", f"XHS_STORE_URI={store}"], self.sandbox)
 
     def bare(self, label: str, pages: int, settings: dict[str, str] | None = None) -> CrawlRun:
         """The bare spider, logging at the project's default log level, as

@@ -17,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = {"unknown_cap", "max_rps", "latency_bound", "cpu_bound", "memory", "cost", "storage",
+CASES = {"unknown_cap", "max_rps", "latency_bound", "cpu_bound", "cpu_search", "memory", "cost", "storage",
          "workers_scaling", "workers_shared_cap", "export"}
 
 
