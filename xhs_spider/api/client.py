@@ -20,6 +20,7 @@ from xhs_spider.config.declarations import (
     TOPIC_NOTES_PATHS,
     USER_NOTES_PATHS,
     USER_PATHS,
+    Setting,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ SHARE = "share"
 #: The discovery endpoints that answer a page of notes.
 DISCOVERY_ENDPOINTS = (SEARCH, USER_NOTES, TOPIC_NOTES)
 #: Every endpoint, and the setting listing its paths in order of preference.
-PATH_SETTINGS = {
+PATH_SETTINGS: dict[str, Setting[Any]] = {
     FEED: FEED_PATH, DETAIL: DETAIL_PATHS, SEARCH: SEARCH_PATHS, USER_NOTES: USER_NOTES_PATHS,
     TOPIC_NOTES: TOPIC_NOTES_PATHS, USER: USER_PATHS, SHARE: SHARE_PATHS,
 }
