@@ -271,7 +271,8 @@ DETAIL_TTL = _whole(
 # Spiders and extensions ------------------------------------------------------
 
 XHS_FEED_PAGES = _whole(
-    "XHS_FEED_PAGES", 5, "default of `-a pages`", minimum=1, maximum=1000,
+    "XHS_FEED_PAGES", 5, "default of `-a pages` of feed, search and topic", minimum=1,
+    maximum=1000,
 )
 STATS_FILE = _optional(
     "XHS_STATS_FILE", "write the final stats as JSON to this path",
