@@ -156,7 +156,7 @@ def test_discovery_requests_cross_the_shared_queue_and_stay_off_the_disk_queue(t
     back = serializer.decode(serializer.encode(page, spider), spider, origin(API_URL))
     assert back.callback == spider.parse_page and back.url == page.url
     assert back.cb_kwargs == {"source": USER_ID, "page": 2, "cursor": "c+/="}
-    share = spider.share_request("https://xhslink.com/a/x", spider.parse_share)
+    share = spider.share_request("https://xhslink.com/a/x", callback=spider.parse_share)
     assert json.loads(serializer.encode(share, spider))["callback"] == "parse_share"
     queue = DetailRequestQueue.from_crawler(crawler, str(tmp_path / "q"))
     with pytest.raises(ValueError, match="derived from the store"):

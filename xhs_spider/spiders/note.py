@@ -133,7 +133,7 @@ class NoteSpider(NoteDetailSpider):
                 if note_id is not None:
                     note_ids.append(note_id)
             else:
-                yield self.share_request(link, self.parse_share)
+                yield self.share_request(link, callback=self.parse_share)
         wanted = await self.notes_to_fetch(list(dict.fromkeys(note_ids)), skip_fresh=False)
         for note_id in wanted:
             yield self.detail_request(note_id)

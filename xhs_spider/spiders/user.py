@@ -134,7 +134,7 @@ class UserSpider(DiscoverySpider):
                 if user_id is not None and user_id not in self.sources:
                     self.sources.append(user_id)
             else:
-                yield self.share_request(link, self.parse_share)
+                yield self.share_request(link, callback=self.parse_share)
         async for request in self._profile_requests(self.sources):
             yield request
 
