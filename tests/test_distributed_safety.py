@@ -38,6 +38,9 @@ from xhs_spider.distributed.worker import DONE, worker_of
 from xhs_spider.run.identity import expand_crawl_id
 from xhs_spider.spiders.feed import FeedSpider
 from xhs_spider.spiders.note import NoteSpider
+from xhs_spider.spiders.search import SearchSpider
+from xhs_spider.spiders.topic import TopicSpider
+from xhs_spider.spiders.user import UserSpider
 from xhs_spider.store import open_store
 
 FOOD = "homefeed_food_v3"
@@ -221,8 +224,14 @@ def test_the_callbacks_a_queued_request_may_name_are_those_the_spiders_use() -> 
     used = set()
     for path in (ROOT / "xhs_spider" / "spiders").glob("*.py"):
         used |= set(re.findall(r"(?:callback|errback)=self\.(\w+)", path.read_text("utf-8")))
-    assert used == FeedSpider.queued_callbacks == {"parse_feed", "parse_detail", "api_failed"}
-    assert NoteSpider.queued_callbacks == {"parse_detail", "api_failed"}
+    spiders = (FeedSpider, NoteSpider, SearchSpider, UserSpider, TopicSpider)
+    assert used == set().union(*(spider.queued_callbacks for spider in spiders))
+    assert FeedSpider.queued_callbacks == {"parse_feed", "parse_detail", "api_failed"}
+    assert NoteSpider.queued_callbacks == {"parse_detail", "api_failed", "parse_share"}
+    assert SearchSpider.queued_callbacks == TopicSpider.queued_callbacks == {
+        "parse_page", "parse_detail", "api_failed"}
+    assert UserSpider.queued_callbacks == {
+        "parse_page", "parse_detail", "api_failed", "parse_profile", "parse_share"}
     note_spider = NoteSpider.from_crawler(get_crawler(NoteSpider), ids="5f0000000000000000000001")
     with pytest.raises(serializer.BadEntry) as raised:
         serializer.decode(entry(callback="parse_feed"), note_spider, API_ORIGIN)

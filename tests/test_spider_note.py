@@ -56,12 +56,17 @@ async def test_note_spider_reads_an_ids_file(in_process_crawl: InProcessCrawl, a
     result = await in_process_crawl(NoteSpider, ids_file=str(ids_file))
 
     assert result.finish_reason == "finished"
-    assert api.stats()["detail_billed_by_note"] == {note_id: 1 for note_id in ids}
+    # The share link (issue 19) is resolved with one paid call; a link to a
+    # note adds that note, a link to a profile is skipped with an error.
+    share = api.discovery("share", "http://xhslink.com/a/Zx81bQ")
+    wanted = ids + [share["id"]] if share["target"] == "note" else ids
+    assert api.stats()["billed_by_endpoint"]["share"] == 1
+    assert api.stats()["detail_billed_by_note"] == {note_id: 1 for note_id in wanted}
     bad = [line for line in result.log.splitlines() if "holds no note id" in line]
-    assert len(bad) == 2
-    assert "line 6" in bad[0] and "line 9" in bad[1]
+    assert len(bad) == 1
+    assert "line 6" in bad[0]
     with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
-        assert store.count("note_metrics") == 4
+        assert store.count("note_metrics") == len(wanted) - result.stats.get("justoneapi/notes/unavailable", 0)
 
     again = await in_process_crawl(NoteSpider, ids=f"{ids[0]},{ids[1]}")
     assert again.stats["xhs/notes/refreshed"] == 2

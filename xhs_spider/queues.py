@@ -6,9 +6,11 @@ Here every push is a committed SQLite row (queuelib's SQLite queues, which
 Scrapy ships), and the priority queue finds the queues on disk itself
 instead of trusting ``active.json``, which only a clean close writes.
 
-Feed page requests are not written to disk: a resumed crawl derives where
-each channel stands from the store (``feed_pages``), so a page that was in
-flight at the kill is asked for again and no page is queued twice.
+Feed page requests, and the pages of discovery sources (search, a
+creator's or a topic's notes), are not written to disk: a resumed crawl
+derives where each channel and source stands from the store
+(``feed_pages``, ``source_pages``), so a page that was in flight at the
+kill is asked for again and no page is queued twice.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.pqueues import ScrapyPriorityQueue
 from scrapy.squeues import PickleFifoSQLiteQueue, PickleLifoSQLiteQueue
 
-from xhs_spider.api.client import FEED, endpoint_of
+from xhs_spider.api.client import DISCOVERY_ENDPOINTS, FEED, endpoint_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -27,11 +29,11 @@ if TYPE_CHECKING:
 
 
 class _WithoutFeedPages:
-    """Refuses feed pages, which the scheduler then keeps in memory."""
+    """Refuses feed and discovery pages, which the scheduler then keeps in memory."""
 
     def push(self, request: Request) -> None:
-        if endpoint_of(request) == FEED:
-            raise ValueError("feed pages are derived from the store on resume, not queued on disk")
+        if endpoint_of(request) in (FEED, *DISCOVERY_ENDPOINTS):
+            raise ValueError("pages are derived from the store on resume, not queued on disk")
         super().push(request)  # type: ignore[misc]  # the queue class mixed in after this
 
 

@@ -84,6 +84,24 @@ STORE_SPILL_FILE = f"{OWN}/store/spill_file"
 STORE_LOST = f"{OWN}/store/lost"
 STORE_JOURNAL_FAILED = f"{OWN}/store/journal_failed"
 STORE_REPLAYED = f"{OWN}/store/replayed"
+# Discovery beyond the feed (search, user, topic spiders; share links) ------------
+#: Answers of a discovery endpoint (``search``, ``user_notes``, ``topic_notes``,
+#: ``user``, ``share``) that could be read, and code-0 answers that could not.
+DISCOVERY_READ = f"{OWN}/discovery/answers_read/{{endpoint}}"
+DISCOVERY_UNREADABLE = f"{OWN}/discovery/answers_unreadable/{{endpoint}}"
+DISCOVERY_NO_CONTENT = f"{OWN}/discovery/no_content/{{endpoint}}"
+#: Notes found (appearances), by kind of source (keyword, user, topic).
+DISCOVERY_NOTES = f"{OWN}/discovery/notes/{{kind}}"
+DISCOVERY_SKIPPED = f"{OWN}/discovery/entries_skipped/{{reason}}"
+DISCOVERY_INVALID = f"{OWN}/discovery/invalid/{{field}}"
+#: Why sources stopped paging (xhs_spider.api.paging.STOP_REASONS, stored_note).
+DISCOVERY_STOPPED = f"{OWN}/discovery/stopped/{{reason}}"
+DISCOVERY_RESUMED = f"{OWN}/discovery/resumed_sources"
+CREATORS_FETCHED = f"{OWN}/discovery/creators/fetched"
+CREATORS_FRESH = f"{OWN}/discovery/creators/skipped_fresh"
+SHARE_LINKS_RESOLVED = f"{OWN}/discovery/share_links/resolved"
+SHARE_LINKS_KNOWN = f"{OWN}/discovery/share_links/known"
+SHARE_LINKS_UNUSABLE = f"{OWN}/discovery/share_links/unusable"
 DISTRIBUTED_CRAWL_ID = f"{OWN}/distributed/crawl_id"
 DISTRIBUTED_WORKER = f"{OWN}/distributed/worker"
 DISTRIBUTED_SEEDED = f"{OWN}/distributed/seeded"

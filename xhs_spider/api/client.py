@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from scrapy import Request
 
-from xhs_spider.config.declarations import ACCEPT_CACHE, BASE_URL, DETAIL_PATHS, FEED_PATH
+from xhs_spider.api.paging import page_query
+from xhs_spider.api.sources import SearchFilters
+from xhs_spider.config.declarations import (
+    ACCEPT_CACHE,
+    BASE_URL,
+    DETAIL_PATHS,
+    FEED_PATH,
+    SEARCH_PATHS,
+    SHARE_PATHS,
+    TOPIC_NOTES_PATHS,
+    USER_NOTES_PATHS,
+    USER_PATHS,
+    Setting,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -21,6 +34,18 @@ RATE_LIMIT_META = "justoneapi_rate_limited_times"
 SENT_BY_META = "xhs_sent_by"
 FEED = "feed"
 DETAIL = "detail"
+SEARCH = "search"
+USER_NOTES = "user_notes"
+TOPIC_NOTES = "topic_notes"
+USER = "user"
+SHARE = "share"
+#: The discovery endpoints that answer a page of notes.
+DISCOVERY_ENDPOINTS = (SEARCH, USER_NOTES, TOPIC_NOTES)
+#: Every endpoint, and the setting listing its paths in order of preference.
+PATH_SETTINGS: dict[str, Setting[Any]] = {
+    FEED: FEED_PATH, DETAIL: DETAIL_PATHS, SEARCH: SEARCH_PATHS, USER_NOTES: USER_NOTES_PATHS,
+    TOPIC_NOTES: TOPIC_NOTES_PATHS, USER: USER_PATHS, SHARE: SHARE_PATHS,
+}
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -54,21 +79,22 @@ class JustOneApi:
     The requests carry no token: TokenMiddleware adds it at download time.
     """
 
-    def __init__(
-        self, base_url: str, feed_path: str, detail_paths: list[str], accept_cache: bool
-    ):
+    def __init__(self, base_url: str, paths: dict[str, list[str]], accept_cache: bool):
         self.base_url = base_url.rstrip("/")
         #: Each endpoint's paths, in order of preference (see EndpointMiddleware).
-        self.paths = {FEED: [feed_path], DETAIL: list(detail_paths)}
+        self.paths = paths
         self.accept_cache = accept_cache
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JustOneApi:
         settings = crawler.settings
+        paths: dict[str, list[str]] = {}
+        for endpoint, setting in PATH_SETTINGS.items():
+            value = setting.get(settings)
+            paths[endpoint] = [value] if isinstance(value, str) else list(value)
         return cls(
             base_url=BASE_URL.get(settings),
-            feed_path=FEED_PATH.get(settings),
-            detail_paths=DETAIL_PATHS.get(settings),
+            paths=paths,
             accept_cache=ACCEPT_CACHE.get(settings),
         )
 
@@ -81,6 +107,32 @@ class JustOneApi:
         if self.accept_cache:
             params["acceptCache"] = "true"
         return self._request(DETAIL, f"{self.url(DETAIL)}?{urlencode(params)}", **kwargs)
+
+    def search_request(self, keyword: str, page: int, filters: SearchFilters,
+                       **kwargs: Any) -> Request:
+        """Page *page* of the search for *keyword*, in the query of the first search path."""
+        path = self.paths[SEARCH][0]
+        params = search_params(path, {"keyword": keyword, "page": str(page), **filters.v4_params()})
+        return self._request(SEARCH, f"{self.url(SEARCH)}?{urlencode(params)}", **kwargs)
+
+    def user_notes_request(self, user_id: str, cursor: str | None, **kwargs: Any) -> Request:
+        """A page of a creator's notes: the first, or the one after the note of *cursor*."""
+        query = page_query({"userId": user_id}, "lastCursor", cursor)
+        return self._request(USER_NOTES, f"{self.url(USER_NOTES)}?{query}", **kwargs)
+
+    def topic_notes_request(self, topic_id: str, sort: str, cursor: str | None,
+                            **kwargs: Any) -> Request:
+        query = page_query({"topicId": topic_id, "sort": sort}, "cursor", cursor)
+        return self._request(TOPIC_NOTES, f"{self.url(TOPIC_NOTES)}?{query}", **kwargs)
+
+    def user_request(self, user_id: str, **kwargs: Any) -> Request:
+        """A creator's profile."""
+        return self._request(USER, f"{self.url(USER)}?{urlencode({'userId': user_id})}", **kwargs)
+
+    def share_request(self, share_url: str, **kwargs: Any) -> Request:
+        """Where an ``xhslink.com`` share link leads."""
+        return self._request(SHARE, f"{self.url(SHARE)}?{urlencode({'shareUrl': share_url})}",
+                             **kwargs)
 
     def url(self, endpoint: str, path: str | None = None) -> str:
         """The URL of *endpoint* at *path* (by default its first), no query."""
@@ -97,7 +149,10 @@ class JustOneApi:
         parts = urlsplit(request.url)
         if origin(request.url) == origin(prefix) and parts.path == urlsplit(prefix).path:
             return None
-        return f"{prefix}?{parts.query}"
+        query = parts.query
+        if endpoint == SEARCH:
+            query = urlencode(search_params(path, dict(parse_qsl(query, keep_blank_values=True))))
+        return f"{prefix}?{query}"
 
     @staticmethod
     def _request(endpoint: str, url: str, **kwargs: Any) -> Request:
@@ -117,3 +172,18 @@ class JustOneApi:
 
 def endpoint_of(request: Request) -> str | None:
     return request.meta.get(ENDPOINT_META)
+
+
+def is_search_v2(path: str) -> bool:
+    """Whether *path* is a ``search-note/v2``-like path, which takes v2's parameters."""
+    return path.rstrip("/").rsplit("/", 1)[-1] == "v2"
+
+
+def search_params(path: str, query: dict[str, str]) -> dict[str, str]:
+    """The query of a search page for *path*, from a query written for v4 or
+    v2 (a request built before the endpoint moved): ``keyword``, ``page``
+    and the filters in the words *path* takes."""
+    filters = SearchFilters.from_query(query)
+    params = {"keyword": query.get("keyword", ""), "page": query.get("page", "1")}
+    params.update(filters.v2_params() if is_search_v2(path) else filters.v4_params())
+    return params

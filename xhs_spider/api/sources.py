@@ -198,6 +198,21 @@ class SearchFilters:
             time=parse_choice(time, TIME_WINDOWS_V4, "time", _api_words(TIME_WINDOWS_V4)),
         )
 
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> SearchFilters:
+        """The filters of a search request's query, written for v4
+        (``sortType``, ``noteType``, ``timeFilter``) or v2 (``sort``,
+        ``noteType`` ``_0``/``_1``/``_2``, ``noteTime``); a value neither
+        knows is the default."""
+        note_types = {**_api_words(NOTE_TYPES_V4), **_api_words(NOTE_TYPES_V2)}
+        return cls(
+            sort=_api_words(SEARCH_SORTS).get(query.get("sortType") or query.get("sort", ""),
+                                               "general"),
+            note_type=note_types.get(query.get("noteType", ""), "all"),
+            time=_api_words(TIME_WINDOWS_V4).get(
+                query.get("timeFilter") or query.get("noteTime", ""), "all"),
+        )
+
     def v4_params(self) -> dict[str, str]:
         """The query parameters of ``search-note/v4``."""
         return {

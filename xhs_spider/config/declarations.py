@@ -117,6 +117,16 @@ def _is_path(value: str) -> bool:
     return value.startswith("/")
 
 
+def _paths(name: str, default: list[str], doc: str) -> Setting[list[str]]:
+    """An ordered list of paths of one endpoint, like ``JUSTONEAPI_DETAIL_PATH``."""
+    return _declare(Setting(
+        name, default, doc,
+        lambda s, n: [path.strip() for path in s.getlist(n) if path.strip()],
+        lambda paths: bool(paths) and all(_is_path(path) for path in paths),
+        "one or more paths starting with /, separated by commas",
+    ))
+
+
 # Just One API ---------------------------------------------------------------
 
 TOKEN = _optional(
@@ -134,21 +144,41 @@ FEED_PATH = _text(
     "the feed endpoint; the vendor's SDK no longer ships it",
     valid=_is_path, expected="a path starting with /",
 )
-DETAIL_PATHS = _declare(Setting(
+DETAIL_PATHS = _paths(
     "JUSTONEAPI_DETAIL_PATH",
     ["/api/xiaohongshu-pgy/get-note-detail/v1", "/api/xiaohongshu-pgy/api/solar/note/noteId/detail/v1"],
     "the note detail endpoints that answer the same payload, in order of preference "
     "(a list, or paths separated by commas): when one answers only failures, the crawl "
     "moves to the next",
-    lambda s, n: [path.strip() for path in s.getlist(n) if path.strip()],
-    lambda paths: bool(paths) and all(_is_path(path) for path in paths),
-    "one or more paths starting with /, separated by commas",
-))
+)
+SEARCH_PATHS = _paths(
+    "JUSTONEAPI_SEARCH_PATH",
+    ["/api/xiaohongshu/search-note/v4", "/api/xiaohongshu/search-note/v2"],
+    "the keyword search endpoints, in order of preference, with the same fallback as the "
+    "detail's; on `search-note/v2` the query is mapped from v4's (`sort`, `noteType` `_0`/"
+    "`_1`/`_2`, `noteTime`)",
+)
+USER_NOTES_PATHS = _paths(
+    "JUSTONEAPI_USER_NOTES_PATH", ["/api/xiaohongshu/get-user-note-list/v4"],
+    "the endpoints of a creator's notes, in order of preference",
+)
+TOPIC_NOTES_PATHS = _paths(
+    "JUSTONEAPI_TOPIC_NOTES_PATH", ["/api/xiaohongshu/get-topic-note-list/v1"],
+    "the endpoints of a topic's notes, in order of preference",
+)
+USER_PATHS = _paths(
+    "JUSTONEAPI_USER_PATH", ["/api/xiaohongshu/get-user/v3"],
+    "the endpoints of a creator's profile, in order of preference",
+)
+SHARE_PATHS = _paths(
+    "JUSTONEAPI_SHARE_PATH", ["/api/xiaohongshu/share-url-transfer/v1"],
+    "the endpoints resolving an `xhslink.com` share link, in order of preference",
+)
 ENDPOINT_FAILURES = _whole(
     "JUSTONEAPI_ENDPOINT_FAILURES", 10,
     "failures in a row (codes 301, 404, 500, a body that is not JSON, HTTP 404 or 410) with "
     "no success for 30 s after which an endpoint counts as retired: the crawl moves to the "
-    "next detail path, or ends `justoneapi_endpoint_failing` when there is none",
+    "endpoint's next path, or ends `justoneapi_endpoint_failing` when there is none",
     minimum=1,
 )
 ACCEPT_CACHE = _flag(
@@ -241,7 +271,8 @@ DETAIL_TTL = _whole(
 # Spiders and extensions ------------------------------------------------------
 
 XHS_FEED_PAGES = _whole(
-    "XHS_FEED_PAGES", 5, "default of `-a pages`", minimum=1, maximum=1000,
+    "XHS_FEED_PAGES", 5, "default of `-a pages` of feed, search and topic", minimum=1,
+    maximum=1000,
 )
 STATS_FILE = _optional(
     "XHS_STATS_FILE", "write the final stats as JSON to this path",

@@ -31,7 +31,19 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider
 from scrapy.utils.request import request_from_dict
 
-from xhs_spider.api.client import DETAIL, ENDPOINT_META, FEED, RATE_LIMIT_META, SENT_BY_META, origin
+from xhs_spider.api.client import (
+    DETAIL,
+    ENDPOINT_META,
+    FEED,
+    RATE_LIMIT_META,
+    SEARCH,
+    SENT_BY_META,
+    SHARE,
+    TOPIC_NOTES,
+    USER,
+    USER_NOTES,
+    origin,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -44,14 +56,17 @@ META: dict[str, type] = {
     "retry_times": int, RATE_LIMIT_META: int, SENT_BY_META: str, "depth": int,
 }
 #: The spiders' callback arguments, and their types (any other is a bug: refused).
-CB_KWARGS: dict[str, type] = {"note_id": str, "channel": str, "page": int}
+CB_KWARGS: dict[str, type] = {
+    "note_id": str, "channel": str, "page": int, "source": str, "cursor": str, "user_id": str,
+    "share_url": str,
+}
 REQUIRED = {"v", "url", "method", "priority", "dont_filter"}
 OPTIONAL = {"callback", "errback", "headers", "meta", "cb_kwargs"}
 MAX_URL = 8192
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 #: The only method the API is called with: nothing else comes out of the queue.
 METHOD = "GET"
-ENDPOINTS = (FEED, DETAIL)
+ENDPOINTS = (FEED, DETAIL, SEARCH, USER_NOTES, TOPIC_NOTES, USER, SHARE)
 
 #: Kinds of entries dropped, by stats key part → what the warning calls them.
 PICKLE, NOT_JSON, BAD_SCHEMA = "pickle", "not_json", "bad_schema"

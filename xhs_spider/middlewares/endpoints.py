@@ -3,7 +3,10 @@
 The vendor retires endpoints: its spec marks the note detail v1 deprecated,
 and public reports saw v1 answer 301 ("collection failed") to every call
 while its successor answered. ``JUSTONEAPI_DETAIL_PATH`` lists the paths
-that answer the same payload, in order. When the path in use answers only
+that answer the same payload, in order; every other endpoint has its list
+too (``JUSTONEAPI_SEARCH_PATH``: search v4, then v2, whose query is mapped
+from v4's as the request leaves, so a request queued before the move goes
+to v2 with v2's parameters). When the path in use answers only
 failures (codes 301, 404, 500, a body that is not JSON, HTTP 404 or 410) for
 ``JUSTONEAPI_ENDPOINT_FAILURES`` answers in a row and none succeeded for
 :data:`QUIET_SECONDS`, the crawl moves to the next path, says so once, and
@@ -26,10 +29,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from xhs_spider import stats as keys
-from xhs_spider.api.client import JustOneApi, endpoint_of
+from xhs_spider.api.client import PATH_SETTINGS, JustOneApi, endpoint_of
 from xhs_spider.api.codes import BILLED_CODES
 from xhs_spider.api.envelope import InvalidBody, parse_envelope
-from xhs_spider.config.declarations import DETAIL_PATHS, ENDPOINT_FAILURES
+from xhs_spider.config.declarations import ENDPOINT_FAILURES
 from xhs_spider.outcome.extension import outcome_of
 from xhs_spider.outcome.reasons import ENDPOINT_FAILING
 
@@ -125,15 +128,14 @@ class EndpointMiddleware:
                 "row): moving to %(next)s for the rest of the crawl. Put the working path first "
                 "in %(setting)s to skip it.",
                 {"endpoint": endpoint, "retired": retired, "count": self.threshold,
-                 "next": health.current, "setting": DETAIL_PATHS.name},
+                 "next": health.current, "setting": PATH_SETTINGS[endpoint].name},
             )
             return
         self.exhausted.add(endpoint)
         logger.error(
             "Every %(endpoint)s endpoint answers only failures (last: %(retired)s): stopping. "
             "Check %(setting)s against the vendor's documentation.",
-            {"endpoint": endpoint, "retired": retired,
-             "setting": DETAIL_PATHS.name if endpoint == "detail" else "JUSTONEAPI_FEED_PATH"},
+            {"endpoint": endpoint, "retired": retired, "setting": PATH_SETTINGS[endpoint].name},
         )
         outcome_of(self.crawler).fail(ENDPOINT_FAILING)
 

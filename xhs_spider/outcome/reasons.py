@@ -31,6 +31,8 @@ ENDPOINT_FAILING = "justoneapi_endpoint_failing"
 UNREACHABLE = "justoneapi_unreachable"
 NOTHING_SENT = "justoneapi_requests_refused"
 TOO_MANY_GIVE_UPS = "justoneapi_too_many_give_ups"
+#: A discovery endpoint answered code 0 (billed) but none of its answers could be read.
+UNREADABLE_ANSWERS = "justoneapi_unreadable_answers"
 #: REDIS_URL stopped answering: the shared rate cap and budget cannot be kept.
 REDIS_UNREACHABLE = "xhs_redis_unreachable"
 #: A worker of a shared crawl (REDIS_URL) drained the queue of a crawl that was
@@ -51,8 +53,11 @@ ADVICE = {
     NOTHING_SENT: "no call left: JUSTONEAPI_BASE_URL must name the host the requests go to",
     TOO_MANY_GIVE_UPS: "the API failed too often (JUSTONEAPI_MAX_GIVE_UP_SHARE): see the give-ups "
     "above, run again later",
-    ENDPOINT_FAILING: "every endpoint path answered only failures: check JUSTONEAPI_DETAIL_PATH "
-    "and JUSTONEAPI_FEED_PATH against the vendor's documentation",
+    ENDPOINT_FAILING: "every path of an endpoint answered only failures: check its setting "
+    "(JUSTONEAPI_DETAIL_PATH, JUSTONEAPI_SEARCH_PATH, ...) against the vendor's documentation",
+    UNREADABLE_ANSWERS: "an endpoint answered in a shape the crawl cannot read: its raw answers "
+    "are in the store (raw_answers) and the journal; report them, or put another path first "
+    "in the endpoint's setting",
     BUDGET_EXHAUSTED: "JUSTONEAPI_MAX_BILLED_CALLS was reached: run again to go on (a crawl sharing "
     "its budget through Redis: raise it, or start a new XHS_CRAWL_ID)",
     XHS_STORE_SPILLED: "the store went away: once it is back, run scrapy replay-spill (or just crawl)",

@@ -9,7 +9,10 @@ What a run is judged on is the API failing: give-ups after their retries
 (network errors, 5xx, 301, …). A detail answered 400 for its note id is
 that note's outcome (``justoneapi/notes/rejected``), not the API failing;
 only when at least the minimum sample of them came and no detail call
-succeeded is the call at fault, and they count as give-ups. The share of
+succeeded is the call at fault, and they count as give-ups. A discovery
+endpoint (search, a creator's or a topic's notes, a profile, a share link)
+that answered code 0 (billed) without one answer the crawl could read ends
+the run ``justoneapi_unreadable_answers``: never ``finished`` with 0 notes. The share of
 give-ups is judged on at least ``JUSTONEAPI_MIN_GIVE_UP_SAMPLE`` calls; a
 smaller run fails on its give-ups only when none of its calls was billed.
 """
@@ -19,7 +22,13 @@ from __future__ import annotations
 from typing import Any
 
 from xhs_spider import stats as keys
-from xhs_spider.outcome.reasons import FINISHED, NOTHING_SENT, TOO_MANY_GIVE_UPS, UNREACHABLE
+from xhs_spider.outcome.reasons import (
+    FINISHED,
+    NOTHING_SENT,
+    TOO_MANY_GIVE_UPS,
+    UNREACHABLE,
+    UNREADABLE_ANSWERS,
+)
 
 
 def judged(reason: str, stats: dict[str, Any], max_give_up_share: float,
@@ -35,7 +44,17 @@ def judged(reason: str, stats: dict[str, Any], max_give_up_share: float,
         return UNREACHABLE
     if gave_up_too_often(stats, max_give_up_share, min_sample):
         return TOO_MANY_GIVE_UPS
+    if unreadable_endpoints(stats):
+        return UNREADABLE_ANSWERS
     return reason
+
+
+def unreadable_endpoints(stats: dict[str, Any]) -> list[str]:
+    """The endpoints that answered code 0 but none of whose answers could be read."""
+    return [
+        endpoint for endpoint, count in keys.under(keys.DISCOVERY_UNREADABLE, stats).items()
+        if count and not stats.get(keys.DISCOVERY_READ.format(endpoint=endpoint), 0)
+    ]
 
 
 def failed_calls(stats: dict[str, Any], min_sample: int) -> int:

@@ -12,9 +12,10 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest
 
 from xhs_spider import stats as keys
 from xhs_spider.api import codes
-from xhs_spider.api.client import JustOneApi
+from xhs_spider.api.client import SHARE, JustOneApi
 from xhs_spider.api.envelope import parse_envelope
 from xhs_spider.api.normalize import note_fields, note_id_of, now_iso
+from xhs_spider.api.share import resolved_url
 from xhs_spider.distributed.acks import release_in_hand
 from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.extensions.freshness import Freshness
@@ -26,6 +27,7 @@ from xhs_spider.stats import (
     NOTES_MALFORMED_DETAIL,
     NOTES_UNAVAILABLE,
     NOTES_UNFETCHED,
+    SHARE_LINKS_KNOWN,
 )
 
 if TYPE_CHECKING:
@@ -107,13 +109,17 @@ class NoteDetailSpider(Spider):
             return note_ids
         return await self.freshness.notes_to_fetch(note_ids, skip_fresh=skip_fresh)
 
-    async def unfetched_requests(self, channels: list[str] | None, *,
-                                 skip_fresh: bool) -> AsyncIterator[Request]:
-        """Details of notes seen in feeds (of *channels*, or any) but never
-        paid for: what a killed run had found and not yet fetched."""
+    async def unfetched_requests(self, channels: list[str] | None, *, skip_fresh: bool,
+                                 sources: list[str] | None = None) -> AsyncIterator[Request]:
+        """Details of notes seen in feeds (of *channels*, or any), or under
+        *sources* (``kind:value``), but never paid for: what a killed run had
+        found and not yet fetched."""
         if self.freshness is None:
             return
-        found = await self.freshness.unfetched_note_ids(channels)
+        if sources is not None:
+            found = await self.freshness.unfetched_source_note_ids(sources)
+        else:
+            found = await self.freshness.unfetched_note_ids(channels)
         wanted = await self.notes_to_fetch(found, skip_fresh=skip_fresh)
         if wanted:
             self.crawler.stats.inc_value(NOTES_UNFETCHED, len(wanted))
@@ -131,6 +137,33 @@ class NoteDetailSpider(Spider):
             cb_kwargs={"note_id": note_id},
             priority=DETAIL_PRIORITY,
         )
+
+    async def known_share_links(self, links: list[str]) -> dict[str, str]:
+        """Where those of *links* resolved in earlier runs lead: never paid twice."""
+        if self.freshness is None or not links:
+            return {}
+        known: dict[str, str] = await self.freshness.share_links(links)
+        self.crawler.stats.inc_value(SHARE_LINKS_KNOWN, len(known))
+        return known
+
+    def share_request(self, link: str, callback: Callable[..., Any]) -> Request:
+        return self.api.share_request(link, callback=callback, errback=self.api_failed,
+                                      cb_kwargs={"share_url": link}, priority=DETAIL_PRIORITY)
+
+    def share_target(self, response: Response, share_url: str) -> str | None:
+        """The URL a share link's answer names (recorded, so it is paid once), or ``None``."""
+        url = resolved_url(parse_envelope(response).data)
+        stats = self.crawler.stats
+        if url is None:
+            stats.inc_value(keys.DISCOVERY_UNREADABLE.format(endpoint=SHARE))
+            logger.warning("The share link %(link)s resolved to nothing the crawl can read: %(body)r",
+                           {"link": share_url, "body": response.text[:300]})
+            return None
+        stats.inc_value(keys.DISCOVERY_READ.format(endpoint=SHARE))
+        stats.inc_value(keys.SHARE_LINKS_RESOLVED)
+        if self.freshness is not None:
+            self.freshness.record_share_link(share_url, url)
+        return url
 
     def parse_detail(self, response: Response, note_id: str) -> Iterator[NoteItem]:
         envelope = parse_envelope(response)

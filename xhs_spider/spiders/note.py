@@ -15,16 +15,20 @@ from xhs_spider.api.note_ids import (
     id_lines,
     parse_id_lines,
 )
+from xhs_spider.api.share import target_of
+from xhs_spider.api.sources import SourceValueError, parse_share_link
 from xhs_spider.extensions.freshness import StoreDisabled
 from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
-from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS
+from xhs_spider.spiders.discovery import log_unreadable
+from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS, SHARE_LINKS_UNUSABLE
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from scrapy import Request
+    from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +38,16 @@ class NoteSpider(NoteDetailSpider):
     notes: give exactly one of ids, ids_file, stale=true or unfetched=true."""
 
     name = "note"
+    queued_callbacks = NoteDetailSpider.queued_callbacks | {"parse_share"}
 
     def parse_arguments(
         self,
         *,
-        ids: Annotated[str | None, About("note ids or note URLs, comma-separated")] = None,
+        ids: Annotated[str | None, About(
+            "note ids, note URLs or xhslink.com share links, comma-separated"
+        )] = None,
         ids_file: Annotated[str | None, About(
-            "a UTF-8 or UTF-16 text file with one note id or URL per line"
+            "a UTF-8 or UTF-16 text file with one note id, URL or share link per line"
         )] = None,
         stale: Annotated[str | bool, About(
             "every stored note whose detail is older than XHS_DETAIL_TTL, oldest first"
@@ -64,7 +71,11 @@ class NoteSpider(NoteDetailSpider):
                 "or -a unfetched=true."
             )
         self.ids_file = Path(ids_file) if ids_file else None
+        #: xhslink.com links, resolved to notes by the share-link endpoint.
+        self.share_links: list[str] = []
         self.id_list = self._read_ids_file(ids_file) if ids_file else None
+        if self.id_list is not None:
+            self.share_links = _share_links(self.id_list)
         self.ids = self._parse_ids(ids)
 
     @staticmethod
@@ -88,17 +99,24 @@ class NoteSpider(NoteDetailSpider):
             ) from None
         return parse_id_lines(id_lines(text))
 
-    @staticmethod
-    def _parse_ids(ids: str | None) -> list[str]:
+    def _parse_ids(self, ids: str | None) -> list[str]:
         found: list[str] = []
         for part in (ids or "").split(","):
             if part.strip():
                 note_id = extract_note_id(part)
-                if note_id is None:
-                    raise SpiderArgumentError(f"-a ids: {part.strip()!r} holds no note id.")
-                found.append(note_id)
-        if ids and not found:
+                if note_id is not None:
+                    found.append(note_id)
+                    continue
+                try:
+                    self.share_links.append(parse_share_link(part, "ids"))
+                except SourceValueError:
+                    raise SpiderArgumentError(
+                        f"-a ids: {part.strip()!r} holds no note id, note URL or "
+                        "http(s)://xhslink.com/ share link."
+                    ) from None
+        if ids and not found and not self.share_links:
             raise SpiderArgumentError(f"-a ids={ids!r} holds no note id.")
+        self.share_links = list(dict.fromkeys(self.share_links))
         return list(dict.fromkeys(found))
 
     async def first_requests(self) -> AsyncIterator[Request]:
@@ -107,9 +125,37 @@ class NoteSpider(NoteDetailSpider):
                 yield request
             return
         # Asked for by name: refreshed even when fresh.
-        wanted = await self.notes_to_fetch(await self._note_ids(), skip_fresh=False)
+        note_ids = await self._note_ids()
+        known = await self.known_share_links(self.share_links)
+        for link in self.share_links:
+            if link in known:
+                note_id = self._note_of(link, known[link])
+                if note_id is not None:
+                    note_ids.append(note_id)
+            else:
+                yield self.share_request(link, callback=self.parse_share)
+        wanted = await self.notes_to_fetch(list(dict.fromkeys(note_ids)), skip_fresh=False)
         for note_id in wanted:
             yield self.detail_request(note_id)
+
+    def _note_of(self, link: str, url: str) -> str | None:
+        target = target_of(url)
+        if target is None or target[0] != "note":
+            self.crawler.stats.inc_value(SHARE_LINKS_UNUSABLE)
+            logger.error("The share link %(link)s leads to %(url)s, not a note; skipped.",
+                         {"link": link, "url": url})
+            return None
+        return target[1]
+
+    async def parse_share(self, response: Response, share_url: str) -> AsyncIterator[Request]:
+        url = self.share_target(response, share_url)
+        note_id = None if url is None else self._note_of(share_url, url)
+        if note_id is not None:
+            for wanted in await self.notes_to_fetch([note_id], skip_fresh=False):
+                yield self.detail_request(wanted)
+
+    def closed(self, reason: str) -> None:
+        log_unreadable(self.crawler.stats.get_stats())
 
     async def _note_ids(self) -> list[str]:
         if self.id_list is not None:
@@ -138,3 +184,16 @@ class NoteSpider(NoteDetailSpider):
             raise CloseSpider(BAD_ARGUMENTS) from exc
         logger.info("%(count)d stored notes are older than XHS_DETAIL_TTL.", {"count": len(note_ids)})
         return note_ids
+
+
+def _share_links(id_list: IdList) -> list[str]:
+    """The share links among the lines of an ids file that held no note id,
+    taken out of its bad lines."""
+    links, bad_lines = [], []
+    for number, line in id_list.bad_lines:
+        try:
+            links.append(parse_share_link(line, "ids_file"))
+        except SourceValueError:
+            bad_lines.append((number, line))
+    id_list.bad_lines = bad_lines
+    return list(dict.fromkeys(links))
