@@ -97,7 +97,7 @@ RUN_COLUMNS = [
         "requests", "billed", "retries", "give_ups", "rate_limit_events")),
     Column("summary.api.rate_limit_lowest", NUMBER),
     *(Column(f"summary.api.{name}", JSON) for name in (
-        "by_code", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
+        "by_code", "by_endpoint", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
 ]
 METRIC_COLUMNS = [
     Column("note_id"), Column("fetched_at", TIMESTAMP), Column("run_id"),
