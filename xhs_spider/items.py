@@ -23,3 +23,23 @@ class FeedAppearanceItem(JsonSchemaItem):
     """A note card seen in a channel's feed (``schemas/feed_appearance.json``)."""
 
     jsonschema = load_schema("feed_appearance")
+
+
+class AppearanceItem(JsonSchemaItem):
+    """A note found on a page of a keyword's, creator's or topic's notes
+    (``schemas/appearance.json``)."""
+
+    jsonschema = load_schema("appearance")
+
+
+class CreatorItem(JsonSchemaItem):
+    """A creator's profile (``schemas/creator.json``)."""
+
+    jsonschema = load_schema("creator")
+
+
+class RawAnswerItem(JsonSchemaItem):
+    """A paid discovery answer with no recognisable note, as received
+    (``schemas/raw_answer.json``)."""
+
+    jsonschema = load_schema("raw_answer")
