@@ -167,7 +167,7 @@ def test_open_creates_unique_keys(store: NoteStore) -> None:
     duplicates = (sqlite3.IntegrityError, DuplicateKeyError)
     with pytest.raises(duplicates):
         insert_raw(store, "feed_appearances", {
-            "run_id": "r1", "channel": FOOD, "page": 1, "position": 3,
+            "run_id": "r1", "source_kind": "channel", "source_value": FOOD, "page": 1, "position": 3,
             "note_id": note_id(9), "crawled_at": at(3), "record": "{}",
         })
     store.write(WriteBatch("r1", notes=[detail(1, at(4))]))
@@ -244,7 +244,7 @@ def test_seen_bookkeeping_merges_across_batches_and_runs(store: NoteStore) -> No
         "last_seen_at": at(3),
         "detail_fetched_at": None,
         "unavailable_at": None, "failed_at": None, "failed_reason": None,
-        "channels": [FOOD, TRAVEL],
+        "channels": [FOOD, TRAVEL], "sources": ["channel:" + FOOD, "channel:" + TRAVEL],
     }
     assert store.count("feed_appearances") == 3
 
@@ -255,6 +255,7 @@ def test_detail_sets_status_and_fields(store: NoteStore) -> None:
     expected = {
         "note_id": note_id(1), "status": "ok", "first_seen_at": at(2), "last_seen_at": at(2, 1),
         "detail_fetched_at": at(2, 1), "unavailable_at": None, "failed_at": None, "failed_reason": None, "channels": [FOOD],
+        "sources": ["channel:" + FOOD],
     }
     expected.update({name: value for name, value in detail(1, at(2, 1), likes=7).items() if name != "note_id"})
     expected.setdefault("endpoint", None)  # which detail path answered; this detail does not say
@@ -292,6 +293,7 @@ def test_unavailable_bookkeeping(store: NoteStore) -> None:
     assert store.get_note(note_id(1)) == {
         "note_id": note_id(1), "status": "unavailable", "first_seen_at": at(2), "last_seen_at": at(2),
         "detail_fetched_at": None, "unavailable_at": at(2), "failed_at": None, "failed_reason": None, "channels": [],
+        "sources": [],
     }
 
     store.write(WriteBatch("r1", notes=[detail(2, at(2), title="还在")]))

@@ -1,4 +1,6 @@
-"""Drops an item already seen in this run: one note, one appearance, once."""
+"""Drops an item already seen in this run: one note, one appearance, one
+creator's profile, once. Raw answers are never the same twice: each is a
+paid answer of its own."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.items import AppearanceItem, CreatorItem, FeedAppearanceItem, NoteItem
 from xhs_spider.run.recent import RecentSet
 from xhs_spider.stats import DEDUP_DROPPED
 
@@ -21,6 +23,11 @@ def item_key(item: Any) -> tuple | None:
         return ("note", item["note_id"])
     if isinstance(item, FeedAppearanceItem):
         return ("appearance", item["channel"], item["page"], item["position"], item["note_id"])
+    if isinstance(item, AppearanceItem):
+        return ("source_appearance", item["source_kind"], item["source_value"], item["page"],
+                item["position"], item["note_id"])
+    if isinstance(item, CreatorItem):
+        return ("creator", item["user_id"])
     return None
 
 

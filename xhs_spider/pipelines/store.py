@@ -29,7 +29,13 @@ from xhs_spider.config.declarations import (
     STORE_RETRY_TIMES,
     shared_crawl,
 )
-from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.items import (
+    AppearanceItem,
+    CreatorItem,
+    FeedAppearanceItem,
+    NoteItem,
+    RawAnswerItem,
+)
 from xhs_spider.outcome.extension import outcome_of
 from xhs_spider.outcome.reasons import (
     FORCED_SHUTDOWN,
@@ -56,7 +62,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: The store's operation kind of each item class this pipeline stores.
-ITEM_KINDS = {NoteItem: "note", FeedAppearanceItem: "appearance"}
+ITEM_KINDS = {
+    NoteItem: "note", FeedAppearanceItem: "appearance", AppearanceItem: "source_appearance",
+    CreatorItem: "creator", RawAnswerItem: "raw_answer",
+}
 
 
 class StorePipeline:

@@ -1,6 +1,6 @@
 """The note store's interface and data model, shared by its backends.
 
-Six collections (SQLite tables, MongoDB collections) hold what the crawl saw:
+Ten collections (SQLite tables, MongoDB collections) hold what the crawl saw:
 
 ``notes``
     One record per note id. Bookkeeping: ``note_id``; ``status`` ("seen":
@@ -13,12 +13,17 @@ Six collections (SQLite tables, MongoDB collections) hold what the crawl saw:
     ``failed_at`` and ``failed_reason`` (the newest detail call that gave no
     note: "invalid", "mismatched_id", "callback_error", "code_400": the API
     answered 400 for the note id, unbilled); ``channels`` (sorted channel
-    oids it was seen in).
+    oids it was seen in); ``sources`` (sorted ``"kind:value"`` names of
+    every source it was seen under: ``"channel:homefeed_food_v3"``,
+    ``"keyword:咖啡"``, ``"user:<user id>"``, ``"topic:<topic id>"``).
     When a detail exists, the newest detail's fields (:data:`DETAIL_FIELDS`)
     sit at the top level of the record.
 ``feed_appearances``
-    One per (run_id, channel, page, position): the appearance item's fields
-    plus ``run_id``.
+    One per (run_id, source_kind, source_value, page, position): the
+    appearance item's fields plus ``run_id``; a feed card's (a
+    FeedAppearanceItem) also gets ``source_kind`` "channel" and
+    ``source_value`` its channel. Stores made before there were other
+    sources are migrated to this at open.
 ``note_metrics``
     One counter snapshot per detail fetch, unique on (note_id, fetched_at).
 ``runs``
@@ -28,6 +33,20 @@ Six collections (SQLite tables, MongoDB collections) hold what the crawl saw:
     One per (crawl_id, channel, page) read: ``cards``, ``new_notes``,
     ``next`` (whether the channel goes on after it) and ``at``. A resumed
     crawl carries on each channel from these.
+``source_pages``
+    One per (crawl_id, source_kind, source_value, page) of a keyword's,
+    creator's or topic's notes read: ``cursor`` (asked with),
+    ``next_cursor``, ``notes``, ``new_notes``, ``next`` (whether the source
+    goes on after it), ``stop`` (why not, or null) and ``at``.
+``creators``
+    One per ``user_id``: the newest creator profile's fields (by
+    ``fetched_at``; of two with the same time, the first written stays).
+``raw_answers``
+    One per (run_id, endpoint, source_kind, source_value, page): a paid
+    discovery answer in which no note was recognised, its ``body`` as received.
+``share_links``
+    One per ``url``: the share link's ``resolved_url`` and ``at`` (the
+    newest resolution), so a link is paid for once.
 ``claims``
     One lease per note a crawl is asking the API about: ``crawl_id``,
     ``run_id``, ``expires_at``. Another crawl does not pay for a note under a
@@ -51,17 +70,39 @@ from dataclasses import dataclass
 from typing import Any
 
 from xhs_spider.store.batch import WriteBatch
-from xhs_spider.store.note_state import DETAIL_FIELDS, NoteState, note_states
+from xhs_spider.store.note_state import (
+    CHANNEL,
+    DETAIL_FIELDS,
+    NoteState,
+    appearance_source,
+    note_states,
+    source_name,
+)
 
-__all__ = ["DETAIL_FIELDS", "NoteState", "note_states"]  # part of the interface
+__all__ = ["CHANNEL", "DETAIL_FIELDS", "NoteState", "note_states", "source_name"]  # part of the interface
 
 #: The counters of a ``note_metrics`` snapshot, read from the detail's counts.
 COUNTERS = ("likes", "collects", "comments", "shares", "reads", "impressions", "follows")
-COLLECTIONS = ("notes", "feed_appearances", "note_metrics", "runs", "feed_pages", "claims")
+COLLECTIONS = (
+    "notes", "feed_appearances", "note_metrics", "runs", "feed_pages", "claims",
+    "source_pages", "creators", "raw_answers", "share_links",
+)
 #: The key of a ``feed_pages`` record.
 PAGE_KEY = ("crawl_id", "channel", "page")
 #: The key of a ``feed_appearances`` record.
-APPEARANCE_KEY = ("run_id", "channel", "page", "position")
+APPEARANCE_KEY = ("run_id", "source_kind", "source_value", "page", "position")
+#: The key of a ``source_pages`` record.
+SOURCE_PAGE_KEY = ("crawl_id", "source_kind", "source_value", "page")
+#: The key of a ``raw_answers`` record.
+RAW_ANSWER_KEY = ("run_id", "endpoint", "source_kind", "source_value", "page")
+#: The collections :meth:`NoteStore.records` reads, and the order it gives.
+RECORD_ORDER = {
+    "feed_appearances": APPEARANCE_KEY,
+    "source_pages": SOURCE_PAGE_KEY,
+    "creators": ("user_id",),
+    "raw_answers": RAW_ANSWER_KEY,
+    "share_links": ("url",),
+}
 
 
 class StoreUnavailable(Exception):
@@ -84,7 +125,19 @@ def metric_snapshot(item: dict, run_id: str) -> dict:
 
 
 def appearance_record(item: dict, run_id: str) -> dict:
-    """The ``feed_appearances`` record of one appearance item."""
+    """The ``feed_appearances`` record of one appearance item (of the feed or
+    of another source)."""
+    kind, value = appearance_source(item)
+    return {**item, "run_id": run_id, "source_kind": kind, "source_value": value}
+
+
+def creator_record(item: dict, run_id: str) -> dict:
+    """The ``creators`` record of one creator item."""
+    return {**item, "run_id": run_id}
+
+
+def raw_answer_record(item: dict, run_id: str) -> dict:
+    """The ``raw_answers`` record of one raw answer item."""
     return {**item, "run_id": run_id}
 
 
@@ -146,8 +199,29 @@ class NoteStore(ABC):
         fetched, oldest seen first."""
 
     @abstractmethod
+    def unfetched_source_note_ids(self, sources: Collection[str] | None, limit: int | None) -> list[str]:
+        """Notes seen under one of ``sources`` (``"kind:value"`` names, see
+        :func:`source_name`; None: any) and never fetched, oldest seen first."""
+
+    @abstractmethod
     def feed_pages(self, crawl_id: str) -> list[dict]:
         """The ``feed_pages`` records of ``crawl_id``, by channel and page."""
+
+    @abstractmethod
+    def source_pages(self, crawl_id: str) -> list[dict]:
+        """The ``source_pages`` records of ``crawl_id``, by kind, value and page."""
+
+    @abstractmethod
+    def creator_fetch_times(self, user_ids: Collection[str]) -> dict[str, str]:
+        """For those of ``user_ids`` with a stored profile: its ``fetched_at``."""
+
+    @abstractmethod
+    def share_links(self, urls: Collection[str]) -> dict[str, str]:
+        """For those of ``urls`` resolved before: the URL each resolved to."""
+
+    @abstractmethod
+    def records(self, collection: str) -> list[dict]:
+        """Every record of one of :data:`RECORD_ORDER`'s collections, in its order."""
 
     @abstractmethod
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
@@ -185,6 +259,15 @@ def check_collection(collection: str) -> None:
         raise ValueError(
             "unknown collection %r; expected one of %s" % (collection, ", ".join(COLLECTIONS))
         )
+
+
+def check_records(collection: str) -> tuple[str, ...]:
+    """The order of :meth:`NoteStore.records` of *collection*; ValueError if it reads none."""
+    if collection not in RECORD_ORDER:
+        raise ValueError(
+            "records of %r cannot be listed; expected one of %s" % (collection, ", ".join(RECORD_ORDER))
+        )
+    return RECORD_ORDER[collection]
 
 
 def run_sort_key(record: dict) -> tuple[str, str]:

@@ -19,9 +19,14 @@ from xhs_spider.store.values import json_text
 KINDS = {
     "note": "notes",
     "appearance": "appearances",
+    "source_appearance": "source_appearances",
     "unavailable": "unavailable",
     "failed": "failed",
     "page": "pages",
+    "source_page": "source_pages",
+    "creator": "creators",
+    "raw_answer": "raw_answers",
+    "share_link": "share_links",
     "run": "runs",
 }
 
@@ -44,9 +49,26 @@ class WriteBatch:
     pages: list[dict] = field(default_factory=list)
     #: Run records, each with its ``run_id``.
     runs: list[dict] = field(default_factory=list)
+    #: AppearanceItem dicts: notes found under a keyword, a creator or a topic.
+    source_appearances: list[dict] = field(default_factory=list)
+    #: ``{"crawl_id", "source_kind", "source_value", "page", "cursor",
+    #: "next_cursor", "notes", "new_notes", "next", "stop", "at"}``: a
+    #: discovery page read, and whether its source goes on after it.
+    source_pages: list[dict] = field(default_factory=list)
+    #: CreatorItem dicts.
+    creators: list[dict] = field(default_factory=list)
+    #: RawAnswerItem dicts: paid discovery answers with no recognisable note.
+    raw_answers: list[dict] = field(default_factory=list)
+    #: ``{"url", "resolved_url", "at"}``: a share link resolved (paid for once).
+    share_links: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
         return sum(len(getattr(self, name)) for name in KINDS.values())
+
+    def all_appearances(self) -> Iterable[dict]:
+        """The feed's appearances, then those of the other sources."""
+        yield from self.appearances
+        yield from self.source_appearances
 
     def add(self, kind: str, data: dict) -> None:
         if kind == "unavailable":
@@ -143,5 +165,15 @@ _REQUIRED_DATA: dict[str, dict[str, type]] = {
     "unavailable": {"note_id": str, "at": str},
     "failed": {"note_id": str, "at": str, "reason": str},
     "page": {"crawl_id": str, "channel": str, "page": int, "next": bool, "at": str},
+    "source_appearance": {
+        "note_id": str, "source_kind": str, "source_value": str, "page": int, "position": int,
+        "crawled_at": str,
+    },
+    "source_page": {
+        "crawl_id": str, "source_kind": str, "source_value": str, "page": int, "next": bool, "at": str,
+    },
+    "creator": {"user_id": str, "fetched_at": str},
+    "raw_answer": {"endpoint": str, "source_kind": str, "source_value": str, "page": int, "received_at": str},
+    "share_link": {"url": str, "resolved_url": str, "at": str},
     "run": {"run_id": str},
 }

@@ -1,12 +1,13 @@
 """The note store in a MongoDB database, through pymongo.
 
-Three parts, top to bottom: the URI (the database it names, checked before
+Two parts, top to bottom: the URI (the database it names, checked before
 anything connects, and the URI as it may be shown, its passwords masked);
-:class:`MongoNoteStore`; and its update requests, order-free merges as
-:class:`~xhs_spider.store.note_state.NoteState` does them. Every value
-of a request goes through :func:`~xhs_spider.store.values.storable` first,
-so BSON can encode it (UTF-8 strings, int64): a record with an odd value is
-stored, not refused, and cannot take its batch down.
+and :class:`MongoNoteStore`. Its update requests, order-free merges as
+:class:`~xhs_spider.store.note_state.NoteState` does them, are in
+:mod:`.mongo_requests`: every value of a request is made storable first, so
+a record with an odd value is stored, not refused, and cannot take its
+batch down. Its indexes and the migration of older stores, done at open,
+are in :mod:`.mongo_schema`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from pymongo import ASCENDING, MongoClient, UpdateOne
@@ -26,20 +26,16 @@ from pymongo.errors import BulkWriteError, ConfigurationError, ConnectionFailure
 from pymongo.uri_parser_shared import _validate_uri
 
 from xhs_spider.store.base import (
-    APPEARANCE_KEY,
-    COUNTERS,
-    PAGE_KEY,
     Lease,
     NoteStore,
     StoreUnavailable,
-    appearance_record,
     check_collection,
-    metric_snapshot,
+    check_records,
     run_sort_key,
 )
 from xhs_spider.store.batch import WriteBatch
-from xhs_spider.store.note_state import NoteState, note_states
-from xhs_spider.store.values import storable, storable_counter
+from xhs_spider.store.mongo_requests import all_of, batch_requests
+from xhs_spider.store.mongo_schema import migrate
 
 #: Short, so that a server that is down is reported (and the batch spilled)
 #: within seconds rather than after pymongo's 30 s default.
@@ -54,26 +50,12 @@ _WAITING_DETAILS = re.compile(
     r" \(configured timeouts:[^)]*\)|, Timeout: .*|\[Errno -?\d+\] ", re.DOTALL,
 )
 
-#: (collection, keys, unique)
-INDEXES = (
-    ("notes", [("status", ASCENDING), ("detail_fetched_at", ASCENDING)], False),
-    ("feed_appearances", [(name, ASCENDING) for name in APPEARANCE_KEY], True),
-    ("feed_appearances", [("note_id", ASCENDING)], False),
-    ("note_metrics", [("note_id", ASCENDING), ("fetched_at", ASCENDING)], True),
-    ("feed_pages", [(name, ASCENDING) for name in PAGE_KEY], True),
-    ("claims", [("run_id", ASCENDING)], False),
-)
 DUPLICATE_KEY = 11000
 FETCH_TIME_FIELDS = ("detail_fetched_at", "unavailable_at", "failed_at")
 
 _PASSWORD_OPTION = re.compile(r"((?:^|&)[^=&]*password[^=&]*=)[^&]*", re.IGNORECASE)
 _PASSWORD_OPTION_VALUE = re.compile(r"password[^=&]*=([^&]+)", re.IGNORECASE)
 
-#: What a note record holds before anything but a feed has seen it.
-NEW_NOTE: dict[str, Any] = {
-    "status": "seen", "channels": [], "detail_fetched_at": None, "unavailable_at": None,
-    "failed_at": None, "failed_reason": None,
-}
 
 
 # The URI ---------------------------------------------------------------------
@@ -174,7 +156,7 @@ class MongoNoteStore(NoteStore):
         try:
             with self._unavailable_on_error("cannot open"):
                 client.admin.command("ping")
-                _create_indexes(client[self.database_name])
+                migrate(client[self.database_name])
         except BaseException:
             client.close()
             raise
@@ -187,13 +169,7 @@ class MongoNoteStore(NoteStore):
 
     def write(self, batch: WriteBatch) -> None:
         database = self._database()
-        requests = {
-            "feed_appearances": [appearance_request(item, batch.run_id) for item in batch.appearances],
-            "notes": [request for note in note_states(batch).values() for request in note_requests(note)],
-            "note_metrics": [metric_request(item, batch.run_id) for item in batch.notes],
-            "runs": [run_request(run) for run in batch.runs],
-            "feed_pages": [page_request(page) for page in batch.pages],
-        }
+        requests = batch_requests(batch)
         with self._unavailable_on_error("cannot write"):
             for collection, collection_requests in requests.items():
                 if collection_requests:
@@ -262,11 +238,17 @@ class MongoNoteStore(NoteStore):
             self._database().claims.delete_many({"run_id": run_id})
 
     def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:
+        return self._unfetched("channels", channels, limit)
+
+    def unfetched_source_note_ids(self, sources: Collection[str] | None, limit: int | None) -> list[str]:
+        return self._unfetched("sources", sources, limit)
+
+    def _unfetched(self, field: str, wanted: Collection[str] | None, limit: int | None) -> list[str]:
         if limit == 0:
             return []
         conditions: list[dict[str, Any]] = [{"status": "seen"}]
-        if channels is not None:
-            conditions.append({"channels": {"$in": list(channels)}})
+        if wanted is not None:
+            conditions.append({field: {"$in": list(wanted)}})
         oldest_first = [("first_seen_at", ASCENDING), ("_id", ASCENDING)]
         cursor = self._database().notes.find(all_of(*conditions), {"_id": 1}, sort=oldest_first)
         if limit is not None:
@@ -279,6 +261,32 @@ class MongoNoteStore(NoteStore):
         with self._unavailable_on_error("cannot read"):
             cursor = self._database().feed_pages.find({"crawl_id": crawl_id}, sort=by_page)
             return [_without_id(document) for document in cursor]
+
+    def source_pages(self, crawl_id: str) -> list[dict]:
+        by_page = [(name, ASCENDING) for name in ("source_kind", "source_value", "page")]
+        with self._unavailable_on_error("cannot read"):
+            cursor = self._database().source_pages.find({"crawl_id": crawl_id}, sort=by_page)
+            return [_without_id(document) for document in cursor]
+
+    def creator_fetch_times(self, user_ids: Collection[str]) -> dict[str, str]:
+        return self._lookup("creators", user_ids, "fetched_at")
+
+    def share_links(self, urls: Collection[str]) -> dict[str, str]:
+        return self._lookup("share_links", urls, "resolved_url")
+
+    def _lookup(self, collection: str, keys: Collection[str], field: str) -> dict[str, str]:
+        """*field* of the records of *collection* whose ``_id`` is one of *keys*."""
+        if not keys:
+            return {}
+        query = {"_id": {"$in": list(dict.fromkeys(keys))}}
+        with self._unavailable_on_error("cannot read"):
+            documents = list(self._database()[collection].find(query, {"_id": 1, field: 1}))
+        return {document["_id"]: document[field] for document in documents}
+
+    def records(self, collection: str) -> list[dict]:
+        order = [(name, ASCENDING) for name in check_records(collection)]
+        with self._unavailable_on_error("cannot read"):
+            return [_without_id(document) for document in self._database()[collection].find({}, sort=order)]
 
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
         if limit == 0:
@@ -335,103 +343,13 @@ def connection_problem(exc: ConnectionFailure) -> str:
     return "; ".join(dict.fromkeys(error.strip() for error in errors if error.strip())) or type(exc).__name__
 
 
-def _create_indexes(database: Database) -> None:
-    for collection, keys, unique in INDEXES:
-        database[collection].create_index(keys, unique=unique)
-
-
 def _note_record(document: dict) -> dict:
     record = _without_id(document)
     record["channels"] = sorted(record.get("channels") or [])
+    record["sources"] = sorted(record.get("sources") or [])
     return record
 
 
 def _without_id(document: dict) -> dict:
     document.pop("_id", None)
     return document
-
-
-# Its update requests ---------------------------------------------------------
-
-
-def appearance_request(item: dict, run_id: str) -> UpdateOne:
-    record = storable(appearance_record(item, run_id))
-    key = {name: record[name] for name in APPEARANCE_KEY}
-    fields = {name: value for name, value in record.items() if name not in key}
-    return UpdateOne(key, {"$set": fields}, upsert=True)
-
-
-def metric_request(item: dict, run_id: str) -> UpdateOne:
-    snapshot = storable(metric_snapshot(item, run_id))
-    # As in SQLite's INTEGER columns: a counter beyond 64 bits is null.
-    snapshot.update((name, storable_counter(snapshot[name])) for name in COUNTERS)
-    key = {"note_id": snapshot.pop("note_id"), "fetched_at": snapshot.pop("fetched_at")}
-    # The first snapshot of a fetch stays: a replay carries the same counters.
-    return UpdateOne(key, {"$setOnInsert": snapshot}, upsert=True)
-
-
-def page_request(page: dict) -> UpdateOne:
-    page = storable(page)
-    return UpdateOne({name: page[name] for name in PAGE_KEY}, {"$set": page}, upsert=True)
-
-
-def run_request(run: dict) -> UpdateOne:
-    run = storable(run)
-    return UpdateOne({"_id": run["run_id"]}, {"$set": run}, upsert=True)
-
-
-def note_requests(state: NoteState) -> Iterator[UpdateOne]:
-    """Merge ``state`` into the stored note, as :meth:`NoteState.merge` does."""
-    state = replace(state, channels={storable(channel) for channel in state.channels},
-                    detail=storable(state.detail))
-    this_note = {"_id": state.note_id}
-    yield UpdateOne(
-        this_note,
-        {
-            "$setOnInsert": {"note_id": state.note_id, **NEW_NOTE},
-            "$min": {"first_seen_at": state.first_seen_at},
-            "$max": {"last_seen_at": state.last_seen_at},
-        },
-        upsert=True,
-    )
-    if state.channels:
-        # A separate request: $addToSet cannot share an update with the
-        # $setOnInsert that creates the array.
-        yield UpdateOne(this_note, {"$addToSet": {"channels": {"$each": sorted(state.channels)}}})
-    if state.detail is not None:
-        at = state.detail_fetched_at
-        yield UpdateOne(
-            all_of(this_note, null_or("detail_fetched_at", {"$lte": at})),
-            {"$set": {**state.detail, "detail_fetched_at": at}},
-        )
-        yield UpdateOne(
-            all_of(this_note, {"detail_fetched_at": at}, null_or("unavailable_at", {"$lte": at})),
-            {"$set": {"status": "ok", "unavailable_at": None}},
-        )
-    if state.failed_at is not None:
-        yield from failure_requests(this_note, state)
-    if state.unavailable_at is not None:
-        yield UpdateOne(
-            all_of(this_note, null_or("detail_fetched_at", {"$lt": state.unavailable_at})),
-            {"$set": {"status": "unavailable"}, "$max": {"unavailable_at": state.unavailable_at}},
-        )
-
-
-def failure_requests(this_note: dict[str, Any], state: NoteState) -> Iterator[UpdateOne]:
-    at = state.failed_at
-    yield UpdateOne(
-        all_of(this_note, null_or("failed_at", {"$lte": at})),
-        {"$set": {"failed_at": at, "failed_reason": state.failed_reason}},
-    )
-    yield UpdateOne(all_of(this_note, {"status": "seen"}), {"$set": {"status": "failed"}})
-
-
-def all_of(*conditions: dict[str, Any]) -> dict[str, Any]:
-    # An explicit $and, not one merged filter: nx-27017 (a MongoDB-compatible
-    # server) ignores the other conditions of a filter that holds an $or.
-    return {"$and": list(conditions)}
-
-
-def null_or(name: str, condition: dict[str, Any]) -> dict[str, Any]:
-    # Comparisons never match null, which stands for "never happened".
-    return {"$or": [{name: None}, {name: condition}]}

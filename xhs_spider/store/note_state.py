@@ -13,6 +13,23 @@ DETAIL_FIELDS = (
 )
 
 
+#: The kind of source of a feed appearance (whose source value is its channel).
+CHANNEL = "channel"
+
+
+def appearance_source(item: dict) -> tuple[str, str]:
+    """(source kind, source value) of an appearance: an AppearanceItem says
+    them; a FeedAppearanceItem's source is its channel."""
+    if "source_kind" in item:
+        return item["source_kind"], item["source_value"]
+    return CHANNEL, item["channel"]
+
+
+def source_name(kind: str, value: str) -> str:
+    """``"kind:value"``: how a note record's ``sources`` name a source."""
+    return "%s:%s" % (kind, value)
+
+
 @dataclass
 class NoteState:
     """A note record, built from operations; merging states is order-free.
@@ -25,6 +42,8 @@ class NoteState:
     first_seen_at: str
     last_seen_at: str
     channels: set[str] = field(default_factory=set)
+    #: ``"kind:value"`` of every source it was seen under, channels included.
+    sources: set[str] = field(default_factory=set)
     detail_fetched_at: str | None = None
     #: The newest detail's fields; None before any detail.
     detail: dict | None = None
@@ -38,7 +57,9 @@ class NoteState:
     @classmethod
     def from_appearance(cls, item: dict) -> NoteState:
         at = item["crawled_at"]
-        return cls(item["note_id"], at, at, channels={item["channel"]})
+        kind, value = appearance_source(item)
+        channels = {value} if kind == CHANNEL else set()
+        return cls(item["note_id"], at, at, channels=channels, sources={source_name(kind, value)})
 
     @classmethod
     def from_detail(cls, item: dict) -> NoteState:
@@ -68,6 +89,7 @@ class NoteState:
         self.first_seen_at = min(self.first_seen_at, other.first_seen_at)
         self.last_seen_at = max(self.last_seen_at, other.last_seen_at)
         self.channels |= other.channels
+        self.sources |= other.sources
         fetched_at = other.detail_fetched_at
         if fetched_at is not None and not _earlier(fetched_at, self.detail_fetched_at):
             self.detail_fetched_at, self.detail = fetched_at, other.detail
@@ -97,6 +119,7 @@ class NoteState:
             "failed_at": self.failed_at,
             "failed_reason": self.failed_reason,
             "channels": sorted(self.channels),
+            "sources": sorted(self.sources),
         }
         record.update(self.detail or {})
         return record
@@ -119,7 +142,7 @@ def note_states(batch: WriteBatch) -> dict[str, NoteState]:
     """What ``batch`` says about each note it touches, by note id."""
     states: dict[str, NoteState] = {}
     changes = [
-        *(NoteState.from_appearance(item) for item in batch.appearances),
+        *(NoteState.from_appearance(item) for item in batch.all_appearances()),
         *(NoteState.from_detail(item) for item in batch.notes),
         *(NoteState.from_unavailable(note_id, at) for note_id, at in batch.unavailable),
         *(NoteState.from_failed(failure) for failure in batch.failed),

@@ -16,6 +16,7 @@ from xhs_spider.store.base import (
     StoreGone,
     StoreUnavailable,
     check_collection,
+    check_records,
     run_sort_key,
 )
 from xhs_spider.store.batch import WriteBatch
@@ -73,6 +74,10 @@ class SqliteNoteStore(NoteStore):
             self._merge_notes(connection, batch)
             connection.executemany(sql.INSERT_METRIC, sql.metric_rows(batch))
             connection.executemany(sql.REPLACE_PAGE, sql.page_rows(batch))
+            connection.executemany(sql.REPLACE_SOURCE_PAGE, sql.source_page_rows(batch))
+            connection.executemany(sql.UPSERT_CREATOR, sql.creator_rows(batch))
+            connection.executemany(sql.REPLACE_RAW_ANSWER, sql.raw_answer_rows(batch))
+            connection.executemany(sql.UPSERT_SHARE_LINK, sql.share_link_rows(batch))
             self._merge_runs(connection, batch.runs)
 
     def _merge_notes(self, connection: sqlite3.Connection, batch: WriteBatch) -> None:
@@ -151,15 +156,22 @@ class SqliteNoteStore(NoteStore):
             connection.execute("DELETE FROM claims WHERE run_id = ?", (run_id,))
 
     def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:
+        return self._unfetched("channels", channels, limit)
+
+    def unfetched_source_note_ids(self, sources: Collection[str] | None, limit: int | None) -> list[str]:
+        return self._unfetched("sources", sources, limit)
+
+    def _unfetched(self, column: str, wanted: Collection[str] | None, limit: int | None) -> list[str]:
+        """Notes never fetched whose *column* (a JSON array) holds one of *wanted*."""
         query = (
-            "SELECT note_id, channels FROM notes WHERE status = 'seen'"
-            " ORDER BY first_seen_at, note_id"
+            "SELECT note_id, %s FROM notes WHERE status = 'seen'"
+            " ORDER BY first_seen_at, note_id" % column
         )
-        wanted = None if channels is None else set(channels)
+        among = None if wanted is None else set(wanted)
         found: list[str] = []
         with self._reading() as connection:
             for note_id, seen_in in connection.execute(query):
-                if wanted is None or wanted.intersection(json.loads(seen_in)):
+                if among is None or among.intersection(json.loads(seen_in or "[]")):
                     found.append(note_id)
                     if limit is not None and len(found) >= limit:
                         break
@@ -169,6 +181,38 @@ class SqliteNoteStore(NoteStore):
         query = "SELECT record FROM feed_pages WHERE crawl_id = ? ORDER BY channel, page"
         with self._reading() as connection:
             return [json.loads(row[0]) for row in connection.execute(query, (crawl_id,))]
+
+    def source_pages(self, crawl_id: str) -> list[dict]:
+        query = (
+            "SELECT record FROM source_pages WHERE crawl_id = ?"
+            " ORDER BY source_kind, source_value, page"
+        )
+        with self._reading() as connection:
+            return [json.loads(row[0]) for row in connection.execute(query, (crawl_id,))]
+
+    def creator_fetch_times(self, user_ids: Collection[str]) -> dict[str, str]:
+        return self._lookup("SELECT user_id, fetched_at FROM creators WHERE user_id IN (%s)", user_ids)
+
+    def share_links(self, urls: Collection[str]) -> dict[str, str]:
+        return self._lookup("SELECT url, resolved_url FROM share_links WHERE url IN (%s)", urls)
+
+    def _lookup(self, query: str, keys: Collection[str]) -> dict[str, str]:
+        """Rows of *query* (its %s: the keys' marks) as {key: value}."""
+        found: dict[str, str] = {}
+        with self._reading() as connection:
+            for chunk in _chunks(list(dict.fromkeys(keys))):
+                found.update(connection.execute(query % _placeholders(chunk), chunk).fetchall())
+        return found
+
+    def records(self, collection: str) -> list[dict]:
+        order = check_records(collection)
+        if collection == "share_links":
+            select = "SELECT json_object('url', url, 'resolved_url', resolved_url, 'at', at)"
+        else:
+            select = "SELECT record"
+        query = "%s FROM %s ORDER BY %s" % (select, collection, ", ".join(order))
+        with self._reading() as connection:
+            return [json.loads(row[0]) for row in connection.execute(query)]
 
     def stale_note_ids(self, before: str, limit: int | None = None) -> list[str]:
         query = (
