@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from xhs_spider.api.channels import parse_channels
 from xhs_spider.api.sources import did_you_mean, parse_keyword, parse_topic_id, parse_user_id
+from xhs_spider.store.base import CHANNEL, source_name
 
 #: What ``scrapy export`` accepts, and the store collection each one reads.
 COLLECTIONS = {
@@ -23,7 +24,6 @@ TIME_FIELDS = {
 }
 #: The kinds of source a note is found under: a channel's feed, a keyword's
 #: search, a creator's notes, a topic's notes (``--source KIND:VALUE``).
-CHANNEL = "channel"
 SOURCE_KINDS = (CHANNEL, "keyword", "user", "topic")
 _SOURCE_VALUES = {"keyword": parse_keyword, "user": parse_user_id, "topic": parse_topic_id}
 _SPAN = re.compile(r"^(\d+)\s*([dhm])$")
@@ -87,10 +87,6 @@ class Query:
     def source_names(self) -> list[str]:
         """:attr:`sources` as the store names them in a note's ``sources``: ``keyword:咖啡``."""
         return sorted(source_name(kind, value) for kind, value in self.sources or ())
-
-
-def source_name(kind: str, value: str) -> str:
-    return "%s:%s" % (kind, value)
 
 
 def parse_source(text: str) -> list[tuple[str, str]]:
