@@ -68,10 +68,20 @@ def fill(uri: str) -> None:
              "summary": {"channels": {FOOD: 1}}},
             {"run_id": "search-1", "crawl_id": "search-1", "spider": "search", "started_at": AT,
              "summary": {"channels": {}}}]
+    creators = [creator(CREATOR, "咖啡小姐", "2026-11-30T09:00:00.000Z"),
+                creator(CREATOR, "咖啡小姐 2", AT), creator(TOPIC, "another", AT)]
     with open_store(uri) as store:
         store.write(WriteBatch(run_id="feed-1", appearances=feed, notes=details[:2], runs=runs[:1]))
         store.write(WriteBatch(run_id="search-1", source_appearances=others, notes=details[2:],
-                               runs=runs[1:]))
+                               runs=runs[1:], creators=creators))
+
+
+def creator(user_id: str, nickname: str, fetched_at: str) -> dict:
+    """A CreatorItem's fields."""
+    return {"user_id": user_id, "nickname": nickname, "red_id": "123", "description": "",
+            "followers": 12000, "following": 3, "notes": 2, "likes_and_collects": None,
+            "avatar": None, "fetched_at": fetched_at, "request_id": "r",
+            "raw": {"nickname": nickname, "fans": "1.2万"}}
 
 
 def read(uri: str, query: Query) -> list[dict]:
@@ -103,6 +113,11 @@ def test_export_of_a_keyword_holds_exactly_its_appearances(store_uri: str, tmp_p
         (note_id(number), "keyword", COFFEE) for number in SOURCES["keyword", COFFEE]]
     assert [row["rank"] for row in rows] == ["1", "2", "1"] and rows[0]["channel"] == ""
     assert "Exported 3 appearances" in done.stdout
+    done = run_scrapy(["export", "creators", "-o", str(tmp_path / "creators.csv")], env={"XHS_STORE_URI": store_uri})
+    assert done.returncode == 0, done.stderr
+    header, rows = read_export(tmp_path / "creators.csv")
+    assert header == [column.name for column in collection_columns("creators")] and len(rows) == 2
+    assert json.loads(next(row["raw"] for row in rows if row["user_id"] == CREATOR))["fans"] == "1.2万"
 
 
 def test_each_source_and_channel_reads_its_own_records(filled: str) -> None:
@@ -127,6 +142,13 @@ def test_each_source_and_channel_reads_its_own_records(filled: str) -> None:
     assert [r["run_id"] for r in read(store_uri, query("runs", "topic:" + TOPIC))] == ["search-1"]
     assert [r["run_id"] for r in read(store_uri, query("runs", "channel:" + FOOD))] == ["feed-1"]
     assert read(store_uri, query("appearances", "topic:" + "0" * 24)) == []
+    # Creators: the newest profile of each; --source user: keeps one.
+    creators = read(store_uri, Query("creators"))
+    assert [(c["user_id"], c["nickname"], c["run_id"]) for c in creators] == [
+        (TOPIC, "another", "search-1"), (CREATOR, "咖啡小姐 2", "search-1")][::-1 if CREATOR < TOPIC else 1]
+    assert [c["nickname"] for c in read(store_uri, query("creators", "user:" + CREATOR))] == ["咖啡小姐 2"]
+    with pytest.raises(ValueError, match="creators by user:USER_ID only"):
+        query("creators", "keyword:" + COFFEE)
 
 
 @pytest.fixture

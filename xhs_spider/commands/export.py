@@ -4,16 +4,17 @@ Feed exports (``-o`` on a crawl) hold what one run fetched; this command
 writes what the store holds, whatever was fetched when: ``notes`` (the latest
 state of each note), ``appearances`` (where each note was found when: which
 channel recommended it, which keyword's search, creator's or topic's notes
-listed it), ``metrics`` (the engagement history) or ``runs``. ``--source
-keyword:咖啡`` (or ``user:ID``, ``topic:ID``, ``channel:OID``; repeatable)
-keeps what concerns those sources; ``--channel OID`` is ``--source channel:OID``. FILE's extension
+listed it), ``metrics`` (the engagement history), ``runs`` or ``creators``
+(the creators' newest profiles). ``--source keyword:咖啡`` (or ``user:ID``,
+``topic:ID``, ``channel:OID``; repeatable) keeps what concerns those
+sources; ``--channel OID`` is ``--source channel:OID``. FILE's extension
 picks the format (.csv, .jsonl, .json, .parquet); the file is written under a
 temporary name of its own beside it and renamed when complete, so two
 exports into one file at once both write whole files, and the last one wins.
 A file that cannot be written there, a ``--since`` out of range or an
-unknown ``--source``, ``--channel`` or ``--status`` is one line, exit status 2, before the
-store is read. CSV cells that a spreadsheet would run as formulas get a
-leading ' (XHS_CSV_RAW_TEXT keeps them raw).
+unknown ``--source``, ``--channel`` or ``--status`` is one line, exit status
+2, before the store is read. CSV cells that a spreadsheet would run as
+formulas get a leading ' (XHS_CSV_RAW_TEXT keeps them raw).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xhs_spider.exporters import column_value, resolve_ref
-from xhs_spider.items import AppearanceItem, FeedAppearanceItem, NoteItem
+from xhs_spider.items import AppearanceItem, CreatorItem, FeedAppearanceItem, NoteItem
 from xhs_spider.store.base import COUNTERS
 
 #: The kinds a value may have; anything else is written as text. A
@@ -126,4 +126,6 @@ def collection_columns(collection: str) -> list[Column]:
         return METRIC_COLUMNS
     if collection == "runs":
         return RUN_COLUMNS
+    if collection == "creators":  # the newest profile of each, and the run that fetched it
+        return [*schema_columns(CreatorItem.jsonschema), Column("run_id")]
     raise ValueError("unknown collection %r" % collection)

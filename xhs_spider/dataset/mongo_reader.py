@@ -17,7 +17,7 @@ SERVER_SELECTION_TIMEOUT_MS = 3000
 _ORDER = {
     # The channel too: a store made before there were other sources has no source_kind.
     "notes": ["_id"], "appearances": ["run_id", "source_kind", "source_value", "channel", "page", "position"],
-    "metrics": ["note_id", "fetched_at"],
+    "metrics": ["note_id", "fetched_at"], "creators": ["user_id"],
 }
 
 
@@ -71,7 +71,7 @@ class MongoDataset:
                 document["sources"] = sorted(document.get("sources") or [])
             if query.collection == "appearances":
                 with_source(document)
-            if query.collection in ("notes", "appearances") and not query.wants(document):
+            if query.collection in ("notes", "appearances", "creators") and not query.wants(document):
                 continue  # checked again here too
             yield _without_id(document)
 
@@ -95,6 +95,8 @@ def _filter(query: Query) -> dict[str, Any]:
         conditions.update(_of_notes(query))
     if query.sources is not None and query.collection == "appearances":
         conditions.update(_of_appearances(query))
+    if query.sources is not None and query.collection == "creators":
+        conditions["user_id"] = {"$in": sorted(query.of_kind("user"))}
     if query.statuses is not None:
         conditions["status"] = {"$in": sorted(query.statuses)}
     return conditions

@@ -14,13 +14,14 @@ from xhs_spider.store.base import CHANNEL, source_name
 #: What ``scrapy export`` accepts, and the store collection each one reads.
 COLLECTIONS = {
     "notes": "notes", "appearances": "feed_appearances", "metrics": "note_metrics", "runs": "runs",
+    "creators": "creators",
 }
 #: The note statuses of the store (xhs_spider/store/note_state.py).
 NOTE_STATUSES = ("ok", "seen", "unavailable", "failed")
 #: The field of each collection that ``--since`` compares with.
 TIME_FIELDS = {
     "notes": "last_seen_at", "appearances": "crawled_at", "metrics": "fetched_at",
-    "runs": "started_at",
+    "runs": "started_at", "creators": "fetched_at",
 }
 #: The kinds of source a note is found under: a channel's feed, a keyword's
 #: search, a creator's notes, a topic's notes (``--source KIND:VALUE``).
@@ -47,6 +48,8 @@ class Query:
                 self.collection, ", ".join(COLLECTIONS)))
         if self.statuses is not None and self.collection != "notes":
             raise ValueError("--status filters notes only, not %s" % self.collection)
+        if self.collection == "creators" and {kind for kind, _ in self.sources or ()} - {"user"}:
+            raise ValueError("--source filters creators by user:USER_ID only")
         if "" in (self.statuses or ()):
             raise ValueError("--status is empty: give one of %s" % ", ".join(NOTE_STATUSES))
         unknown = sorted((self.statuses or set()) - set(NOTE_STATUSES))
@@ -80,6 +83,8 @@ class Query:
             return True
         if "source_kind" in record:  # an appearance, its source read by with_source
             return (record["source_kind"], record["source_value"]) in self.sources
+        if self.collection == "creators":
+            return record.get("user_id") in self.of_kind("user")
         return bool(self.of_kind(CHANNEL).intersection(record.get("channels") or ())
                     or set(self.source_names).intersection(record.get("sources") or ()))
 

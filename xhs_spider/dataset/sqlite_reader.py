@@ -44,7 +44,7 @@ class SqliteDataset:
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             self._columns = {table: {row[1] for row in connection.execute(
-                "PRAGMA table_info(%s)" % table)} for table in ("notes", "feed_appearances")}
+                "PRAGMA table_info(%s)" % table)} for table in ("notes", "feed_appearances", "creators")}
         except sqlite3.OperationalError as exc:  # locked, unreadable
             raise StoreUnreadable("cannot read %s: %s" % (self.display_uri, exc)) from exc
         except sqlite3.DatabaseError as exc:  # not an SQLite file at all
@@ -78,7 +78,17 @@ class SqliteDataset:
                                   query, "note_id IN (SELECT note_id FROM notes WHERE %s)"),
                               "note_id, fetched_at")
             return (dict(zip(columns, row, strict=True)) for row in rows)
+        if query.collection == "creators":
+            return self._creators(query)
         return iter(self._runs(query))
+
+    def _creators(self, query: Query) -> Iterator[dict]:
+        if not self._columns.get("creators"):  # a store made before there were creators
+            return iter(())
+        users = sorted(query.of_kind("user"))
+        filters = self._window(query) + (
+            [] if query.sources is None else [("user_id IN (%s)" % _marks(users), users)])
+        return (json.loads(row[0]) for row in self._rows("SELECT record FROM creators", filters, "user_id"))
 
     def _note_columns(self) -> str:
         """The note columns the store module reads, NULL for those a store
