@@ -41,13 +41,14 @@ from xhs_spider.stats import (
 from xhs_spider.store.base import Lease, StoreUnavailable
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from twisted.python.failure import Failure
     from typing_extensions import Self
 
+    from xhs_spider.store.base import NoteStore
     from xhs_spider.store.session import StoreSession
 
 logger = logging.getLogger(__name__)
@@ -173,12 +174,51 @@ class Freshness:
         wanted = None if channels is None else list(channels)
         return await session.read(session.store.unfetched_note_ids, wanted, None)
 
+    async def unfetched_source_note_ids(self, sources: Collection[str] | None) -> list[str]:
+        """Notes seen under *sources* (``"kind:value"``, channels as
+        ``"channel:<oid>"``; None: any) whose detail was never paid for."""
+        session = self._session
+        if session is None:
+            return []
+        wanted = None if sources is None else list(sources)
+        return await session.read(session.store.unfetched_source_note_ids, wanted, None)
+
     async def feed_pages(self) -> list[dict[str, Any]]:
         """The feed pages this crawl read in earlier runs (a resumed JOBDIR crawl)."""
         session = self._session
         if session is None or session.crawl_id == session.run_id:
             return []
         return await session.read(session.store.feed_pages, session.crawl_id)
+
+    async def source_pages(self) -> list[dict[str, Any]]:
+        """The pages of keywords', creators' and topics' notes this crawl read
+        in earlier runs (a resumed JOBDIR crawl), by kind, value and page."""
+        session = self._session
+        if session is None or session.crawl_id == session.run_id:
+            return []
+        return await session.read(session.store.source_pages, session.crawl_id)
+
+    async def creator_fetch_times(self, user_ids: Collection[str]) -> dict[str, str]:
+        """When the stored profile of each of *user_ids* was fetched, for those stored."""
+        return await self._lookup(lambda store: store.creator_fetch_times, user_ids)
+
+    async def share_links(self, urls: Collection[str]) -> dict[str, str]:
+        """What each of *urls* resolved to, for those resolved before (paid for once)."""
+        return await self._lookup(lambda store: store.share_links, urls)
+
+    async def _lookup(
+        self, method: Callable[[NoteStore], Callable[[list[str]], dict[str, str]]], keys: Collection[str],
+    ) -> dict[str, str]:
+        """The store's *method* of *keys*; nothing known without the store or while it is down."""
+        session = self._session
+        if session is None or not keys:
+            return {}
+        try:
+            return await session.read(method(session.store), list(keys))
+        except StoreUnavailable as exc:
+            logger.warning("The store cannot say what it holds (%(error)s); asking the API.",
+                           {"error": str(exc)[:200]})
+            return {}
 
     def _require_session(self, what: str) -> StoreSession:
         session = self._session
@@ -216,6 +256,26 @@ class Freshness:
                 "crawl_id": session.crawl_id, "channel": channel, "page": page, "cards": cards,
                 "new_notes": new_notes, "next": next_page, "at": now_iso(),
             })
+
+    def record_source_page(
+        self, kind: str, value: str, page: int, cursor: str | None, next_cursor: str | None,
+        notes: int, new_notes: int, next: bool, stop: str | None,  # noqa: A002 - the record's field
+    ) -> None:
+        """A page of a keyword's, creator's or topic's notes was read (asked
+        with *cursor*), and whether its source goes on after it (*next*; if
+        not, *stop* says why): a resumed crawl carries on from these."""
+        session = self._session
+        if session is not None:
+            self._record("source_page", {
+                "crawl_id": session.crawl_id, "source_kind": kind, "source_value": value, "page": page,
+                "cursor": cursor, "next_cursor": next_cursor, "notes": notes, "new_notes": new_notes,
+                "next": next, "stop": stop, "at": now_iso(),
+            })
+
+    def record_share_link(self, url: str, resolved_url: str) -> None:
+        """*url* (a share link) resolved to *resolved_url*: paid for, kept so
+        that it is not paid for again."""
+        self._record("share_link", {"url": url, "resolved_url": resolved_url, "at": now_iso()})
 
     def _record(self, kind: str, data: dict[str, Any]) -> None:
         store = self._store

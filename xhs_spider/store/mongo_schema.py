@@ -80,13 +80,13 @@ def _give_notes_their_sources(database: Database) -> None:
     for document in notes.find(unmigrated, {"_id": 1, "channels": 1}):
         sources = sorted(source_name(CHANNEL, channel) for channel in document.get("channels") or [])
         this_note = {"_id": document["_id"]}
+        # The array first (nx-27017 adds to no missing array), then the
+        # channels added to it, not set: a crawl may be adding sources meanwhile.
+        requests.append(UpdateOne(all_of(this_note, unmigrated), {"$set": {"sources": []}}))
         if sources:
-            # Added to, not set: a crawl may be adding sources meanwhile.
             requests.append(UpdateOne(this_note, {"$addToSet": {"sources": {"$each": sources}}}))
-        else:
-            requests.append(UpdateOne(all_of(this_note, unmigrated), {"$set": {"sources": []}}))
         if len(requests) >= MIGRATION_CHUNK:
-            notes.bulk_write(requests, ordered=False)
+            notes.bulk_write(requests, ordered=True)
             requests = []
     if requests:
-        notes.bulk_write(requests, ordered=False)
+        notes.bulk_write(requests, ordered=True)

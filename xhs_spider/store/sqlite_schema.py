@@ -8,6 +8,7 @@ Every value bound or written as JSON goes through
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 
@@ -122,6 +123,8 @@ CREATE TABLE IF NOT EXISTS share_links (
 );
 """
 
+#: Every table of :data:`SCHEMA`.
+TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 #: Columns added since the first release: a store it made gains them at open.
 ADDED_NOTE_COLUMNS = {"failed_at": "TEXT", "failed_reason": "TEXT", "sources": "TEXT"}
 
@@ -190,6 +193,8 @@ def migrate(connection: sqlite3.Connection) -> None:
     waits, then finds it done. Feed appearances get their source (kind
     "channel", value the channel) and the new key; notes gain the columns
     added since, ``sources`` filled from their channels."""
+    if _up_to_date(connection):
+        return  # no write lock taken: crawls opening the store never wait for another's batch
     connection.execute("BEGIN IMMEDIATE")
     try:
         old_appearances = _columns(connection, "feed_appearances")
@@ -209,6 +214,15 @@ def migrate(connection: sqlite3.Connection) -> None:
         connection.rollback()
         raise
     connection.execute("COMMIT")
+
+
+def _up_to_date(connection: sqlite3.Connection) -> bool:
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return (
+        set(TABLES) <= tables
+        and "source_kind" in _columns(connection, "feed_appearances")
+        and set(ADDED_NOTE_COLUMNS) <= _columns(connection, "notes")
+    )
 
 
 def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
