@@ -17,7 +17,8 @@ async def test_summary_counts_what_the_sandbox_billed(
     api.configure(faults={"301": 0.1, "302": 0.05})
     result = await in_process_crawl(FeedSpider, oid="homefeed_food_v3", pages="2")
 
-    billed = api.stats()["billed"]
+    sandbox = api.stats()
+    billed = sandbox["billed"]
     block = result.log[result.log.index("Run summary"):]
     assert f"{billed} billed" in block
     with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
@@ -27,3 +28,11 @@ async def test_summary_counts_what_the_sandbox_billed(
     assert run["summary"]["notes"]["new"] == len({a["note_id"] for a in result.appearances})
     assert run["arguments"] == {"oid": "homefeed_food_v3", "pages": "2"}
     assert run["summary"]["finish_reason"] == "finished"
+    # Calls and billed calls per endpoint, as the sandbox counted them.
+    by_endpoint = run["summary"]["api"]["by_endpoint"]
+    assert {endpoint: calls["billed"] for endpoint, calls in by_endpoint.items()} == {
+        endpoint: count for endpoint, count in sandbox["billed_by_endpoint"].items() if count}
+    assert {endpoint: calls["requests"] for endpoint, calls in by_endpoint.items()} == {
+        endpoint: count for endpoint, count in sandbox["calls_by_endpoint"].items() if count}
+    detail = by_endpoint["detail"]
+    assert f"detail {detail['requests']}/{detail['billed']}" in block

@@ -108,3 +108,19 @@ def test_the_recent_crawls_are_listed_latest_first_with_their_outcomes() -> None
     assert "new  last run started 2026-11-30T11:00, 1 run, outcome justoneapi_budget_exhausted" in text
     assert format_recent_crawls([], "sqlite:///x") == "No crawl in sqlite:///x yet."
     assert "finished (1 run)" in format_crawl_summary(crawl_summary("new", runs[1:2]) | {"outcome": "finished"})
+
+
+def test_calls_and_billed_calls_add_up_per_endpoint_across_the_runs() -> None:
+    first = run("a", "shared", "finished", "2026-11-30T10:05", 7)
+    first["summary"]["api"]["by_endpoint"] = {
+        "search": {"requests": 3, "billed": 3}, "detail": {"requests": 4, "billed": 3}}
+    second = run("b", "shared", "finished", "2026-11-30T10:06", 5)
+    second["summary"]["api"]["by_endpoint"] = {
+        "search": {"requests": 2, "billed": 1}, "share": {"requests": 1, "billed": 1}}
+    older = run("c", "shared", "finished", "2026-11-30T10:04", 2)  # a record made before by_endpoint
+    summary = crawl_summary("shared", [first, second, older])
+    assert summary["api"]["by_endpoint"] == {
+        "detail": {"requests": 4, "billed": 3}, "search": {"requests": 5, "billed": 4},
+        "share": {"requests": 1, "billed": 1}}
+    assert "by endpoint    detail 4/3, search 5/4, share 1/1 (sent/billed)" in format_crawl_summary(summary)
+    assert "by endpoint    none" in format_crawl_summary(crawl_summary("shared", [older]))

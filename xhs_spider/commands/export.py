@@ -2,15 +2,19 @@
 
 Feed exports (``-o`` on a crawl) hold what one run fetched; this command
 writes what the store holds, whatever was fetched when: ``notes`` (the latest
-state of each note), ``appearances`` (which channel recommended which note
-when), ``metrics`` (the engagement history) or ``runs``. FILE's extension
+state of each note), ``appearances`` (where each note was found when: which
+channel recommended it, which keyword's search, creator's or topic's notes
+listed it), ``metrics`` (the engagement history), ``runs`` or ``creators``
+(the creators' newest profiles). ``--source keyword:咖啡`` (or ``user:ID``,
+``topic:ID``, ``channel:OID``; repeatable) keeps what concerns those
+sources; ``--channel OID`` is ``--source channel:OID``. FILE's extension
 picks the format (.csv, .jsonl, .json, .parquet); the file is written under a
 temporary name of its own beside it and renamed when complete, so two
 exports into one file at once both write whole files, and the last one wins.
 A file that cannot be written there, a ``--since`` out of range or an
-unknown ``--channel`` or ``--status`` is one line, exit status 2, before the
-store is read. CSV cells that a spreadsheet would run as formulas get a
-leading ' (XHS_CSV_RAW_TEXT keeps them raw).
+unknown ``--source``, ``--channel`` or ``--status`` is one line, exit status
+2, before the store is read. CSV cells that a spreadsheet would run as
+formulas get a leading ' (XHS_CSV_RAW_TEXT keeps them raw).
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from xhs_spider.config.declarations import CSV_RAW_TEXT
 from xhs_spider.config.effective import crawl_settings
 from xhs_spider.dataset.columns import collection_columns
 from xhs_spider.dataset.parquet_writer import MISSING, parquet_available
-from xhs_spider.dataset.query import COLLECTIONS, NOTE_STATUSES, Query, parse_since
+from xhs_spider.dataset.query import (
+    CHANNEL,
+    COLLECTIONS,
+    NOTE_STATUSES,
+    Query,
+    parse_since,
+    parse_source,
+)
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.dataset.sqlite_reader import NoStore, StoreUnreadable
 from xhs_spider.dataset.writers import file_format, write_records
@@ -44,7 +55,8 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "{%s} -o FILE [--since 7d] [--channel OID ...] [--status ok]" % ",".join(COLLECTIONS)
+        return "{%s} -o FILE [--since 7d] [--source KIND:VALUE ...] [--channel OID ...] [--status ok]" % (
+            ",".join(COLLECTIONS))
 
     def short_desc(self) -> str:
         return "Export the dataset from the store (XHS_STORE_URI) to .csv, .jsonl, .json or .parquet"
@@ -92,7 +104,7 @@ class Command(ScrapyCommand):
 
 
 def add_filter_options(parser: argparse.ArgumentParser, *, default_since: str | None) -> None:
-    """``--since`` and ``--channel``, shared by ``scrapy export`` and ``scrapy report``."""
+    """``--since``, ``--source`` and ``--channel``, shared by ``scrapy export`` and ``scrapy report``."""
     parser.add_argument(
         "--since", default=default_since, metavar="SPAN",
         help="only what the store got since then: 7d, 24h, 30m ago, or an ISO date"
@@ -100,18 +112,25 @@ def add_filter_options(parser: argparse.ArgumentParser, *, default_since: str | 
     parser.add_argument(
         "--channel", action="append", metavar="OID",
         help="only what concerns this channel (see scrapy channels); repeatable")
+    parser.add_argument(
+        "--source", action="append", metavar="KIND:VALUE",
+        help="only what concerns this source: %s; repeatable" % ", ".join(
+            ("keyword:咖啡", "user:USER_ID", "topic:TOPIC_ID", "channel:OID")))
 
 
 def query_from_options(
     collection: str, opts: argparse.Namespace, *, statuses: list[str] | None = None,
 ) -> Query:
     """The query the options name; ``ValueError``, one line, for any that is wrong
-    (an unknown channel as the crawl answers it, with the closest one)."""
+    (an unknown channel as the crawl answers it, with the closest one; a
+    source of no known kind, naming the kinds)."""
+    sources = [(CHANNEL, channel) for value in opts.channel or ()
+               for channel in parse_channels(value, "--channel")]
+    sources += [source for value in getattr(opts, "source", None) or () for source in parse_source(value)]
     return Query(
         collection,
         since=None if opts.since is None else parse_since(opts.since),
-        channels=None if not opts.channel else frozenset(
-            channel for value in opts.channel for channel in parse_channels(value, "--channel")),
+        sources=frozenset(sources) if sources else None,
         statuses=None if not statuses else frozenset(statuses),
     )
 

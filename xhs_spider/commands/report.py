@@ -1,12 +1,15 @@
 """``scrapy report -o FILE.html``: what the crawl found, as one HTML file.
 
-Per channel, the top notes by likes and the rising ones, with their likes
-over time; feed appearances per channel per day; the runs (billed calls,
-notes per billed call, finish reasons, give-ups). One self-contained file:
-charts are inline SVG, the style is inline, there is no script. It is
-written under a temporary name of its own beside FILE and renamed when
-complete. A file that cannot be written there, a ``--since`` out of range or
-an unknown ``--channel`` is one line, exit status 2, before the store is read.
+Per source (a channel, a keyword, a creator, a topic), the top notes by
+likes and the rising ones, with their likes over time; appearances per
+source per day; the runs (billed calls, notes per billed call, finish
+reasons, give-ups). One self-contained file: charts are inline SVG, the
+style is inline, there is no script. It is written under a temporary name
+of its own beside FILE and renamed when complete. ``--source keyword:咖啡``
+(or ``user:ID``, ``topic:ID``, ``channel:OID``; repeatable) and ``--channel
+OID`` keep those sources. A file that cannot be written there, a
+``--since`` out of range or an unknown ``--source`` or ``--channel`` is one
+line, exit status 2, before the store is read.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "-o FILE.html [--since 30d] [--channel OID ...]"
+        return "-o FILE.html [--since 30d] [--source KIND:VALUE ...] [--channel OID ...]"
 
     def short_desc(self) -> str:
         return "Write an HTML report with charts of the store's dataset (XHS_STORE_URI)"
@@ -66,7 +69,7 @@ class Command(ScrapyCommand):
             return
         assert query.since is not None
         try:
-            store = write_report(crawl_settings(self.settings), query.since, query.channels, path)
+            store = write_report(crawl_settings(self.settings), query.since, query.sources, path)
         except (ValueError, NoStore) as exc:
             fail(self, str(exc))
             return
@@ -93,7 +96,7 @@ def matplotlib_available() -> bool:
 
 
 def write_report(
-    settings: BaseSettings, since: str, channels: frozenset[str] | None, path: Path,
+    settings: BaseSettings, since: str, sources: frozenset[tuple[str, str]] | None, path: Path,
 ) -> str:
     """Compute, draw and write the report; the store's URI, safe to print."""
     from xhs_spider.report.figures import compute
@@ -102,7 +105,7 @@ def write_report(
     dataset = dataset_from_settings(settings)
     with replaced_atomically(path) as partial:
         with opened(dataset):
-            figures = compute(dataset, since, channels)
+            figures = compute(dataset, since, sources)
         html = render(figures, store=dataset.display_uri, generated_at=iso_utc(datetime.now(timezone.utc)))
         partial.write_text(html, encoding="utf-8")
     return dataset.display_uri

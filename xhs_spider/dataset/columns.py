@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xhs_spider.exporters import column_value, resolve_ref
-from xhs_spider.items import FeedAppearanceItem, NoteItem
+from xhs_spider.items import AppearanceItem, CreatorItem, FeedAppearanceItem, NoteItem
 from xhs_spider.store.base import COUNTERS
 
 #: The kinds a value may have; anything else is written as text. A
@@ -81,7 +81,7 @@ NOTE_BOOKKEEPING = [
     Column("note_id"), Column("status"), Column("first_seen_at", TIMESTAMP),
     Column("last_seen_at", TIMESTAMP), Column("detail_fetched_at", TIMESTAMP),
     Column("unavailable_at", TIMESTAMP), Column("failed_at", TIMESTAMP),
-    Column("failed_reason"), Column("channels", repeated=True),
+    Column("failed_reason"), Column("channels", repeated=True), Column("sources", repeated=True),
 ]
 RUN_COLUMNS = [
     Column("run_id"), Column("crawl_id"), Column("spider"), Column("started_at", TIMESTAMP),
@@ -97,12 +97,22 @@ RUN_COLUMNS = [
         "requests", "billed", "retries", "give_ups", "rate_limit_events")),
     Column("summary.api.rate_limit_lowest", NUMBER),
     *(Column(f"summary.api.{name}", JSON) for name in (
-        "by_code", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
+        "by_code", "by_endpoint", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
 ]
 METRIC_COLUMNS = [
     Column("note_id"), Column("fetched_at", TIMESTAMP), Column("run_id"),
     *(Column(name, INTEGER) for name in COUNTERS),
 ]
+
+
+def appearance_columns() -> list[Column]:
+    """The feed cards' columns (``channel``, ``position``…), then those only the
+    other sources' appearances have (``source_kind``, ``source_value``,
+    ``rank``…): one file holds both, a feed card's ``source_kind`` is "channel"."""
+    columns = [Column("run_id"), *schema_columns(FeedAppearanceItem.jsonschema)]
+    names = {column.name for column in columns}
+    return columns + [column for column in schema_columns(AppearanceItem.jsonschema)
+                      if column.name not in names]
 
 
 def collection_columns(collection: str) -> list[Column]:
@@ -111,9 +121,11 @@ def collection_columns(collection: str) -> list[Column]:
         detail = schema_columns(NoteItem.jsonschema)
         return NOTE_BOOKKEEPING + [column for column in detail if column.name != "note_id"]
     if collection == "appearances":
-        return [Column("run_id"), *schema_columns(FeedAppearanceItem.jsonschema)]
+        return appearance_columns()
     if collection == "metrics":
         return METRIC_COLUMNS
     if collection == "runs":
         return RUN_COLUMNS
+    if collection == "creators":  # the newest profile of each, and the run that fetched it
+        return [*schema_columns(CreatorItem.jsonschema), Column("run_id")]
     raise ValueError("unknown collection %r" % collection)

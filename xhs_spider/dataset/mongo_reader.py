@@ -9,13 +9,15 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from xhs_spider.dataset.query import COLLECTIONS, Query
+from xhs_spider.dataset.query import CHANNEL, COLLECTIONS, Query, with_source
 from xhs_spider.dataset.sqlite_reader import CHUNK_SIZE, NoStore, StoreUnreadable, run_matches
-from xhs_spider.store.base import APPEARANCE_KEY, run_sort_key
+from xhs_spider.store.base import run_sort_key
 
 SERVER_SELECTION_TIMEOUT_MS = 3000
 _ORDER = {
-    "notes": ["_id"], "appearances": list(APPEARANCE_KEY), "metrics": ["note_id", "fetched_at"],
+    # The channel too: a store made before there were other sources has no source_kind.
+    "notes": ["_id"], "appearances": ["run_id", "source_kind", "source_value", "channel", "page", "position"],
+    "metrics": ["note_id", "fetched_at"], "creators": ["user_id"],
 }
 
 
@@ -46,10 +48,13 @@ class MongoDataset:
         """The records *query* selects, in a stable order, one batch in memory at a time."""
         database = self._database()
         if query.collection == "runs":
+            others = query.beyond_channels()
+            found = None if others is None else {
+                record["run_id"] for record in self._find(database, others, _filter(others))}
             runs = (_without_id(document) for document in database.runs.find({}))
-            return iter(sorted((run for run in runs if run_matches(run, query)), key=run_sort_key))
-        if query.collection == "metrics" and query.channels is not None:
-            return self._metrics_of_channels(database, query)
+            return iter(sorted((run for run in runs if run_matches(run, query, found)), key=run_sort_key))
+        if query.collection == "metrics" and query.sources is not None:
+            return self._metrics_of_sources(database, query)
         return self._find(database, query, _filter(query))
 
     def _find(self, database: Database, query: Query, conditions: dict[str, Any]) -> Iterator[dict]:
@@ -63,12 +68,16 @@ class MongoDataset:
                 continue
             if query.collection == "notes":
                 document["channels"] = sorted(document.get("channels") or [])
+                document["sources"] = sorted(document.get("sources") or [])
+            if query.collection == "appearances":
+                with_source(document)
+            if query.collection in ("notes", "appearances", "creators") and not query.wants(document):
+                continue  # checked again here too
             yield _without_id(document)
 
-    def _metrics_of_channels(self, database: Database, query: Query) -> Iterator[dict]:
-        assert query.channels is not None
-        in_channels = {"channels": {"$in": sorted(query.channels)}}
-        note_ids = {doc["_id"] for doc in database.notes.find(in_channels, {"_id": 1})}
+    def _metrics_of_sources(self, database: Database, query: Query) -> Iterator[dict]:
+        fields = {"_id": 1, "channels": 1, "sources": 1}
+        note_ids = {doc["_id"] for doc in database.notes.find(_of_notes(query), fields) if query.wants(doc)}
         for record in self._find(database, query, _filter(query)):
             if record["note_id"] in note_ids:
                 yield record
@@ -82,12 +91,33 @@ def _filter(query: Query) -> dict[str, Any]:
     conditions: dict[str, Any] = {}
     if query.since is not None:
         conditions[query.time_field] = {"$gte": query.since}
-    if query.channels is not None and query.collection in ("notes", "appearances"):
-        field = "channels" if query.collection == "notes" else "channel"
-        conditions[field] = {"$in": sorted(query.channels)}
+    if query.sources is not None and query.collection == "notes":
+        conditions.update(_of_notes(query))
+    if query.sources is not None and query.collection == "appearances":
+        conditions.update(_of_appearances(query))
+    if query.sources is not None and query.collection == "creators":
+        conditions["user_id"] = {"$in": sorted(query.of_kind("user"))}
     if query.statuses is not None:
         conditions["status"] = {"$in": sorted(query.statuses)}
     return conditions
+
+
+def _of_notes(query: Query) -> dict[str, Any]:
+    """Notes seen under one of *query*'s sources (a channel's: in ``channels``,
+    which a store made before there were other sources has too)."""
+    return {"$or": [
+        {"channels": {"$in": sorted(query.of_kind(CHANNEL))}},
+        {"sources": {"$in": query.source_names}},
+    ]}
+
+
+def _of_appearances(query: Query) -> dict[str, Any]:
+    """Appearances under one of *query*'s sources; a feed card's without a
+    ``source_kind`` (stored before there were other sources) is its channel's."""
+    return {"$or": [
+        *({"source_kind": kind, "source_value": value} for kind, value in sorted(query.sources or ())),
+        {"source_kind": None, "channel": {"$in": sorted(query.of_kind(CHANNEL))}},
+    ]}
 
 
 def _without_id(document: dict) -> dict:

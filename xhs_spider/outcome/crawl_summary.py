@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from xhs_spider.outcome.reasons import FINISHED, failed
+from xhs_spider.outcome.summary import format_by_endpoint
 
 #: Counts in a run summary that add up across runs, by (section, name).
 ADDED = (
@@ -33,9 +34,18 @@ def crawl_summary(crawl_id: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     for section, name in ADDED:
         values = [_figure(run, section, name) for run in mine]
         (totals if section is None else totals[section])[name] = sum(values)
+    by_endpoint: dict[str, Counter[str]] = {}
     for run in mine:
-        by_code.update((run.get("summary") or {}).get("api", {}).get("by_code", {}))
+        api = (run.get("summary") or {}).get("api", {})
+        by_code.update(api.get("by_code", {}))
+        for endpoint, calls in (api.get("by_endpoint") or {}).items():
+            by_endpoint.setdefault(endpoint, Counter()).update(
+                {name: value for name, value in calls.items() if isinstance(value, int)})
     totals["api"]["by_code"] = dict(sorted(by_code.items()))
+    totals["api"]["by_endpoint"] = {
+        endpoint: {"requests": calls["requests"], "billed": calls["billed"]}
+        for endpoint, calls in sorted(by_endpoint.items())
+    }
     reasons = [run.get("finish_reason") or UNFINISHED for run in mine]
     by_end = sorted((str(run.get("finished_at") or ""), reason) for run, reason in zip(mine, reasons, strict=True))
     return {
@@ -76,6 +86,7 @@ def format_crawl_summary(summary: dict[str, Any]) -> str:
         f"{notes['skipped_fresh']} skipped as fresh, {notes['unavailable']} unavailable, "
         f"{notes['stored']} note items",
         f"  API calls      {api['requests']} sent, {api['billed']} billed; by code: {codes}",
+        f"  by endpoint    {format_by_endpoint(api['by_endpoint'])}",
         f"  retries        {api['retries']}, give-ups {api['give_ups']}",
     ]
     lines += [f"  run            {run['run_id']}  {run['finish_reason']}" for run in summary["runs"]]

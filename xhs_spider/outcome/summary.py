@@ -9,6 +9,9 @@ from xhs_spider import stats as keys
 from xhs_spider.outcome.reasons import ADVICE
 from xhs_spider.run import readable
 
+#: The items of a note's appearance: on a channel's feed, under a keyword, creator or topic.
+APPEARANCE_ITEMS = ("FeedAppearanceItem", "AppearanceItem")
+
 
 def _duration(stats: dict[str, Any]) -> float:
     started = stats.get("start_time")
@@ -30,6 +33,22 @@ def _item_count(stats: dict[str, Any], item_type: str) -> int:
     return stats.get(keys.ITEMS.format(item_type=item_type), 0)
 
 
+def by_endpoint(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Calls sent and calls billed per endpoint (``detail``, ``feed``, ``search``…)."""
+    sent, billed = keys.under(keys.REQUESTS_TO, stats), keys.under(keys.BILLED_BY, stats)
+    return {
+        endpoint: {"requests": sent.get(endpoint, 0), "billed": billed.get(endpoint, 0)}
+        for endpoint in sorted(set(sent) | set(billed))
+    }
+
+
+def format_by_endpoint(endpoints: dict[str, dict[str, int]]) -> str:
+    """``detail 12 sent/10 billed, search 3/3``: the summary's per-endpoint line."""
+    parts = [f"{endpoint} {calls.get('requests', 0)}/{calls.get('billed', 0)}"
+             for endpoint, calls in endpoints.items()]
+    return ", ".join(parts) + " (sent/billed)" if parts else "none"
+
+
 def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
                 feeds: dict[str, str] | None = None) -> dict[str, Any]:
     """A JSON-ready summary; the same dict goes to the log and to ``runs``.
@@ -42,7 +61,7 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
         "finish_reason": reason,
         "channels": keys.under(keys.FEED_PAGES_BY_CHANNEL, stats),
         "feed_pages": get(keys.FEED_PAGES, 0),
-        "appearances": _item_count(stats, "FeedAppearanceItem"),
+        "appearances": sum(_item_count(stats, name) for name in APPEARANCE_ITEMS),
         "notes": {
             "new": get(keys.NOTES_NEW, 0),
             "refreshed": get(keys.NOTES_REFRESHED, 0),
@@ -62,6 +81,7 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
             "requests": get(keys.REQUESTS, 0),
             "billed": get(keys.BILLED, 0),
             "by_code": keys.under(keys.CODE, stats),
+            "by_endpoint": by_endpoint(stats),
             "retries": get(keys.RETRY_COUNT, 0),
             "retry_reasons": keys.under(keys.RETRY_REASON, stats),
             "give_ups": get(keys.GIVE_UP, 0),
@@ -114,6 +134,7 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         f"{dropped['duplicate']} duplicate",
         f"  API calls      {api['requests']} sent, {api['billed']} billed; "
         f"by code: {_counts(api['by_code'])}",
+        f"  by endpoint    {format_by_endpoint(api.get('by_endpoint', {}))}",
         f"  retries        {api['retries']} ({_counts(api['retry_reasons'])}), "
         f"give-ups {api['give_ups']} ({_counts(api.get('give_ups_by_reason', {}))}), "
         f"rate-limit events {api['rate_limit_events']}"

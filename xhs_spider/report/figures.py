@@ -1,7 +1,9 @@
 """The report's numbers, computed from the dataset of one window.
 
-Top notes: among the notes a channel recommended in the window (its feed
-appearances), the most liked by their latest stored counts. Rising: among
+One section per source a note was found under in the window: a channel
+(its feed appearances), a keyword, a creator or a topic (their appearances).
+Top notes: among the notes a source listed in the window, the most liked by
+their latest stored counts. Rising: among
 the same notes, those whose likes grew between their first and last
 ``note_metrics`` snapshot taken in the window (two snapshots at least), the
 largest growth first; a note whose likes fell or stayed is not rising.
@@ -14,11 +16,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from xhs_spider.dataset.query import Query
+from xhs_spider.dataset.query import CHANNEL, SOURCE_KINDS, Query, source_name
 from xhs_spider.dataset.readers import Dataset
 
-#: Notes per channel in each ranking.
+#: Notes per source in each ranking.
 TOP = 5
+#: What a section calls each kind of source.
+KIND_TITLES = {CHANNEL: "Channel", "keyword": "Keyword", "user": "Creator", "topic": "Topic"}
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,35 @@ class RankedNote:
 
 
 @dataclass
-class ChannelFigures:
-    channel: str
+class SourceFigures:
+    kind: str
+    value: str
     top: list[RankedNote]
     rising: list[RankedNote]
-    #: Likes over time (fetched_at, likes) of the channel's top notes that
+    #: Likes over time (fetched_at, likes) of the source's top notes that
     #: have snapshots in the window (a note without any has no line to draw).
     series: dict[str, list[tuple[str, int]]]
+    #: A creator's nickname, as its notes name it; "" for other sources.
+    nickname: str = ""
+
+    @property
+    def name(self) -> str:
+        """A channel's oid, or ``kind:value`` (``keyword:咖啡``): the per-day column."""
+        return source_name(self.kind, self.value) if self.kind != CHANNEL else self.value
+
+    @property
+    def key(self) -> str:
+        """The part of the page's element ids naming the source: a channel's oid,
+        ``keyword-咖啡`` (white space as ``_``)."""
+        return self.value if self.kind == CHANNEL else "_".join(
+            ("%s-%s" % (self.kind, self.value)).split())
+
+    @property
+    def title(self) -> str:
+        if self.kind == CHANNEL:
+            return self.value
+        value = "%s (%s)" % (self.nickname, self.value) if self.nickname else self.value
+        return "%s: %s" % (KIND_TITLES.get(self.kind, self.kind), value)
 
 
 @dataclass(frozen=True)
@@ -56,8 +82,9 @@ class RunFigures:
 @dataclass
 class Figures:
     since: str
-    channels: list[ChannelFigures] = field(default_factory=list)
-    #: Feed appearances per channel per day (YYYY-MM-DD).
+    #: By kind (channels first, then keywords, creators, topics), then value.
+    sources: list[SourceFigures] = field(default_factory=list)
+    #: Appearances per source (its :attr:`SourceFigures.name`) per day (YYYY-MM-DD).
     per_day: dict[str, dict[str, int]] = field(default_factory=dict)
     runs: list[RunFigures] = field(default_factory=list)
 
@@ -66,24 +93,38 @@ class Figures:
         return Counter(run.finish_reason for run in self.runs)
 
 
-def compute(dataset: Dataset, since: str, channels: frozenset[str] | None = None) -> Figures:
-    recommended: dict[str, set[str]] = defaultdict(set)
-    per_day: dict[str, Counter[str]] = defaultdict(Counter)
-    for appearance in dataset.records(Query("appearances", since=since, channels=channels)):
-        recommended[appearance["channel"]].add(appearance["note_id"])
-        per_day[appearance["channel"]][appearance["crawled_at"][:10]] += 1
-    wanted = set().union(*recommended.values())
+def compute(dataset: Dataset, since: str,
+            sources: frozenset[tuple[str, str]] | None = None) -> Figures:
+    """The figures of the window from *since*, of *sources* ((kind, value) pairs; None: all)."""
+    listed: dict[tuple[str, str], set[str]] = defaultdict(set)
+    per_day: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    nicknames: dict[str, str] = {}
+    for appearance in dataset.records(Query("appearances", since=since, sources=sources)):
+        source = (str(appearance["source_kind"]), str(appearance["source_value"]))
+        listed[source].add(appearance["note_id"])
+        per_day[source][appearance["crawled_at"][:10]] += 1
+        if source[0] == "user" and source[1] not in nicknames:
+            nicknames[source[1]] = ((appearance.get("author") or {}).get("nickname") or "")
+    wanted = set().union(*listed.values())
     notes = {note["note_id"]: note for note in _notes(dataset, wanted)}
     snapshots = _snapshots(dataset, since, wanted)
-    figures = Figures(since=since, runs=_runs(dataset, since, channels))
-    figures.per_day = {channel: dict(sorted(days.items())) for channel, days in sorted(per_day.items())}
-    for channel in sorted(recommended):
-        top = _top(recommended[channel], notes)
-        figures.channels.append(ChannelFigures(
-            channel, top, _rising(recommended[channel], notes, snapshots),
+    figures = Figures(since=since, runs=_runs(dataset, since, sources))
+    for kind, value in sorted(listed, key=_source_order):
+        top = _top(listed[kind, value], notes)
+        figures.sources.append(SourceFigures(
+            kind, value, top, _rising(listed[kind, value], notes, snapshots),
             {note.note_id: snapshots[note.note_id] for note in top if note.note_id in snapshots},
+            nickname=nicknames.get(value, "") if kind == "user" else "",
         ))
+    figures.per_day = {
+        section.name: dict(sorted(per_day[section.kind, section.value].items()))
+        for section in figures.sources}
     return figures
+
+
+def _source_order(source: tuple[str, str]) -> tuple[int, str]:
+    kind, value = source
+    return (SOURCE_KINDS.index(kind) if kind in SOURCE_KINDS else len(SOURCE_KINDS), value)
 
 
 def _notes(dataset: Dataset, wanted: set[str]) -> list[dict]:
@@ -127,9 +168,9 @@ def _rising(note_ids: set[str], notes: dict[str, dict],
     return sorted(grown, key=lambda note: (-(note.growth or 0), note.note_id))[:TOP]
 
 
-def _runs(dataset: Dataset, since: str, channels: frozenset[str] | None) -> list[RunFigures]:
+def _runs(dataset: Dataset, since: str, sources: frozenset[tuple[str, str]] | None) -> list[RunFigures]:
     figures = []
-    for run in dataset.records(Query("runs", since=since, channels=channels)):
+    for run in dataset.records(Query("runs", since=since, sources=sources)):
         summary = run.get("summary") or {}
         api, notes = summary.get("api") or {}, summary.get("notes") or {}
         figures.append(RunFigures(

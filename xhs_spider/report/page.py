@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from html import escape
 
 from xhs_spider.report import charts
-from xhs_spider.report.figures import ChannelFigures, Figures, RankedNote
+from xhs_spider.report.figures import Figures, RankedNote, SourceFigures
 
 NOTE_URL = "https://www.xiaohongshu.com/explore/%s"
 CSS = """
@@ -32,33 +32,36 @@ def render(figures: Figures, *, store: str, generated_at: str) -> str:
             escape(figures.since), escape(store), escape(generated_at)),
     ]
     with charts.fonts_checked():
-        parts += _channels(figures.channels)
+        parts += _sources(figures.sources)
         parts += _recommendations(figures)
         parts += _runs(figures)
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
 
 
-def _channels(channels: list[ChannelFigures]) -> list[str]:
-    if not channels:
-        return ["<h2>Channels</h2>", "<p>No feed appearance in this window.</p>"]
+def _sources(sources: list[SourceFigures]) -> list[str]:
+    """A section per source: a channel's (ids by its oid: ``top-<oid>``), a
+    keyword's, creator's or topic's (``top-keyword-<keyword>``)."""
+    if not sources:
+        return ["<h2>Channels, keywords, creators, topics</h2>",
+                "<p>No appearance in this window.</p>"]
     parts = []
-    for figures in channels:
-        channel = escape(figures.channel)
+    for figures in sources:
+        key, title = escape(figures.key), escape(figures.title)
         parts += [
-            '<h2 id="channel-%s">%s</h2>' % (channel, channel), '<div class="columns">',
-            "<div><h3>Top notes by likes</h3>",
-            _table("top-%s" % channel, ["note", "title", "likes"],
+            '<h2 id="%s">%s</h2>' % ("channel-" + key if figures.kind == "channel" else key, title),
+            '<div class="columns">', "<div><h3>Top notes by likes</h3>",
+            _table("top-%s" % key, ["note", "title", "likes"],
                    ([_link(note), escape(note.title), _number(note.likes)] for note in figures.top)),
             "</div><div><h3>Rising: growth in likes between snapshots</h3>",
-            _table("rising-%s" % channel, ["note", "title", "likes", "growth"],
+            _table("rising-%s" % key, ["note", "title", "likes", "growth"],
                    ([_link(note), escape(note.title), _number(note.likes), _number(note.growth)]
                     for note in figures.rising)),
             "</div></div>",
-            _chart("likes-%s" % channel, charts.line_chart(
-                "Likes over time: top notes of %s" % figures.channel, figures.series, "likes",
+            _chart("likes-%s" % key, charts.line_chart(
+                "Likes over time: top notes of %s" % figures.title, figures.series, "likes",
                 labels={note.note_id: note.title for note in figures.top},
-                chart_id="likes-%s" % channel)),
+                chart_id="likes-%s" % key)),
         ]
     return parts
 
@@ -68,9 +71,9 @@ def _recommendations(figures: Figures) -> list[str]:
     rows = ([escape(day), *(_number(figures.per_day[channel].get(day, 0)) for channel in figures.per_day)]
             for day in days)
     return [
-        "<h2>Recommendations per channel per day</h2>",
+        "<h2>Appearances per source per day</h2>",
         _chart("recommendations", charts.bar_chart(
-            "Feed appearances per day", days, figures.per_day, "appearances",
+            "Appearances per day (channels: feed recommendations)", days, figures.per_day, "appearances",
             chart_id="recommendations")),
         _table("recommendations-per-day", ["day", *map(escape, figures.per_day)], rows),
     ]
