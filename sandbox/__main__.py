@@ -13,6 +13,7 @@ import signal
 import sys
 from typing import Any, cast
 
+from sandbox.comment_shapes import COMMENT_SHAPES
 from sandbox.config import ConfigError, SandboxConfig
 from sandbox.discovery_shapes import DISCOVERY_SHAPES, MIXED
 from sandbox.faults import ODD_VALUE_KINDS
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="shape of the discovery endpoints' data (default: mixed, drawn per endpoint and page)")
     parser.add_argument("--discovery-stuck-page", type=optional_count, default=None,
                         help="from this page on, discovery lists repeat the page before (same cursor)")
+    parser.add_argument("--comment-shape", default=MIXED, choices=COMMENT_SHAPES,
+                        help="shape of the comment endpoints' data (default: mixed, drawn per endpoint and page)")
+    parser.add_argument("--comment-stuck-page", type=optional_count, default=None,
+                        help="from this page on, comment and reply pages repeat the page before (same cursor)")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser
 
@@ -103,6 +108,8 @@ def runtime_settings(args: argparse.Namespace) -> dict[str, Any]:
         "retired_paths": args.retired_paths,
         "discovery_shape": args.discovery_shape,
         "discovery_stuck_page": args.discovery_stuck_page,
+        "comment_shape": args.comment_shape,
+        "comment_stuck_page": args.comment_stuck_page,
     }
 
 

@@ -12,6 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from sandbox.answers import BILLED_CODES, Answer, envelope_body
+from sandbox.comment_data import CommentUniverse
+from sandbox.comments import CommentService
 from sandbox.config import SandboxConfig
 from sandbox.data import CHANNELS, DEFAULT_CHANNEL, FeedUniverse
 from sandbox.discovery import DiscoveryService
@@ -40,7 +42,10 @@ from sandbox.stats import SandboxStats
 
 logger = logging.getLogger(__name__)
 
-GROWING_COUNTERS = ("likeNum", "favNum", "cmtNum", "shareNum", "readNum", "impNum")
+#: The comment counter is not among them: it grows with the comments the
+#: note gains (``POST /__sandbox__/grow-comments``), so a client can tell
+#: from it whether there is anything new to read.
+GROWING_COUNTERS = ("likeNum", "favNum", "shareNum", "readNum", "impNum")
 
 
 def grown(detail: dict, earlier_fetches: int) -> dict:
@@ -62,6 +67,7 @@ class SandboxApi:
         self.stats = SandboxStats(clock)
         self.universe = FeedUniverse(config.seed, config.pages)
         self.discovery = DiscoveryService(DiscoveryUniverse(self.universe), config)
+        self.comments = CommentService(CommentUniverse(self.universe), config)
         self._clock = clock
         self._injector = FaultInjector(config.seed)
         self._bucket = self._new_bucket()
@@ -74,6 +80,7 @@ class SandboxApi:
     def reset(self) -> None:
         self.stats.reset()
         self.discovery.universe.reset()
+        self.comments.universe.reset()
         self._injector.reset()
         self._bucket = self._new_bucket()
 
@@ -122,21 +129,22 @@ class SandboxApi:
         """The call's query, once its parameters pass; a discovery call's cursor and
         user id are checked against the data too."""
         query = replace(VALIDATORS[endpoint](params), path=path)
-        if query.request is not None:
-            self.discovery.data(query)
+        if query.request is not None or (query.comments is not None and not self._unavailable(query)):
+            self._real_data(query)
         return query
 
+    def _unavailable(self, query: ValidQuery) -> bool:
+        """Whether the note asked about answers 201 (its detail, its comments, its replies)."""
+        return self.universe.is_unavailable(query.note_id, self.config.unavailable_rate)
+
     def _real_answer(self, query: ValidQuery) -> Answer:
-        if query.request is not None:
-            return self._billed_answer(query, 0, self.discovery.data(query))
-        if query.endpoint == FEED:
-            return self._billed_answer(query, 0, self.universe.feed_page(query.oid, query.page))
-        if self.universe.is_unavailable(query.note_id, self.config.unavailable_rate):
+        if query.endpoint != FEED and query.request is None and self._unavailable(query):
             return self._billed_answer(query, 201, None)
-        detail = self.universe.note_detail(query.note_id)
-        # Engagement grows between fetches, so refreshes have something to show.
-        earlier = self.stats.detail_billed_by_note[query.note_id]
-        return self._billed_answer(query, 0, grown(detail, earlier))
+        if query.endpoint == DETAIL:
+            # Engagement grows between fetches, so refreshes have something to show.
+            earlier = self.stats.detail_billed_by_note[query.note_id]
+            return self._billed_answer(query, 0, grown(self._real_data(query), earlier))
+        return self._billed_answer(query, 0, self._real_data(query))
 
     def _fault_answer(
         self, fault: InjectedFault, query: ValidQuery, path: str, params: dict[str, str]
@@ -155,9 +163,13 @@ class SandboxApi:
     def _real_data(self, query: ValidQuery) -> Any:
         if query.request is not None:
             return self.discovery.data(query)
+        if query.comments is not None:
+            return self.comments.data(query)
         if query.endpoint == FEED:
             return self.universe.feed_page(query.oid, query.page)
-        return self.universe.note_detail(query.note_id)
+        detail = self.universe.note_detail(query.note_id)
+        detail["cmtNum"] = self.comments.universe.counter(query.note_id)
+        return detail
 
     def _billed_answer(self, query: ValidQuery, code: int, data: Any) -> Answer:
         self.stats.record_billing(query.endpoint, query.billing_key, query.path)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sandbox.comment_shapes import COMMENT_SHAPES
 from sandbox.discovery_shapes import DISCOVERY_SHAPES, MIXED
 from sandbox.faults import ODD_VALUE_KINDS, FaultRates
 
@@ -103,10 +104,19 @@ def _discovery_shape(value: Any) -> str:
     return str(value)
 
 
-def _stuck_page(value: Any) -> int:
-    if _non_negative_int(value) < 2:
-        raise ConfigError("discovery_stuck_page must be 2 or more (the page that repeats the one before)")
-    return int(value)
+def _comment_shape(value: Any) -> str:
+    if value not in COMMENT_SHAPES:
+        raise ConfigError("comment_shape must be one of %s, got %r" % (", ".join(COMMENT_SHAPES), value))
+    return str(value)
+
+
+def _stuck_page(name: str) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if _non_negative_int(value) < 2:
+            raise ConfigError("%s must be 2 or more (the page that repeats the one before)" % name)
+        return int(value)
+
+    return check
 
 
 CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
@@ -128,7 +138,9 @@ CONFIG_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "odd_values": _odd_value_kinds,
     "retired_paths": _paths,
     "discovery_shape": _discovery_shape,
-    "discovery_stuck_page": _optional(_stuck_page),
+    "discovery_stuck_page": _optional(_stuck_page("discovery_stuck_page")),
+    "comment_shape": _comment_shape,
+    "comment_stuck_page": _optional(_stuck_page("comment_stuck_page")),
 }
 
 
@@ -167,6 +179,13 @@ class SandboxConfig:
     #: From this page on, a discovery list repeats the page before it, with the
     #: same cursor and ``has_more`` true (None: lists advance to their end).
     discovery_stuck_page: int | None = None
+    #: The shape of the comment endpoints' data: ``mixed`` (one drawn per
+    #: endpoint and page from the seed), ``flat``, ``wrapped``, ``camel`` or
+    #: ``unreadable`` (see :mod:`sandbox.comment_shapes`).
+    comment_shape: str = MIXED
+    #: From this page on, a note's comments (or a comment's replies) repeat the
+    #: page before, with the same cursor and ``has_more`` true (None: they advance).
+    comment_stuck_page: int | None = None
 
     def apply_update(self, changes: dict[str, Any]) -> None:
         """Validate every change first, so a bad request changes nothing."""

@@ -3,8 +3,9 @@
 ``GET stats``, ``POST reset``, ``GET``/``POST config``, ``GET notes`` (which
 note ids a feed page holds), ``GET channels``, ``GET discovery`` (the note
 ids of every page of a keyword's, topic's or creator's list, where a share
-link leads, the creators and the named topics) and ``POST grow`` (a creator
-publishes new notes). Anything else outside the
+link leads, the creators and the named topics), ``POST grow`` (a creator
+publishes new notes), ``GET comments`` (every comment and reply of a note,
+and its pages) and ``POST grow-comments`` (a note gains comments). Anything else outside the
 API paths is a 404, a known action with the wrong method a 405.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 
 from sandbox.answers import Answer, json_answer, method_not_allowed, not_found
 from sandbox.api import SandboxApi
+from sandbox.comment_params import note_id
 from sandbox.config import ConfigError
 from sandbox.endpoints import InvalidParameters
 from sandbox.queries import UnknownTarget
@@ -44,6 +46,8 @@ class ControlEndpoints:
             ("GET", "channels"): lambda: json_answer(self.api.channels()),
             ("GET", "discovery"): lambda: self._discovery(params),
             ("POST", "grow"): lambda: self._grow(body),
+            ("GET", "comments"): lambda: self._comments(params),
+            ("POST", "grow-comments"): lambda: self._grow_comments(body),
         }
         handler = handlers.get((method, action))
         if handler is not None:
@@ -86,16 +90,38 @@ class ControlEndpoints:
     def _grow(self, body: bytes) -> Answer:
         """``{"userId": "<a creator>", "count": N}``: the creator publishes N notes."""
         try:
-            order = json.loads(body or b"{}")
-            if not isinstance(order, dict) or not isinstance(order.get("userId"), str):
-                raise ValueError("the body must be a JSON object with a userId")
-            count = order.get("count", 1)
-            if isinstance(count, bool) or not isinstance(count, int):
-                raise ValueError("count must be an integer")
-            grown = self.api.discovery.grow(order["userId"], count)
+            target, count = growth_order(body, "userId")
+            grown = self.api.discovery.grow(target, count)
         except ValueError as error:
             return json_answer({"ok": False, "error": str(error)}, 400)
         except UnknownTarget as error:
             return json_answer({"ok": False, "error": str(error)}, 404)
         logger.info("creator %s published %d notes", grown["userId"], count)
         return json_answer(grown)
+
+    def _comments(self, params: dict[str, str]) -> Answer:
+        try:
+            return json_answer(self.api.comments.truth(params))
+        except InvalidParameters as error:
+            return json_answer({"ok": False, "error": str(error)}, 400)
+
+    def _grow_comments(self, body: bytes) -> Answer:
+        """``{"noteId": "<a note>", "count": N}``: the note gains N comments."""
+        try:
+            target, count = growth_order(body, "noteId")
+            grown = self.api.comments.grow(note_id(target), count)
+        except ValueError as error:  # InvalidParameters too
+            return json_answer({"ok": False, "error": str(error)}, 400)
+        logger.info("note %s gained %d comments", grown["noteId"], count)
+        return json_answer(grown)
+
+
+def growth_order(body: bytes, target_key: str) -> tuple[str, int]:
+    """The target and count of a ``grow`` or ``grow-comments`` body; ValueError when it has none."""
+    order = json.loads(body or b"{}")
+    if not isinstance(order, dict) or not isinstance(order.get(target_key), str):
+        raise ValueError("the body must be a JSON object with a %s" % target_key)
+    count = order.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise ValueError("count must be an integer")
+    return order[target_key], count

@@ -1,13 +1,15 @@
 """The API endpoints: their paths and the parameter checks the vendor makes.
 
 The feed and the note detail are here; the discovery endpoints (search,
-creators, topics, profiles, share links) in :mod:`sandbox.discovery_params`.
+creators, topics, profiles, share links) in :mod:`sandbox.discovery_params`,
+the comment endpoints in :mod:`sandbox.comment_params`.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from sandbox.comment_params import COMMENT_PATHS, COMMENT_VALIDATORS
 from sandbox.data import CHANNELS, DEFAULT_CHANNEL, is_valid_note_id
 from sandbox.discovery_params import DISCOVERY_PATHS, DISCOVERY_VALIDATORS
 from sandbox.queries import InvalidParameters, ValidQuery, page_number
@@ -19,6 +21,7 @@ API_PATHS = {
     "/api/xiaohongshu-pgy/get-note-detail/v1": DETAIL,
     "/api/xiaohongshu-pgy/api/solar/note/noteId/detail/v1": DETAIL,
     **DISCOVERY_PATHS,
+    **COMMENT_PATHS,
 }
 BOOLEAN_TEXTS = ("true", "false", "1", "0")
 
@@ -52,4 +55,4 @@ def validate_detail(params: dict[str, str]) -> ValidQuery:
     return ValidQuery(DETAIL, note_id, note_id=note_id)
 
 
-VALIDATORS = {FEED: validate_feed, DETAIL: validate_detail, **DISCOVERY_VALIDATORS}
+VALIDATORS = {FEED: validate_feed, DETAIL: validate_detail, **DISCOVERY_VALIDATORS, **COMMENT_VALIDATORS}

@@ -247,6 +247,15 @@ class SandboxProcess(ChildServer):
         """The free ground truth of a discovery list (``GET /__sandbox__/discovery``)."""
         return self._control("GET", "discovery?" + urlencode({"kind": kind, "value": value, **options}))
 
+    def comments(self, note_id: str, sort: str = "latest") -> dict[str, Any]:
+        """The free ground truth of a note's comments and replies (``GET /__sandbox__/comments``)."""
+        return self._control("GET", "comments?" + urlencode({"noteId": note_id, "sort": sort}))
+
+    def grow_comments(self, note_id: str, count: int = 1) -> list[str]:
+        """Note *note_id* gains *count* comments; their ids, newest first."""
+        added: list[str] = self._control("POST", "grow-comments", {"noteId": note_id, "count": count})["added"]
+        return added
+
     def _control(self, method: str, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         if not self.url:
             raise RuntimeError("sandbox not started")

@@ -44,6 +44,18 @@ class DiscoveryRequest:
 
 
 @dataclass(frozen=True)
+class CommentRequest:
+    """What a comment call asks for: a page of *note_id*'s comments in *sort*
+    order, or (*comment_id* set) a page of the replies to that comment;
+    *cursor* is the ``lastCursor`` it was asked with ("" for the first page)."""
+
+    note_id: str
+    sort: str = ""
+    comment_id: str = ""
+    cursor: str = ""
+
+
+@dataclass(frozen=True)
 class ValidQuery:
     endpoint: str
     billing_key: str
@@ -53,3 +65,4 @@ class ValidQuery:
     #: The API path it was asked on (set once the call is routed).
     path: str = ""
     request: DiscoveryRequest | None = field(default=None)
+    comments: CommentRequest | None = field(default=None)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.comment_params import COMMENTS, SUB_COMMENTS
 from sandbox.endpoints import DETAIL, FEED
 from sandbox.faults import HTTP_FAULT_KINDS
 
@@ -35,6 +36,9 @@ class SandboxStats:
         #: "<endpoint>|<list kind>|<value>|<options>|<page or cursor>" → billed
         #: calls of the discovery endpoints: a page paid for twice shows here.
         self.discovery_billed_by_request: Counter[str] = Counter()
+        #: "comments|<note id>|<sort>|<cursor>" and "sub_comments|<note id>|<comment
+        #: id>|<cursor>" → billed calls of the comment endpoints, whichever version.
+        self.comments_billed_by_request: Counter[str] = Counter()
         self.odd_values: Counter[str] = Counter()
         #: note id → the odd value kind its card (in any feed) or detail got.
         self.odd_cards_by_note: dict[str, str] = {}
@@ -73,6 +77,8 @@ class SandboxStats:
             self.detail_billed_by_note[billing_key] += 1
         elif endpoint == FEED:
             self.feed_billed_by_page[billing_key] += 1
+        elif endpoint in (COMMENTS, SUB_COMMENTS):
+            self.comments_billed_by_request["%s|%s" % (endpoint, billing_key)] += 1
         else:
             self.discovery_billed_by_request["%s|%s" % (endpoint, billing_key)] += 1
 
@@ -95,6 +101,7 @@ class SandboxStats:
             "detail_calls_by_note": dict(self.detail_calls_by_note),
             "feed_billed_by_page": dict(self.feed_billed_by_page),
             "discovery_billed_by_request": dict(self.discovery_billed_by_request),
+            "comments_billed_by_request": dict(self.comments_billed_by_request),
             "odd_values": dict(self.odd_values),
             "odd_cards_by_note": dict(self.odd_cards_by_note),
             "odd_details_by_note": dict(self.odd_details_by_note),
