@@ -45,6 +45,7 @@ class Sink:
         self.posts: list[dict[str, Any]] = []
         self.mails: list[str] = []
         self.logins: list[str] = []
+        self.pushes: list[dict[str, Any]] = []
 
     @property
     def everything(self) -> str:
@@ -63,6 +64,12 @@ def sink() -> Iterator[Sink]:
             self.send_response(200)
             self.end_headers()
 
+        def do_PUT(self) -> None:  # a Pushgateway's
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            found.pushes.append({"path": self.path, "body": body.decode("utf-8")})
+            self.send_response(200)
+            self.end_headers()
+
         def log_message(self, *args: Any) -> None:
             pass
 
@@ -70,8 +77,8 @@ def sink() -> Iterator[Sink]:
         async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
             message = message_from_bytes(envelope.original_content or b"")
             parts = [message["Subject"] or ""] + [
-                part.get_payload(decode=True).decode("utf-8") for part in message.walk()
-                if part.get_content_type() == "text/plain"]
+                bytes(part.get_payload(decode=True)).decode("utf-8")
+                for part in message.walk() if part.get_content_type() == "text/plain"]
             found.mails.append("\n".join(parts))
             return "250 OK"
 
@@ -87,6 +94,7 @@ def sink() -> Iterator[Sink]:
     smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port, auth_require_tls=False,
                       authenticator=authenticate)
     smtp.start()
+    found.url = f"http://127.0.0.1:{http.server_address[1]}"  # type: ignore[attr-defined]
     found.settings = {  # type: ignore[attr-defined]
         "XHS_ALERT_WEBHOOK": f"http://127.0.0.1:{http.server_address[1]}/services/{WEBHOOK_KEY}",
         "SPIDERMON_SMTP_HOST": "127.0.0.1", "SPIDERMON_SMTP_PORT": str(smtp_port),
@@ -193,3 +201,19 @@ async def test_the_textfile_holds_the_runs_series(
     assert series[f'xhs_run_outcome{{crawl_id="{run_id}",finish_reason="finished",spider="feed"}}'] == 1
     assert series[f"xhs_run_duration_seconds{{{labels}}}"] > 0
     assert f"Run metrics written to {path}" in result.log
+
+
+@deferred_f_from_coro_f
+async def test_the_pushgateway_gets_one_group_per_spider_and_crawl(
+    in_process_crawl: InProcessCrawl, sink: Sink
+) -> None:
+    settings = {"XHS_PROMETHEUS_PUSHGATEWAY": sink.url, "XHS_CRAWL_ID": "ignored-without-redis"}  # type: ignore[attr-defined]
+    result = await in_process_crawl(FeedSpider, oid="homefeed_food_v3", pages="1", settings=settings)
+
+    run_id = result.stats[keys.STORE_RUN_ID]
+    assert [push["path"] for push in sink.pushes] == [
+        f"/metrics/job/xhs_spider/crawl_id/{run_id}/spider/feed"]
+    body = sink.pushes[0]["body"]
+    assert f"xhs_run_billed_calls {float(result.stats[keys.BILLED])}" in body
+    assert 'xhs_run_outcome{finish_reason="finished"} 1.0' in body
+    assert "Run metrics pushed to http://127.0.0.1/***" in result.log

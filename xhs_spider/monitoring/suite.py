@@ -9,9 +9,8 @@ actions in the thread the extension gives it, so both may block.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import logging
+from typing import TYPE_CHECKING, Any
 
 from spidermon import Monitor, MonitorSuite
 from spidermon.contrib.actions.email import SendEmail
