@@ -27,7 +27,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from sandbox import SandboxProcess
-from tests.conftest import ADDON, TOKEN, InProcessCrawl, feed_note_ids
+from tests.conftest import ADDON, TOKEN, InProcessCrawl, feed_note_ids, run_scrapy
 from xhs_spider import stats as keys
 from xhs_spider.monitoring.extension import RunMonitors
 from xhs_spider.monitoring.metrics import RunMetrics
@@ -128,6 +128,21 @@ def test_a_webhook_that_is_no_url_is_refused_without_showing_it():
     with pytest.raises(ValueError, match="XHS_ALERT_WEBHOOK") as refused:
         get_crawler(Spider, {**ADDON, "XHS_ALERT_WEBHOOK": "hooks.example/secret-part"})
     assert "secret-part" not in str(refused.value)
+
+
+@pytest.mark.integration
+def test_a_crawl_with_a_bad_webhook_stops_in_one_line_before_any_call(
+    api: SandboxProcess, tmp_path: Path
+) -> None:
+    done = run_scrapy(["crawl", "feed", "-a", "oid=homefeed_food_v3", "-s",
+                       f"JUSTONEAPI_BASE_URL={api.url}", "-s",
+                       f"XHS_STORE_URI=sqlite:///{tmp_path / 'xhs.sqlite3'}"],
+                      env={"JUSTONEAPI_TOKEN": TOKEN, "XHS_ALERT_WEBHOOK": "hooks.example/secret-part"})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "Error: Setting XHS_ALERT_WEBHOOK: expected an http(s) URL (not shown: a secret).")
+    assert "secret-part" not in done.stdout + done.stderr
+    assert api.stats()["calls"] == 0
 
 
 @deferred_f_from_coro_f

@@ -289,12 +289,25 @@ def _share(name: str, default: float, doc: str) -> Setting[float]:
                             lambda v: 0 <= v <= 1, "a share from 0 to 1"))
 
 
-ALERT_WEBHOOK = _optional(
-    "XHS_ALERT_WEBHOOK",
+@dataclass(frozen=True)
+class _SecretUrl(Setting[str | None]):
+    """An http(s) URL that is a secret (a webhook's path is its key): a bad
+    one is refused without being shown."""
+
+    def get(self, settings: BaseSettings) -> str | None:
+        value = str(settings.get(self.name) or "").strip() or None
+        if value is not None and not _is_http_url(value):
+            raise ValueError(f"Setting {self.name}: expected {self.expected} (not shown: a secret).")
+        return value
+
+
+ALERT_WEBHOOK = _declare(_SecretUrl(
+    "XHS_ALERT_WEBHOOK", None,
     "a URL that receives one JSON POST `{\"text\": …}` per run whose checks failed (Slack, "
     "Mattermost, Discord-compatible incoming webhooks); setting it turns the monitors on. "
     "A secret: never logged or sent but masked",
-)
+    lambda s, n: s.get(n), lambda v: True, "an http(s) URL",
+))
 MONITORS = _flag(
     "XHS_MONITORS", False,
     "run the health checks at close (spidermon) and send failures to spidermon's actions "

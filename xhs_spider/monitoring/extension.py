@@ -29,7 +29,7 @@ from xhs_spider.config.declarations import ALERT_WEBHOOK, MONITORS
 from xhs_spider.dataset.query import Query
 from xhs_spider.dataset.readers import dataset_from_settings, opened
 from xhs_spider.items import NoteItem
-from xhs_spider.monitoring.alerts import alert_text, is_http_url, masked, masked_url, secrets_of
+from xhs_spider.monitoring.alerts import alert_text, masked, masked_url, secrets_of
 from xhs_spider.monitoring.checks import (
     COVERED_FIELDS,
     Limits,
@@ -64,8 +64,6 @@ class RunMonitors:
             raise NotConfigured  # off unless asked for: no warning on every crawl
         if importlib.util.find_spec("spidermon") is None:
             raise NotConfigured("the monitors need spidermon: pip install 'xhs-spider[monitoring]'")
-        if not is_http_url(self.webhook or "http://unset"):
-            raise ValueError("Setting XHS_ALERT_WEBHOOK: expected an http(s) URL (value not shown)")
         self.crawler = crawler
         self.limits = Limits.from_settings(crawler.settings)
         self.actions = ([WEBHOOK_ACTION] if self.webhook else []) + [
