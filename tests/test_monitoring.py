@@ -46,6 +46,8 @@ class Sink:
         self.mails: list[str] = []
         self.logins: list[str] = []
         self.pushes: list[dict[str, Any]] = []
+        self.url = ""  # the webhook's server (a Pushgateway too)
+        self.settings: dict[str, str] = {}  # the monitors' settings, alerting to it
 
     @property
     def everything(self) -> str:
@@ -94,8 +96,8 @@ def sink() -> Iterator[Sink]:
     smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port, auth_require_tls=False,
                       authenticator=authenticate)
     smtp.start()
-    found.url = f"http://127.0.0.1:{http.server_address[1]}"  # type: ignore[attr-defined]
-    found.settings = {  # type: ignore[attr-defined]
+    found.url = f"http://127.0.0.1:{http.server_address[1]}"
+    found.settings = {
         "XHS_ALERT_WEBHOOK": f"http://127.0.0.1:{http.server_address[1]}/services/{WEBHOOK_KEY}",
         "SPIDERMON_SMTP_HOST": "127.0.0.1", "SPIDERMON_SMTP_PORT": str(smtp_port),
         "SPIDERMON_SMTP_USER": "alerts", "SPIDERMON_SMTP_PASSWORD": SMTP_PASSWORD,
@@ -149,7 +151,7 @@ def test_a_crawl_with_a_bad_webhook_stops_in_one_line_before_any_call(
 async def test_a_good_run_alerts_nobody_and_a_failed_one_once(
     in_process_crawl: InProcessCrawl, api: SandboxProcess, sink: Sink
 ) -> None:
-    settings = sink.settings  # type: ignore[attr-defined]
+    settings = sink.settings
     good = await in_process_crawl(FeedSpider, oid="homefeed_food_v3", pages="1", settings=settings)
     assert good.finish_reason == "finished"
     assert good.stats[keys.HEALTH_FAILED_CHECKS] == 0
@@ -177,7 +179,7 @@ async def test_an_item_count_halved_against_three_runs_alerts_once(
     in_process_crawl: InProcessCrawl, api: SandboxProcess, sink: Sink
 ) -> None:
     ids = ",".join(feed_note_ids(api, "homefeed_food_v3", 1))
-    settings = {**sink.settings, "XHS_DETAIL_TTL": "0", "XHS_HEALTH_RUNS": "3",  # type: ignore[attr-defined]
+    settings = {**sink.settings, "XHS_DETAIL_TTL": "0", "XHS_HEALTH_RUNS": "3",
                 "XHS_HEALTH_MAX_DROP": "0.3"}
     earlier = [await in_process_crawl(NoteSpider, ids=ids, settings=settings) for _ in range(3)]
     assert [run.finish_reason for run in earlier] == ["finished"] * 3
@@ -222,7 +224,7 @@ async def test_the_textfile_holds_the_runs_series(
 async def test_the_pushgateway_gets_one_group_per_spider_and_crawl(
     in_process_crawl: InProcessCrawl, sink: Sink
 ) -> None:
-    settings = {"XHS_PROMETHEUS_PUSHGATEWAY": sink.url, "XHS_CRAWL_ID": "ignored-without-redis"}  # type: ignore[attr-defined]
+    settings = {"XHS_PROMETHEUS_PUSHGATEWAY": sink.url, "XHS_CRAWL_ID": "ignored-without-redis"}
     result = await in_process_crawl(FeedSpider, oid="homefeed_food_v3", pages="1", settings=settings)
 
     run_id = result.stats[keys.STORE_RUN_ID]
