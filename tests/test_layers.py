@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("store", "httpcache", "queues"),  # the note store; the HTTP cache policy; the JOBDIR queues
     ("distributed",),  # everything that talks to Redis: shared queue, ledger, pace, workers
     ("dataset", "pipelines"),  # the store read for analysts; the item pipelines writing it
-    ("report", "extensions"),  # the HTML report; the crawl's extensions (Freshness reads the store)
+    ("report", "extensions", "monitoring"),  # the HTML report; the crawl's extensions (Freshness reads the store); run health
     ("middlewares",),  # downloader middlewares: pace, budget, codes, token, claims
     ("spiders",),  # the spiders
     ("addon",),  # the add-on wiring it all into a crawl

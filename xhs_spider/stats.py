@@ -131,3 +131,9 @@ def total(template: str, stats: dict[str, Any]) -> int:
         value for key, value in stats.items()
         if key.startswith(head) and key.endswith(tail) and len(key) > len(head) + len(tail)
     )
+
+# Run health (xhs_spider/monitoring, docs/monitoring.md) ------------------------------
+#: NoteItems with the field filled (title, likes, user): their coverage is checked.
+HEALTH_FIELD_FILLED = f"{OWN}/health/field_filled/{{field}}"
+#: How many health checks the run failed at close (0: healthy).
+HEALTH_FAILED_CHECKS = f"{OWN}/health/failed_checks"

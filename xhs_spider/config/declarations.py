@@ -312,6 +312,81 @@ IDLE_CLOSE = _seconds(
     positive=True,
 )
 
+# Run health (docs/monitoring.md: the monitoring extra) ----------------------------
+
+
+def _share(name: str, default: float, doc: str) -> Setting[float]:
+    return _declare(Setting(name, default, doc, lambda s, n: s.getfloat(n),
+                            lambda v: 0 <= v <= 1, "a share from 0 to 1"))
+
+
+@dataclass(frozen=True)
+class _SecretUrl(Setting[str | None]):
+    """An http(s) URL that is a secret (a webhook's path is its key): a bad
+    one is refused without being shown."""
+
+    def get(self, settings: BaseSettings) -> str | None:
+        value = str(settings.get(self.name) or "").strip() or None
+        if value is not None and not _is_http_url(value):
+            raise ValueError(f"Setting {self.name}: expected {self.expected} (not shown: a secret).")
+        return value
+
+
+ALERT_WEBHOOK = _declare(_SecretUrl(
+    "XHS_ALERT_WEBHOOK", None,
+    "a URL that receives one JSON POST `{\"text\": …}` per run whose checks failed (Slack, "
+    "Mattermost, Discord-compatible incoming webhooks); setting it turns the monitors on. "
+    "A secret: never logged or sent but masked",
+    lambda s, n: s.get(n), lambda v: True, "an http(s) URL",
+))
+MONITORS = _flag(
+    "XHS_MONITORS", False,
+    "run the health checks at close (spidermon) and send failures to spidermon's actions "
+    "configured by its own settings, also without `XHS_ALERT_WEBHOOK`",
+)
+HEALTH_RUNS = _whole(
+    "XHS_HEALTH_RUNS", 5,
+    "earlier finished runs of the same spider and arguments whose average item count a "
+    "run is compared with", minimum=1,
+)
+HEALTH_MAX_DROP = _share(
+    "XHS_HEALTH_MAX_DROP", 0.4,
+    "a run whose item count (feed appearances and notes) is more than this share below "
+    "the average of those runs fails its checks",
+)
+HEALTH_MIN_COVERAGE = _share(
+    "XHS_HEALTH_MIN_COVERAGE", 0.9,
+    "fewest share of a run's notes with a title, likes and a user, each",
+)
+HEALTH_MAX_GIVE_UP_SHARE = _share(
+    "XHS_HEALTH_MAX_GIVE_UP_SHARE", 0.05,
+    "most share of a run's calls given up on (below `JUSTONEAPI_MAX_GIVE_UP_SHARE`, which "
+    "fails the run itself)",
+)
+HEALTH_MAX_302_SHARE = _share(
+    "XHS_HEALTH_MAX_302_SHARE", 0.1, "most share of a run's calls answered 302 (rate limited)",
+)
+HEALTH_MAX_BILLED_PER_NOTE = _declare(Setting(
+    "XHS_HEALTH_MAX_BILLED_PER_NOTE", 3.0,
+    "most billed calls per note stored (judged when the run stored a note)",
+    lambda s, n: s.getfloat(n), lambda v: v >= 1, "calls per note, 1 or more",
+))
+PROMETHEUS_PUSHGATEWAY = _optional(
+    "XHS_PROMETHEUS_PUSHGATEWAY",
+    "a Prometheus Pushgateway (`http://host:9091`) that receives the run's metrics at "
+    "close, grouped by spider and crawl id",
+)
+PROMETHEUS_TEXTFILE = _optional(
+    "XHS_PROMETHEUS_TEXTFILE",
+    "write the run's metrics at close to this file (`….prom`, for node_exporter's "
+    "textfile collector), replaced whole",
+)
+PROMETHEUS_JOB = _text(
+    "XHS_PROMETHEUS_JOB", "xhs_spider", "the Pushgateway's `job` of the run's metrics",
+    valid=lambda v: bool(re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", v)),
+    expected="up to 100 letters, digits, dots, dashes or underscores",
+)
+
 
 def shared_crawl(settings: BaseSettings) -> str | None:
     """The id of the crawl this process shares with other workers through Redis

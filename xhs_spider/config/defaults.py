@@ -91,6 +91,10 @@ EXTENSIONS: dict[str, int | None] = {
     "xhs_spider.extensions.stats_file.StatsFile": 900,
     "xhs_spider.extensions.run_summary.RunSummary": 900,
     "xhs_spider.extensions.progress.ProgressLog": 900,
+    # Run health (the monitoring extra): off unless XHS_ALERT_WEBHOOK, XHS_MONITORS or an
+    # XHS_PROMETHEUS_* setting turns them on; they read the outcome and wait for the store.
+    "xhs_spider.monitoring.extension.RunMonitors": 900,
+    "xhs_spider.monitoring.metrics.RunMetrics": 900,
     # ProgressLog says more than pages and items per minute.
     "scrapy.extensions.logstats.LogStats": None,
 }
