@@ -98,6 +98,10 @@ RUN_COLUMNS = [
     Column("summary.api.rate_limit_lowest", NUMBER),
     *(Column(f"summary.api.{name}", JSON) for name in (
         "by_code", "by_endpoint", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
+    *(Column(f"summary.comments.{name}", INTEGER) for name in ("new", "updated", "stored")),
+    *(Column(f"summary.comments.{pages}.{name}", INTEGER)
+      for pages in ("pages", "reply_pages") for name in ("requests", "billed")),
+    Column("summary.discovery", JSON),
 ]
 METRIC_COLUMNS = [
     Column("note_id"), Column("fetched_at", TIMESTAMP), Column("run_id"),
