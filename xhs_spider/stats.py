@@ -102,6 +102,26 @@ CREATORS_FRESH = f"{OWN}/discovery/creators/skipped_fresh"
 SHARE_LINKS_RESOLVED = f"{OWN}/discovery/share_links/resolved"
 SHARE_LINKS_KNOWN = f"{OWN}/discovery/share_links/known"
 SHARE_LINKS_UNUSABLE = f"{OWN}/discovery/share_links/unusable"
+# Comments (the comments spider, -a comments=N) ----------------------------------
+#: Comment and reply pages answered, by endpoint (``comments``, ``sub_comments``);
+#: billed ones are ``justoneapi/billed/{endpoint}``.
+COMMENTS_PAGES = f"{OWN}/comments/pages/{{endpoint}}"
+#: Notes whose comments this run paged (or resumed), and those left: fresh, or leased elsewhere.
+COMMENTS_NOTES = f"{OWN}/comments/notes"
+COMMENTS_NOTES_FRESH = f"{OWN}/comments/notes_skipped_fresh"
+COMMENTS_CLAIMED_ELSEWHERE = f"{OWN}/comments/notes_claimed_elsewhere"
+COMMENTS_RESUMED = f"{OWN}/comments/notes_resumed"
+#: Comments and replies taken: not in the store before, or in it (updated).
+COMMENTS_NEW = f"{OWN}/comments/new"
+COMMENTS_UPDATED = f"{OWN}/comments/updated"
+#: Comments a page showed again (inline replies on reply pages, repeats): taken once.
+COMMENTS_DUPLICATES = f"{OWN}/comments/duplicates"
+COMMENTS_SKIPPED = f"{OWN}/comments/entries_skipped/{{reason}}"
+COMMENTS_INVALID = f"{OWN}/comments/invalid/{{field}}"
+#: Why a note's comment paging (``comments``) or a comment's replies (``sub_comments``) stopped.
+COMMENTS_STOPPED = f"{OWN}/comments/stopped/{{endpoint}}/{{reason}}"
+#: Notes whose first page in latest order failed, asked again in normal order.
+COMMENTS_SORT_FALLBACK = f"{OWN}/comments/sort_fallback"
 DISTRIBUTED_CRAWL_ID = f"{OWN}/distributed/crawl_id"
 DISTRIBUTED_WORKER = f"{OWN}/distributed/worker"
 DISTRIBUTED_SEEDED = f"{OWN}/distributed/seeded"

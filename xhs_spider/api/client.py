@@ -13,10 +13,12 @@ from xhs_spider.api.sources import SearchFilters
 from xhs_spider.config.declarations import (
     ACCEPT_CACHE,
     BASE_URL,
+    COMMENTS_PATHS,
     DETAIL_PATHS,
     FEED_PATH,
     SEARCH_PATHS,
     SHARE_PATHS,
+    SUB_COMMENTS_PATHS,
     TOPIC_NOTES_PATHS,
     USER_NOTES_PATHS,
     USER_PATHS,
@@ -39,12 +41,19 @@ USER_NOTES = "user_notes"
 TOPIC_NOTES = "topic_notes"
 USER = "user"
 SHARE = "share"
+COMMENTS = "comments"
+SUB_COMMENTS = "sub_comments"
 #: The discovery endpoints that answer a page of notes.
 DISCOVERY_ENDPOINTS = (SEARCH, USER_NOTES, TOPIC_NOTES)
+#: The endpoints that answer a page of a note's comments, or of a comment's replies.
+COMMENT_ENDPOINTS = (COMMENTS, SUB_COMMENTS)
+#: ``-a sort`` of the comments, as the comment endpoint's ``sort`` names it.
+COMMENT_SORTS = {"latest": "latest", "normal": "normal", "likes": "like_count"}
 #: Every endpoint, and the setting listing its paths in order of preference.
 PATH_SETTINGS: dict[str, Setting[Any]] = {
     FEED: FEED_PATH, DETAIL: DETAIL_PATHS, SEARCH: SEARCH_PATHS, USER_NOTES: USER_NOTES_PATHS,
     TOPIC_NOTES: TOPIC_NOTES_PATHS, USER: USER_PATHS, SHARE: SHARE_PATHS,
+    COMMENTS: COMMENTS_PATHS, SUB_COMMENTS: SUB_COMMENTS_PATHS,
 }
 
 
@@ -124,6 +133,19 @@ class JustOneApi:
                             **kwargs: Any) -> Request:
         query = page_query({"topicId": topic_id, "sort": sort}, "cursor", cursor)
         return self._request(TOPIC_NOTES, f"{self.url(TOPIC_NOTES)}?{query}", **kwargs)
+
+    def comments_request(self, note_id: str, sort: str, cursor: str | None,
+                         **kwargs: Any) -> Request:
+        """A page of a note's comments in *sort* (``-a sort``: latest, normal,
+        likes): the first, or the one *cursor* (URL-encoded) leads to."""
+        query = page_query({"noteId": note_id, "sort": COMMENT_SORTS[sort]}, "lastCursor", cursor)
+        return self._request(COMMENTS, f"{self.url(COMMENTS)}?{query}", **kwargs)
+
+    def sub_comments_request(self, note_id: str, comment_id: str, cursor: str | None,
+                             **kwargs: Any) -> Request:
+        """A page of the replies to the comment *comment_id* of a note."""
+        query = page_query({"noteId": note_id, "commentId": comment_id}, "lastCursor", cursor)
+        return self._request(SUB_COMMENTS, f"{self.url(SUB_COMMENTS)}?{query}", **kwargs)
 
     def user_request(self, user_id: str, **kwargs: Any) -> Request:
         """A creator's profile."""

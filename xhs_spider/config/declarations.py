@@ -174,6 +174,17 @@ SHARE_PATHS = _paths(
     "JUSTONEAPI_SHARE_PATH", ["/api/xiaohongshu/share-url-transfer/v1"],
     "the endpoints resolving an `xhslink.com` share link, in order of preference",
 )
+COMMENTS_PATHS = _paths(
+    "JUSTONEAPI_COMMENTS_PATH",
+    ["/api/xiaohongshu/get-note-comment/v2", "/api/xiaohongshu/get-note-comment/v3",
+     "/api/xiaohongshu/get-note-comment/v4"],
+    "the endpoints of a note's comments, in order of preference, with the same fallback as "
+    "the detail's",
+)
+SUB_COMMENTS_PATHS = _paths(
+    "JUSTONEAPI_SUB_COMMENTS_PATH", ["/api/xiaohongshu/get-note-sub-comment/v2"],
+    "the endpoints of the replies to one comment, in order of preference",
+)
 ENDPOINT_FAILURES = _whole(
     "JUSTONEAPI_ENDPOINT_FAILURES", 10,
     "failures in a row (codes 301, 404, 500, a body that is not JSON, HTTP 404 or 410) with "

@@ -32,6 +32,7 @@ from scrapy import Spider
 from scrapy.utils.request import request_from_dict
 
 from xhs_spider.api.client import (
+    COMMENTS,
     DETAIL,
     ENDPOINT_META,
     FEED,
@@ -39,6 +40,7 @@ from xhs_spider.api.client import (
     SEARCH,
     SENT_BY_META,
     SHARE,
+    SUB_COMMENTS,
     TOPIC_NOTES,
     USER,
     USER_NOTES,
@@ -58,7 +60,8 @@ META: dict[str, type] = {
 #: The spiders' callback arguments, and their types (any other is a bug: refused).
 CB_KWARGS: dict[str, type] = {
     "note_id": str, "channel": str, "page": int, "source": str, "cursor": str, "user_id": str,
-    "share_url": str,
+    "share_url": str, "comment_id": str, "sort": str, "taken": int, "counter": int,
+    "known": bool, "inline": str,
 }
 REQUIRED = {"v", "url", "method", "priority", "dont_filter"}
 OPTIONAL = {"callback", "errback", "headers", "meta", "cb_kwargs"}
@@ -66,7 +69,7 @@ MAX_URL = 8192
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 #: The only method the API is called with: nothing else comes out of the queue.
 METHOD = "GET"
-ENDPOINTS = (FEED, DETAIL, SEARCH, USER_NOTES, TOPIC_NOTES, USER, SHARE)
+ENDPOINTS = (FEED, DETAIL, SEARCH, USER_NOTES, TOPIC_NOTES, USER, SHARE, COMMENTS, SUB_COMMENTS)
 
 #: Kinds of entries dropped, by stats key part → what the warning calls them.
 PICKLE, NOT_JSON, BAD_SCHEMA = "pickle", "not_json", "bad_schema"

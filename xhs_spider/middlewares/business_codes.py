@@ -48,6 +48,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class GaveUp(IgnoreRequest):
+    """A request given up on after the API's answers (*reason*: ``code_400``,
+    ``invalid_body``, ``rate_limited``…): no paid answer came."""
+
+    def __init__(self, detail: str, reason: str):
+        super().__init__(detail)
+        self.reason = reason
+
+
 class BusinessCodeMiddleware:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
@@ -156,7 +165,7 @@ class BusinessCodeMiddleware:
             "Gave up on %(request)s (%(endpoint)s): %(detail)s",
             {"request": request, "endpoint": endpoint_of(request), "detail": detail},
         )
-        raise IgnoreRequest(detail)
+        raise GaveUp(detail, reason)
 
     def _note_rejected(self, request: Request, reason: str, detail: str) -> NoReturn:
         """The API refuses this detail's note id: the note's outcome, kept in

@@ -21,7 +21,8 @@ from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
 from xhs_spider.outcome.reasons import BAD_ARGUMENTS
-from xhs_spider.spiders.arguments import unknown_argument
+from xhs_spider.spiders.arguments import parse_int, unknown_argument
+from xhs_spider.spiders.comment_paging import MAX_CAP, CommentPaging
 from xhs_spider.stats import (
     NOTES_DETAIL_REQUESTED,
     NOTES_MALFORMED_DETAIL,
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 DETAIL_PRIORITY = 10  # notes already found come before more feed pages
 
 
-class NoteDetailSpider(Spider):
+class NoteDetailSpider(CommentPaging, Spider):
     """Base of the spiders: checks ``-a`` arguments, asks for note details.
 
     Subclasses declare their arguments as the keyword-only parameters of
@@ -55,7 +56,11 @@ class NoteDetailSpider(Spider):
     parse_arguments: Callable[..., None]
     #: The methods its requests name as callback or errback: the only ones a
     #: request from the shared queue may name (:mod:`xhs_spider.distributed.serializer`).
-    queued_callbacks: ClassVar[frozenset[str]] = frozenset({"parse_detail", "api_failed"})
+    queued_callbacks: ClassVar[frozenset[str]] = (
+        frozenset({"parse_detail", "api_failed"}) | CommentPaging.comment_callbacks)
+    #: Whether the notes a spider fetches are asked for by name (``note -a
+    #: ids``): then their comments are paged even when fresh.
+    comments_named: bool = False
 
     def __init__(self, **kwargs: Any):
         super().__init__(**{k: v for k, v in kwargs.items() if k.startswith("_")})
@@ -85,6 +90,7 @@ class NoteDetailSpider(Spider):
         # Settings are final only once the crawl starts (add-ons apply late).
         self.api = JustOneApi.from_crawler(self.crawler)
         self.freshness = self.crawler.get_extension(Freshness)
+        self.prepare_comments()
         self.prepare()
         worker = shared_worker(self.crawler)
         # A shared crawl (REDIS_URL) is seeded once, by its first worker; the
@@ -92,6 +98,8 @@ class NoteDetailSpider(Spider):
         if worker is not None and not await worker.seeds():
             return
         async for request in self.first_requests():
+            yield request
+        for request in await self.resumed_comment_requests():
             yield request
         if worker is not None:
             await worker.seeded()
@@ -165,7 +173,16 @@ class NoteDetailSpider(Spider):
             self.freshness.record_share_link(share_url, url)
         return url
 
-    def parse_detail(self, response: Response, note_id: str) -> Iterator[NoteItem]:
+    async def parse_detail(self, response: Response, note_id: str) -> AsyncIterator[Any]:
+        for item in self.detail_items(response, note_id):
+            yield item
+            if self.max_comments:
+                counter = item["counts"].get("comments")
+                for request in await self.comment_requests(
+                        [note_id], named=self.comments_named, counters={note_id: counter}):
+                    yield request
+
+    def detail_items(self, response: Response, note_id: str) -> Iterator[NoteItem]:
         envelope = parse_envelope(response)
         if envelope.code == codes.NO_CONTENT:
             self.crawler.stats.inc_value(NOTES_UNAVAILABLE)
@@ -202,3 +219,10 @@ class NoteDetailSpider(Spider):
         stats.inc_value(keys.GIVE_UP_BY.format(reason="network"))
         logger.error("Gave up on %(request)s: %(error)s",
                      {"request": getattr(failure, "request", None), "error": failure.getErrorMessage()})
+
+
+def parse_comments_argument(comments: object) -> int:
+    """``-a comments=N`` of the spiders that fetch notes: their comments, up
+    to N a note (0: none)."""
+    return parse_int("comments", comments, minimum=0, maximum=MAX_CAP)
+

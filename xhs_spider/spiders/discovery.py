@@ -32,6 +32,7 @@ from xhs_spider.outcome.verdict import unreadable_endpoints
 from xhs_spider.run.recent import RecentSet
 from xhs_spider.spiders.arguments import SpiderArgumentError, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider
+from xhs_spider.spiders.comment_paging import raw_answer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -225,16 +226,6 @@ class DiscoverySpider(NoteDetailSpider):
 
     def closed(self, reason: str) -> None:
         log_unreadable(self.crawler.stats.get_stats())
-
-
-def raw_answer(response: Response, kind: str, value: str, page: int, cursor: str | None,
-               request_id: str | None) -> RawAnswerItem:
-    """A paid answer kept as it came, for a look."""
-    return RawAnswerItem(
-        endpoint=urlsplit(response.url).path, source_kind=kind, source_value=value, page=page,
-        cursor=cursor, request_id=request_id, received_at=now_iso(), reason="unreadable",
-        body=response.body.decode("utf-8", "replace"),
-    )
 
 
 def log_unreadable(stats: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from xhs_spider.config.declarations import XHS_FEED_PAGES
 from xhs_spider.items import FeedAppearanceItem
 from xhs_spider.run.recent import RecentSet
 from xhs_spider.spiders.arguments import About, parse_bool, parse_int
-from xhs_spider.spiders.base import NoteDetailSpider
+from xhs_spider.spiders.base import NoteDetailSpider, parse_comments_argument
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -48,7 +48,12 @@ class FeedSpider(NoteDetailSpider):
         refresh: Annotated[str | bool, About(
             "fetch details even of notes fetched within XHS_DETAIL_TTL"
         )] = False,
+        comments: Annotated[str | int, About(
+            "also page the comments of every note fetched, up to N a note (max_replies 20, "
+            "sort latest; 0: none)"
+        )] = 0,
     ) -> None:
+        self.max_comments = parse_comments_argument(comments)
         self.channels = parse_channels(oid)
         #: None until the crawl starts: then XHS_FEED_PAGES.
         self.pages_asked = (

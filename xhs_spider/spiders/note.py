@@ -20,7 +20,7 @@ from xhs_spider.api.sources import SourceValueError, parse_share_link
 from xhs_spider.extensions.freshness import StoreDisabled
 from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool, parse_int
-from xhs_spider.spiders.base import NoteDetailSpider
+from xhs_spider.spiders.base import NoteDetailSpider, parse_comments_argument
 from xhs_spider.spiders.discovery import log_unreadable
 from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS, SHARE_LINKS_UNUSABLE
 
@@ -58,7 +58,14 @@ class NoteSpider(NoteDetailSpider):
         limit: Annotated[str | int | None, About(
             "with stale=true: only the N oldest notes"
         )] = None,
+        comments: Annotated[str | int, About(
+            "also page the comments of every note fetched, up to N a note (max_replies 20, "
+            "sort latest; 0: none)"
+        )] = 0,
     ) -> None:
+        self.max_comments = parse_comments_argument(comments)
+        # Asked for by name (ids, ids_file): their comments are paged even when fresh.
+        self.comments_named = bool(ids or ids_file)
         self.stale = parse_bool("stale", stale)
         self.unfetched = parse_bool("unfetched", unfetched)
         self.limit = None if limit is None else parse_int("limit", limit, minimum=1, maximum=10**9)

@@ -8,6 +8,7 @@ from xhs_spider.api.client import TOPIC_NOTES
 from xhs_spider.api.sources import TOPIC_SORTS, parse_topic_id, parse_topic_sort
 from xhs_spider.config.declarations import XHS_FEED_PAGES
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool
+from xhs_spider.spiders.base import parse_comments_argument
 from xhs_spider.spiders.discovery import MAX_PAGES, DiscoverySpider, parse_pages, split_values
 
 if TYPE_CHECKING:
@@ -38,7 +39,12 @@ class TopicSpider(DiscoverySpider):
         refresh: Annotated[str | bool, About(
             "fetch details even of notes fetched within XHS_DETAIL_TTL"
         )] = False,
+        comments: Annotated[str | int, About(
+            "also page the comments of every note fetched, up to N a note (max_replies 20, "
+            "sort latest; 0: none)"
+        )] = 0,
     ) -> None:
+        self.max_comments = parse_comments_argument(comments)
         if topic is None:
             raise SpiderArgumentError("Give -a topic=TOPIC_ID (several: comma-separated).")
         self.sources = split_values("topic", topic, parse_topic_id)

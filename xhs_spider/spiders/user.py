@@ -19,7 +19,7 @@ from xhs_spider.api.sources import SourceValueError, parse_share_link, parse_use
 from xhs_spider.config.declarations import DETAIL_TTL
 from xhs_spider.items import CreatorItem
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool
-from xhs_spider.spiders.base import DETAIL_PRIORITY
+from xhs_spider.spiders.base import DETAIL_PRIORITY, parse_comments_argument
 from xhs_spider.spiders.discovery import (
     MAX_PAGES,
     DiscoverySpider,
@@ -86,7 +86,12 @@ class UserSpider(DiscoverySpider):
         refresh: Annotated[str | bool, About(
             "fetch details even of notes fetched within XHS_DETAIL_TTL"
         )] = False,
+        comments: Annotated[str | int, About(
+            "also page the comments of every note fetched, up to N a note (max_replies 20, "
+            "sort latest; 0: none)"
+        )] = 0,
     ) -> None:
+        self.max_comments = parse_comments_argument(comments)
         if bool(user) == bool(users_file):
             raise SpiderArgumentError("Give exactly one of -a user=ID1,ID2 or -a users_file=PATH.")
         values = split_values("user", user, parse_creator) if user else self._read_file(

@@ -1,0 +1,417 @@
+"""The one home of comment paging: the ``comments`` spider and ``-a
+comments=N`` on ``feed``, ``search``, ``user``, ``topic`` and ``note`` page a
+note's comments (and the replies under them) through this mixin.
+
+A note's comments are paged with a :class:`~xhs_spider.api.paging.PageTrail`
+(through :func:`~xhs_spider.api.comments.trail_page`): never the same cursor
+twice in a run; a stop on ``has_more`` false, an empty page, a page that
+repeats the one before, a cursor that repeats or does not advance, or a cap.
+The caps are exact: ``max_comments`` top-level comments per note (their
+replies are not counted in it) and ``max_replies`` replies per comment, the
+inline ones included (``0``: none). A comment's reply pages are asked only
+when its inline replies are not all it has (``replies_complete``); inline
+replies and reply pages are merged by comment id, each stored once.
+
+Incremental: only the notes :meth:`Freshness.comment_targets` names (never
+paged, paged before ``XHS_COMMENTS_TTL``, or whose detail's comment counter
+grew since) are paged, each under a comment lease (``claim_comments``: two
+overlapping runs never page one note at once); in ``latest`` order a note
+paged to its end before stops at the first comment already stored. When a
+note's paging ends, ``comments_done`` is recorded. Each page of a note's
+comments is recorded as a ``source_pages`` record of kind ``comments``, after
+the next page is queued: a resumed crawl (``JOBDIR``, ``XHS_CRAWL_ID``)
+carries each note on from where it stood, so a hard kill costs again only
+the pages in flight.
+
+The vendor's advice is ``latest``, and ``normal`` when ``latest`` fails:
+here that is the first page in ``latest`` order given up on with an
+unbilled business code (400 "Invalid Parameters", 404, or 301/500/503 after
+the retries); that note is then paged in ``normal`` order (stats
+``xhs/comments/sort_fallback``). A later page's failure does not switch:
+its cursor belongs to the ``latest`` order.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from xhs_spider import stats as keys
+from xhs_spider.api.client import COMMENT_SORTS, COMMENTS, SUB_COMMENTS, endpoint_of
+from xhs_spider.api.codes import NO_CONTENT
+from xhs_spider.api.comments import (
+    CommentPage,
+    FoundComment,
+    read_comment_page,
+    read_reply_page,
+    trail_page,
+)
+from xhs_spider.api.envelope import parse_envelope
+from xhs_spider.api.normalize import now_iso
+from xhs_spider.api.paging import STOP_EMPTY, STOP_NO_MORE, PageTrail
+from xhs_spider.items import CommentItem, RawAnswerItem
+from xhs_spider.middlewares.business_codes import GaveUp
+from xhs_spider.run.recent import RecentSet
+from xhs_spider.spiders.arguments import SpiderArgumentError, parse_int
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from scrapy import Request
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_COMMENTS = 200
+DEFAULT_MAX_REPLIES = 20
+MAX_CAP = 100_000
+SORTS = tuple(COMMENT_SORTS)
+#: After details (10), before more feed or source pages (0).
+COMMENT_PRIORITY = 5
+#: The ``source_pages`` kind of a note's comment pages (where a resumed crawl goes on).
+PAGES_KIND = "comments"
+#: Why a note's (or a comment's) paging stops, beyond PageTrail's reasons.
+STOP_MAX_COMMENTS = "max_comments"
+STOP_MAX_REPLIES = "max_replies"
+STOP_STORED = "stored_comment"
+STOP_NO_CONTENT = "no_content"
+STOP_FAILED = "failed"
+#: Stops after which every comment of the note was seen.
+COMPLETE_STOPS = frozenset({STOP_NO_MORE, STOP_EMPTY, STOP_STORED})
+#: ``counter`` in a request's cb_kwargs when the note's comment counter is not known.
+UNKNOWN = -1
+
+
+def parse_caps(max_comments: object, max_replies: object, sort: object) -> tuple[int, int, str]:
+    """``-a max_comments``, ``-a max_replies`` and ``-a sort``, checked."""
+    comments = parse_int("max_comments", max_comments, minimum=1, maximum=MAX_CAP)
+    replies = parse_int("max_replies", max_replies, minimum=0, maximum=MAX_CAP)
+    order = str(sort).strip().lower()
+    if order not in SORTS:
+        raise SpiderArgumentError(f"-a sort={sort!r}: expected one of {', '.join(SORTS)}.")
+    return comments, replies, order
+
+
+class CommentPaging:
+    """Pages notes' comments; mixed into :class:`~xhs_spider.spiders.base.NoteDetailSpider`.
+
+    A spider sets :attr:`max_comments` (0: no comments), :attr:`max_replies`
+    and :attr:`comment_sort` while parsing its arguments.
+    """
+
+    max_comments: int = 0
+    max_replies: int = DEFAULT_MAX_REPLIES
+    comment_sort: str = "latest"
+    #: The callbacks comment requests name (``queued_callbacks``).
+    comment_callbacks = frozenset({"parse_comments", "parse_replies", "comments_failed"})
+
+    # Provided by the spider.
+    crawler: Any
+    api: Any
+    freshness: Any
+
+    def prepare_comments(self) -> None:
+        self.comment_trails: dict[str, PageTrail] = {}
+        #: Comments and replies taken in this run (by id): each stored once.
+        self.comments_seen: RecentSet[str] = RecentSet()
+        #: Notes whose paging this run started (or resumed).
+        self.comments_started: set[str] = set()
+        self._standing: dict[str, tuple[int, str | None, int] | None] | None = None
+
+    # Which notes, and their first requests -----------------------------------------
+
+    async def comment_requests(self, note_ids: list[str], *, named: bool = False,
+                               counters: dict[str, int | None] | None = None) -> list[Request]:
+        """The first (or resumed) comment page of each of *note_ids* that needs
+        one, leased to this run. *named*: asked for by name, paged even when
+        fresh; *counters*: the comment counters of details just fetched."""
+        wanted = [n for n in dict.fromkeys(note_ids) if n not in self.comments_started]
+        if not wanted or not self.max_comments:
+            return []
+        targets = await self._comment_targets(wanted)
+        chosen = wanted if named else [n for n in wanted if n in targets]
+        self.crawler.stats.inc_value(keys.COMMENTS_NOTES_FRESH, len(wanted) - len(chosen))
+        granted = await self._comment_claim(chosen)
+        requests = []
+        for note_id in chosen:
+            if note_id not in granted:
+                continue
+            target = targets.get(note_id)
+            counter = (counters or {}).get(note_id)
+            if counter is None and target is not None:
+                counter = target.get("counter")
+            # Paged before (to its end, or its cap): latest order stops at what is stored.
+            known = target is None or target.get("comments_fetched_at") is not None
+            request = await self._first_comment_page(note_id, counter, known)
+            if request is not None:
+                requests.append(request)
+        return requests
+
+    async def resumed_comment_requests(self) -> list[Request]:
+        """The notes an earlier run of this crawl was paging, carried on."""
+        standing = await self._where_notes_stand()
+        going = [note_id for note_id, where in standing.items() if where is not None]
+        if not going:
+            return []
+        self.crawler.stats.inc_value(keys.COMMENTS_RESUMED, len(going))
+        return await self.comment_requests(going, named=True)
+
+    async def _first_comment_page(self, note_id: str, counter: int | None,
+                                  known: bool) -> Request | None:
+        self.comments_started.add(note_id)
+        self.crawler.stats.inc_value(keys.COMMENTS_NOTES)
+        standing = await self._where_notes_stand()
+        if note_id in standing and standing[note_id] is None:
+            return None  # this crawl paged it to its end already
+        page, cursor, taken = standing.get(note_id) or (1, None, 0)
+        return self.comment_page_request(
+            note_id, page, cursor, sort=self.comment_sort, taken=taken,
+            counter=UNKNOWN if counter is None else counter, known=known)
+
+    async def _comment_targets(self, note_ids: list[str]) -> dict[str, dict[str, Any]]:
+        if self.freshness is None:
+            return {note_id: {} for note_id in note_ids}
+        found = await self.freshness.comment_targets(note_ids)
+        return {target["note_id"]: target for target in found}
+
+    async def _comment_claim(self, note_ids: list[str]) -> set[str]:
+        if self.freshness is None or not note_ids:
+            return set(note_ids)
+        granted: set[str] = await self.freshness.claim_comments(note_ids)
+        self.crawler.stats.inc_value(keys.COMMENTS_CLAIMED_ELSEWHERE, len(note_ids) - len(granted))
+        return granted
+
+    async def _where_notes_stand(self) -> dict[str, tuple[int, str | None, int] | None]:
+        """Where an earlier run of this crawl left each note's comment paging:
+        the next page, its cursor and the comments taken so far; ``None``: ended."""
+        if self._standing is not None:
+            return self._standing
+        records = await self.freshness.source_pages() if self.freshness is not None else []
+        pages: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            if record["source_kind"] == PAGES_KIND:
+                pages.setdefault(record["source_value"], []).append(record)
+        self._standing = {}
+        for note_id, read in pages.items():
+            last = max(read, key=lambda record: record["page"])
+            taken = sum(record["notes"] for record in read)
+            self._standing[note_id] = (
+                (last["page"] + 1, last.get("next_cursor"), taken) if last["next"] else None)
+        return self._standing
+
+    def comment_page_request(self, note_id: str, page: int, cursor: str | None, *, sort: str,
+                             taken: int, counter: int, known: bool) -> Request:
+        return self.api.comments_request(
+            note_id, sort, cursor, callback=self.parse_comments, errback=self.comments_failed,
+            priority=COMMENT_PRIORITY,
+            cb_kwargs={"note_id": note_id, "page": page, "cursor": cursor or "", "sort": sort,
+                       "taken": taken, "counter": counter, "known": known},
+        )
+
+    def reply_page_request(self, note_id: str, comment_id: str, page: int, cursor: str | None,
+                           *, sort: str, taken: int, inline: str) -> Request:
+        return self.api.sub_comments_request(
+            note_id, comment_id, cursor, callback=self.parse_replies,
+            errback=self.comments_failed, priority=COMMENT_PRIORITY,
+            cb_kwargs={"note_id": note_id, "comment_id": comment_id, "page": page,
+                       "cursor": cursor or "", "sort": sort, "taken": taken, "inline": inline},
+        )
+
+    # Answers ------------------------------------------------------------------------
+
+    def _comment_read(self, response: Response, endpoint: str, note_id: str,
+              parent_id: str | None) -> tuple[CommentPage | None, str | None]:
+        """The page read, or ``None`` and why the paging stops (201)."""
+        envelope = parse_envelope(response)
+        stats = self.crawler.stats
+        stats.inc_value(keys.COMMENTS_PAGES.format(endpoint=endpoint))
+        if envelope.code == NO_CONTENT:
+            stats.inc_value(keys.DISCOVERY_NO_CONTENT.format(endpoint=endpoint))
+            return None, STOP_NO_CONTENT
+        read = (read_comment_page(envelope.data, note_id) if parent_id is None
+                else read_reply_page(envelope.data, note_id, parent_id))
+        if read.readable:
+            stats.inc_value(keys.DISCOVERY_READ.format(endpoint=endpoint))
+        else:
+            stats.inc_value(keys.DISCOVERY_UNREADABLE.format(endpoint=endpoint))
+        for reason, count in read.skipped.items():
+            stats.inc_value(keys.COMMENTS_SKIPPED.format(reason=reason), count)
+        return read, envelope.request_id
+
+    async def parse_comments(self, response: Response, note_id: str, page: int, cursor: str,
+                             sort: str, taken: int, counter: int, known: bool) -> AsyncIterator[Any]:
+        read, said = self._comment_read(response, COMMENTS, note_id, None)
+        if read is None:
+            self._note_done(note_id, counter, taken, said or STOP_NO_CONTENT)
+            return
+        if not read.readable:
+            yield self._comment_raw(response, note_id, page, cursor or None, said)
+        stored = await self._comment_stored(note_id, read)
+        fresh, stop = self._top_level(read, stored if known and sort == "latest" else set(), taken)
+        for comment in fresh:
+            for item in self._with_replies(comment, stored, sort, response):
+                yield item
+        taken += len(fresh)
+        trail = self._comment_trail(note_id, page, cursor or None)
+        stop = trail.follow(trail_page(read)) if stop is None else stop
+        if stop is None:
+            yield self.comment_page_request(note_id, trail.next_page, trail.cursor, sort=sort,
+                                            taken=taken, counter=counter, known=known)
+        else:
+            self._note_done(note_id, counter, taken, stop)
+        # After the next page is queued: a resumed crawl goes on from here.
+        if self.freshness is not None:
+            self.freshness.record_source_page(
+                PAGES_KIND, note_id, page, cursor or None, read.cursor, len(fresh),
+                sum(c.comment_id not in stored for c in fresh), stop is None, stop)
+
+    def _top_level(self, read: CommentPage, stop_at: set[str],
+                   taken: int) -> tuple[list[FoundComment], str | None]:
+        """The page's comments to take, and why the paging stops before the trail says."""
+        fresh: list[FoundComment] = []
+        stop = None
+        for comment in read.comments:
+            if comment.comment_id in stop_at:
+                stop = STOP_STORED
+                break
+            if comment.comment_id in self.comments_seen:
+                self.crawler.stats.inc_value(keys.COMMENTS_DUPLICATES)
+                continue
+            fresh.append(comment)
+        room = self.max_comments - taken
+        if len(fresh) >= room:
+            ended = stop is None and read.has_more is False and len(fresh) == room
+            fresh, stop = fresh[:room], (stop or (STOP_NO_MORE if ended else STOP_MAX_COMMENTS))
+        return fresh, stop
+
+    def _with_replies(self, comment: FoundComment, stored: set[str], sort: str,
+                      response: Response) -> Iterator[Any]:
+        """A top-level comment's item, its inline replies' (up to
+        ``max_replies``), and the request of its reply pages if it has more."""
+        yield self._comment_item(comment, stored, sort, response)
+        inline = [reply for reply in comment.replies if reply.comment_id not in self.comments_seen]
+        inline = inline[:self.max_replies]
+        for reply in inline:
+            yield self._comment_item(reply, stored, sort, response)
+        if self.max_replies > len(inline) and not comment.replies_complete:
+            assert comment.note_id is not None
+            yield self.reply_page_request(
+                comment.note_id, comment.comment_id, 1, comment.reply_cursor, sort=sort,
+                taken=len(inline), inline=",".join(reply.comment_id for reply in comment.replies))
+
+    async def parse_replies(self, response: Response, note_id: str, comment_id: str, page: int,
+                            cursor: str, sort: str, taken: int, inline: str) -> AsyncIterator[Any]:
+        read, said = self._comment_read(response, SUB_COMMENTS, note_id, comment_id)
+        if read is None:
+            self._comment_stopped(SUB_COMMENTS, said or STOP_NO_CONTENT)
+            return
+        if not read.readable:
+            yield self._comment_raw(response, note_id, page, cursor or None, said)
+        shown = set(inline.split(",")) if inline else set()
+        fresh = [reply for reply in read.comments
+                 if reply.comment_id not in shown and reply.comment_id not in self.comments_seen]
+        self.crawler.stats.inc_value(keys.COMMENTS_DUPLICATES, len(read.comments) - len(fresh))
+        room = self.max_replies - taken
+        stop = None
+        if len(fresh) >= room:
+            ended = read.has_more is False and len(fresh) == room
+            fresh, stop = fresh[:room], (STOP_NO_MORE if ended else STOP_MAX_REPLIES)
+        stored = await self._comment_stored(note_id, read)
+        for reply in fresh:
+            yield self._comment_item(reply, stored, sort, response)
+        trail = self._comment_trail(f"{note_id}/{comment_id}", page, cursor or None)
+        stop = trail.follow(trail_page(read)) if stop is None else stop
+        if stop is None:
+            yield self.reply_page_request(note_id, comment_id, trail.next_page, trail.cursor,
+                                          sort=sort, taken=taken + len(fresh), inline=inline)
+        else:
+            self._comment_stopped(SUB_COMMENTS, stop)
+
+    def comments_failed(self, failure: Failure) -> Request | None:
+        """A comment or reply page given up on: the note's first ``latest``
+        page failing is asked again in ``normal`` order; any other ends that
+        paging (not recorded as done: the next run asks again)."""
+        request = getattr(failure, "request", None)
+        kwargs = {} if request is None else request.cb_kwargs
+        if (request is not None and endpoint_of(request) == COMMENTS and kwargs.get("page") == 1
+                and kwargs.get("sort") == "latest" and failure.check(GaveUp)):
+            self.crawler.stats.inc_value(keys.COMMENTS_SORT_FALLBACK)
+            self.api_failed(failure)
+            logger.warning("The comments of note %(note_id)s in latest order failed; asking them "
+                           "in normal order.", {"note_id": kwargs["note_id"]})
+            return self.comment_page_request(
+                kwargs["note_id"], 1, None, sort="normal", taken=kwargs["taken"],
+                counter=kwargs["counter"], known=kwargs["known"])
+        self.api_failed(failure)
+        endpoint = None if request is None else endpoint_of(request)
+        self._comment_stopped(endpoint or COMMENTS, STOP_FAILED)
+        return None
+
+    # Bookkeeping -------------------------------------------------------------------
+
+    def api_failed(self, failure: Failure) -> None:
+        raise NotImplementedError  # NoteDetailSpider's
+
+    async def _comment_stored(self, note_id: str, read: CommentPage) -> set[str]:
+        ids = [comment.comment_id for comment in read.every_comment()]
+        if self.freshness is None or not ids:
+            return set()
+        stored: set[str] = await self.freshness.stored_comment_ids(note_id, ids)
+        return stored
+
+    def _comment_trail(self, key: str, page: int, cursor: str | None) -> PageTrail:
+        """The paging's trail in this process; a page asked by another process
+        (a shared crawl) or an earlier run starts one where it is."""
+        trail = self.comment_trails.get(key)
+        if trail is None or trail.next_page != page:
+            trail = PageTrail(MAX_CAP, by_cursor=True, cursor=cursor)
+            trail.pages_read = page - 1
+            self.comment_trails[key] = trail
+        return trail
+
+    def _comment_item(self, comment: FoundComment, stored: set[str], sort: str,
+              response: Response) -> CommentItem:
+        stats = self.crawler.stats
+        self.comments_seen.add(comment.comment_id)
+        stats.inc_value(keys.COMMENTS_UPDATED if comment.comment_id in stored else keys.COMMENTS_NEW)
+        for field in comment.rejected:
+            stats.inc_value(keys.COMMENTS_INVALID.format(field=field))
+        author = (None if comment.author_id is None
+                  else {"user_id": comment.author_id, "nickname": comment.author_nickname})
+        return CommentItem(
+            comment_id=comment.comment_id, note_id=comment.note_id, parent_id=comment.parent_id,
+            level=comment.level, author=author, content=comment.content, likes=comment.likes,
+            likes_text=comment.likes_text, created_at=comment.created_at,
+            ip_location=comment.ip_location, reply_count=comment.reply_count,
+            fetched_at=now_iso(), endpoint=urlsplit(response.url).path, sort=sort,
+        )
+
+    def _comment_raw(self, response: Response, note_id: str, page: int, cursor: str | None,
+             request_id: str | None) -> RawAnswerItem:
+        logger.warning(
+            "The comment answer for note %(note_id)s page %(page)d holds nothing the crawl can "
+            "read; its body is kept in the store's raw_answers and the journal.",
+            {"note_id": note_id, "page": page},
+        )
+        return raw_answer(response, "note", note_id, page, cursor, request_id)
+
+    def _note_done(self, note_id: str, counter: int, taken: int, stop: str) -> None:
+        self._comment_stopped(COMMENTS, stop)
+        if self.freshness is not None:
+            self.freshness.record_comments_done(
+                note_id, None if counter == UNKNOWN else counter, taken, stop in COMPLETE_STOPS)
+
+    def _comment_stopped(self, endpoint: str, stop: str) -> None:
+        self.crawler.stats.inc_value(keys.COMMENTS_STOPPED.format(endpoint=endpoint, reason=stop))
+
+
+def raw_answer(response: Response, kind: str, value: str, page: int, cursor: str | None,
+               request_id: str | None) -> RawAnswerItem:
+    """A paid answer kept as it came, for a look."""
+    return RawAnswerItem(
+        endpoint=urlsplit(response.url).path, source_kind=kind, source_value=value, page=page,
+        cursor=cursor, request_id=request_id, received_at=now_iso(), reason="unreadable",
+        body=response.body.decode("utf-8", "replace"),
+    )
