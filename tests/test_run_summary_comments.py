@@ -7,7 +7,7 @@ from typing import Any
 
 from xhs_spider import stats as keys
 from xhs_spider.outcome.crawl_summary import crawl_summary, format_crawl_summary
-from xhs_spider.outcome.summary import COMMENTS_NEW, COMMENTS_UPDATED, format_summary, run_summary
+from xhs_spider.outcome.summary import format_summary, run_summary
 
 
 def comment_run_stats() -> dict[str, Any]:
@@ -17,7 +17,8 @@ def comment_run_stats() -> dict[str, Any]:
         keys.REQUESTS_TO.format(endpoint="sub_comments"): 3,
         keys.BILLED_BY.format(endpoint="sub_comments"): 3,
         keys.REQUESTS_TO.format(endpoint="detail"): 1, keys.BILLED_BY.format(endpoint="detail"): 1,
-        COMMENTS_NEW: 41, COMMENTS_UPDATED: 7, keys.ITEMS.format(item_type="CommentItem"): 48,
+        keys.COMMENTS_NEW: 41, keys.COMMENTS_UPDATED: 7, keys.ITEMS.format(item_type="CommentItem"): 48,
+        keys.COMMENTS_NOTES: 3, keys.COMMENTS_NOTES_FRESH: 2, keys.COMMENTS_CLAIMED_ELSEWHERE: 1,
     }
 
 
@@ -26,10 +27,13 @@ def test_the_run_summary_counts_comment_pages_and_comments_new_and_updated() -> 
 
     assert summary["comments"] == {
         "pages": {"requests": 5, "billed": 4}, "reply_pages": {"requests": 3, "billed": 3},
-        "new": 41, "updated": 7, "stored": 48}
+        "new": 41, "updated": 7, "stored": 48,
+        "notes": 3, "notes_skipped_fresh": 2, "notes_claimed_elsewhere": 1}
     text = format_summary("comments-1", summary)
     assert ("  comments       41 new, 7 updated; comment pages 5/4, reply pages 3/3 (sent/billed)"
             in text.splitlines())
+    assert ("  comment notes  3 paged, 2 skipped as fresh (XHS_COMMENTS_TTL), 1 left to other crawls "
+            "holding them") in text.splitlines()
     assert "comments 5/4" in text and "sub_comments 3/3" in text  # the by-endpoint line too
 
 
@@ -67,6 +71,7 @@ def test_crawl_summary_adds_up_the_workers_comment_figures() -> None:
 
     assert summary["comments"] == {
         "new": 82, "updated": 14, "stored": 96,
+        "notes": 6, "notes_skipped_fresh": 4, "notes_claimed_elsewhere": 2,
         "pages": {"requests": 10, "billed": 8}, "reply_pages": {"requests": 6, "billed": 6}}
     assert ("  comments       82 new, 14 updated; comment pages 10/8, reply pages 6/6 (sent/billed)"
             in format_crawl_summary(summary).splitlines())

@@ -103,7 +103,8 @@ RUN_COLUMNS = [
     Column("summary.api.rate_limit_lowest", NUMBER),
     *(Column(f"summary.api.{name}", JSON) for name in (
         "by_code", "by_endpoint", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
-    *(Column(f"summary.comments.{name}", INTEGER) for name in ("new", "updated", "stored")),
+    *(Column(f"summary.comments.{name}", INTEGER) for name in (
+        "new", "updated", "stored", "notes", "notes_skipped_fresh", "notes_claimed_elsewhere")),
     *(Column(f"summary.comments.{pages}.{name}", INTEGER)
       for pages in ("pages", "reply_pages") for name in ("requests", "billed")),
     Column("summary.discovery", JSON),

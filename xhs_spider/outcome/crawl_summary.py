@@ -19,7 +19,8 @@ ADDED = (
     ("notes", "new"), ("notes", "refreshed"), ("notes", "skipped_fresh"),
     ("notes", "unavailable"), ("notes", "stored"),
     ("api", "requests"), ("api", "billed"), ("api", "retries"), ("api", "give_ups"),
-    ("comments", "new"), ("comments", "updated"), ("comments", "stored"),
+    ("comments", "new"), ("comments", "updated"), ("comments", "stored"), ("comments", "notes"),
+    ("comments", "notes_skipped_fresh"), ("comments", "notes_claimed_elsewhere"),
 )
 #: A run with no end recorded was killed (or is still running).
 UNFINISHED = "none recorded (killed, or still running)"

@@ -13,9 +13,6 @@ from xhs_spider.run import readable
 APPEARANCE_ITEMS = ("FeedAppearanceItem", "AppearanceItem")
 #: The endpoints of comment pages and reply pages (request meta ``justoneapi_endpoint``).
 COMMENT_ENDPOINTS = ("comments", "sub_comments")
-#: The comments the comment spider stored that the store did not have, and those it had.
-COMMENTS_NEW: str = getattr(keys, "COMMENTS_NEW", keys.OWN + "/comments/new")
-COMMENTS_UPDATED: str = getattr(keys, "COMMENTS_UPDATED", keys.OWN + "/comments/updated")
 
 
 def _duration(stats: dict[str, Any]) -> float:
@@ -59,9 +56,12 @@ def _comments(stats: dict[str, Any], endpoints: dict[str, dict[str, int]]) -> di
     return {
         "pages": endpoints.get("comments", {"requests": 0, "billed": 0}),
         "reply_pages": endpoints.get("sub_comments", {"requests": 0, "billed": 0}),
-        "new": stats.get(COMMENTS_NEW, 0),
-        "updated": stats.get(COMMENTS_UPDATED, 0),
+        "new": stats.get(keys.COMMENTS_NEW, 0),
+        "updated": stats.get(keys.COMMENTS_UPDATED, 0),
         "stored": _item_count(stats, "CommentItem"),
+        "notes": stats.get(keys.COMMENTS_NOTES, 0),
+        "notes_skipped_fresh": stats.get(keys.COMMENTS_NOTES_FRESH, 0),
+        "notes_claimed_elsewhere": stats.get(keys.COMMENTS_CLAIMED_ELSEWHERE, 0),
     }
 
 
@@ -145,12 +145,16 @@ def _note_outcome_lines(notes: dict[str, Any]) -> list[str]:
 def comment_lines(comments: dict[str, Any]) -> list[str]:
     """The comments line, for a run (or a crawl) that asked for comment pages or stored comments."""
     pages, replies = comments.get("pages") or {}, comments.get("reply_pages") or {}
-    if not any((pages.get("requests"), replies.get("requests"), comments.get("new"), comments.get("updated"))):
+    if not any((pages.get("requests"), replies.get("requests"), comments.get("new"), comments.get("updated"),
+                comments.get("notes"), comments.get("notes_skipped_fresh"))):
         return []
     return [
         f"  comments       {comments.get('new', 0)} new, {comments.get('updated', 0)} updated; "
         f"comment pages {pages.get('requests', 0)}/{pages.get('billed', 0)}, "
-        f"reply pages {replies.get('requests', 0)}/{replies.get('billed', 0)} (sent/billed)"
+        f"reply pages {replies.get('requests', 0)}/{replies.get('billed', 0)} (sent/billed)",
+        f"  comment notes  {comments.get('notes', 0)} paged, {comments.get('notes_skipped_fresh', 0)} "
+        f"skipped as fresh (XHS_COMMENTS_TTL), {comments.get('notes_claimed_elsewhere', 0)} left to "
+        "other crawls holding them",
     ]
 
 
