@@ -39,7 +39,7 @@ def test_feed_help_lists_each_argument_with_its_default():
     assert done.returncode == 0, done.stderr
     assert "Usage" in done.stdout and "-a NAME=VALUE" in done.stdout  # Scrapy's part is kept
     arguments = listed_arguments(done.stdout)
-    assert list(arguments) == ["oid", "pages", "details", "refresh"]
+    assert list(arguments) == ["oid", "pages", "details", "refresh", "comments"]
     assert arguments["oid"].endswith("(default: homefeed_recommend)")
     # The default that comes from a setting shows that setting's value for this run.
     assert arguments["pages"].endswith("(default: the setting XHS_FEED_PAGES, now 3)")
@@ -53,7 +53,7 @@ def test_note_help_lists_each_argument_with_its_default():
 
     assert done.returncode == 0, done.stderr
     arguments = listed_arguments(done.stdout)
-    assert list(arguments) == ["ids", "ids_file", "stale", "unfetched", "limit"]
+    assert list(arguments) == ["ids", "ids_file", "stale", "unfetched", "limit", "comments"]
     assert arguments["stale"].endswith("(default: false)")
     assert arguments["limit"].endswith("(default: none)")
     assert "Spider note: Fetches the details of notes" in done.stdout
@@ -65,7 +65,7 @@ def test_help_for_an_unknown_spider_is_one_line_and_exit_2():
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "Error: Unknown spider 'feeds'. Did you mean 'feed'? The spiders are: feed, note."
+        "Error: Unknown spider 'feeds'. Did you mean 'feed'? The spiders are: comments, feed, note, search, topic, user."
     ]
 
 

@@ -226,12 +226,13 @@ def test_the_callbacks_a_queued_request_may_name_are_those_the_spiders_use() -> 
         used |= set(re.findall(r"(?:callback|errback)=self\.(\w+)", path.read_text("utf-8")))
     spiders = (FeedSpider, NoteSpider, SearchSpider, UserSpider, TopicSpider)
     assert used == set().union(*(spider.queued_callbacks for spider in spiders))
-    assert FeedSpider.queued_callbacks == {"parse_feed", "parse_detail", "api_failed"}
-    assert NoteSpider.queued_callbacks == {"parse_detail", "api_failed", "parse_share"}
+    comments = {"parse_comments", "parse_replies", "comments_failed"}
+    assert FeedSpider.queued_callbacks == {"parse_feed", "parse_detail", "api_failed", *comments}
+    assert NoteSpider.queued_callbacks == {"parse_detail", "api_failed", "parse_share", *comments}
     assert SearchSpider.queued_callbacks == TopicSpider.queued_callbacks == {
-        "parse_page", "parse_detail", "api_failed"}
+        "parse_page", "parse_detail", "api_failed", *comments}
     assert UserSpider.queued_callbacks == {
-        "parse_page", "parse_detail", "api_failed", "parse_profile", "parse_share"}
+        "parse_page", "parse_detail", "api_failed", "parse_profile", "parse_share", *comments}
     note_spider = NoteSpider.from_crawler(get_crawler(NoteSpider), ids="5f0000000000000000000001")
     with pytest.raises(serializer.BadEntry) as raised:
         serializer.decode(entry(callback="parse_feed"), note_spider, API_ORIGIN)
