@@ -4,10 +4,13 @@ Feed exports (``-o`` on a crawl) hold what one run fetched; this command
 writes what the store holds, whatever was fetched when: ``notes`` (the latest
 state of each note), ``appearances`` (where each note was found when: which
 channel recommended it, which keyword's search, creator's or topic's notes
-listed it), ``metrics`` (the engagement history), ``runs`` or ``creators``
-(the creators' newest profiles). ``--source keyword:咖啡`` (or ``user:ID``,
-``topic:ID``, ``channel:OID``; repeatable) keeps what concerns those
-sources; ``--channel OID`` is ``--source channel:OID``. FILE's extension
+listed it), ``metrics`` (the engagement history), ``runs``, ``creators``
+(the creators' newest profiles), ``comments`` (one row per comment or
+reply: its note id, parent id and level; the newest state of each) or
+``comment_metrics`` (the comments' likes over time). ``--source
+keyword:咖啡`` (or ``user:ID``, ``topic:ID``, ``channel:OID``; repeatable)
+keeps what concerns those sources (comments: those of the notes found under
+them); ``--channel OID`` is ``--source channel:OID``. FILE's extension
 picks the format (.csv, .jsonl, .json, .parquet); the file is written under a
 temporary name of its own beside it and renamed when complete, so two
 exports into one file at once both write whole files, and the last one wins.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xhs_spider.exporters import column_value, resolve_ref
-from xhs_spider.items import AppearanceItem, CreatorItem, FeedAppearanceItem, NoteItem
+from xhs_spider.items import AppearanceItem, CommentItem, CreatorItem, FeedAppearanceItem, NoteItem
 from xhs_spider.store.base import COUNTERS
 
 #: The kinds a value may have; anything else is written as text. A
@@ -65,6 +65,9 @@ def _columns(root: dict, node: dict, *, prefix: str, repeated: bool) -> Iterator
 
 
 def _kind(node: dict) -> str:
+    enum = node.get("enum")
+    if enum and all(isinstance(value, int) and not isinstance(value, bool) for value in enum):
+        return INTEGER  # a comment's level: 1 or 2
     types = node.get("type", [])
     types = {types} if isinstance(types, str) else set(types)
     types.discard("null")
@@ -82,6 +85,8 @@ NOTE_BOOKKEEPING = [
     Column("last_seen_at", TIMESTAMP), Column("detail_fetched_at", TIMESTAMP),
     Column("unavailable_at", TIMESTAMP), Column("failed_at", TIMESTAMP),
     Column("failed_reason"), Column("channels", repeated=True), Column("sources", repeated=True),
+    Column("comments_fetched_at", TIMESTAMP), Column("comments_counter", INTEGER),
+    Column("comments_stored", INTEGER),
 ]
 RUN_COLUMNS = [
     Column("run_id"), Column("crawl_id"), Column("spider"), Column("started_at", TIMESTAMP),
@@ -98,6 +103,16 @@ RUN_COLUMNS = [
     Column("summary.api.rate_limit_lowest", NUMBER),
     *(Column(f"summary.api.{name}", JSON) for name in (
         "by_code", "by_endpoint", "retry_reasons", "give_ups_by_reason", "endpoints_moved_to")),
+    *(Column(f"summary.comments.{name}", INTEGER) for name in (
+        "new", "updated", "stored", "notes", "notes_skipped_fresh", "notes_claimed_elsewhere")),
+    *(Column(f"summary.comments.{pages}.{name}", INTEGER)
+      for pages in ("pages", "reply_pages") for name in ("requests", "billed")),
+    Column("summary.discovery", JSON),
+]
+#: A comment's like-count snapshots (note_id: the comment's note, for --source).
+COMMENT_METRIC_COLUMNS = [
+    Column("comment_id"), Column("note_id"), Column("fetched_at", TIMESTAMP), Column("run_id"),
+    Column("likes", INTEGER),
 ]
 METRIC_COLUMNS = [
     Column("note_id"), Column("fetched_at", TIMESTAMP), Column("run_id"),
@@ -128,4 +143,8 @@ def collection_columns(collection: str) -> list[Column]:
         return RUN_COLUMNS
     if collection == "creators":  # the newest profile of each, and the run that fetched it
         return [*schema_columns(CreatorItem.jsonschema), Column("run_id")]
+    if collection == "comments":  # one row per comment, replies beside the comments they answer
+        return [*schema_columns(CommentItem.jsonschema), Column("first_fetched_at", TIMESTAMP)]
+    if collection == "comment_metrics":
+        return COMMENT_METRIC_COLUMNS
     raise ValueError("unknown collection %r" % collection)

@@ -18,7 +18,10 @@ _ORDER = {
     # The channel too: a store made before there were other sources has no source_kind.
     "notes": ["_id"], "appearances": ["run_id", "source_kind", "source_value", "channel", "page", "position"],
     "metrics": ["note_id", "fetched_at"], "creators": ["user_id"],
+    "comments": ["note_id", "_id"], "comment_metrics": ["comment_id", "fetched_at"],
 }
+#: Collections whose records name their note: --source keeps those of the sources' notes.
+_OF_NOTES = ("metrics", "comments", "comment_metrics")
 
 
 class MongoDataset:
@@ -53,8 +56,8 @@ class MongoDataset:
                 record["run_id"] for record in self._find(database, others, _filter(others))}
             runs = (_without_id(document) for document in database.runs.find({}))
             return iter(sorted((run for run in runs if run_matches(run, query, found)), key=run_sort_key))
-        if query.collection == "metrics" and query.sources is not None:
-            return self._metrics_of_sources(database, query)
+        if query.collection in _OF_NOTES and query.sources is not None:
+            return self._of_sources_notes(database, query)
         return self._find(database, query, _filter(query))
 
     def _find(self, database: Database, query: Query, conditions: dict[str, Any]) -> Iterator[dict]:
@@ -75,7 +78,7 @@ class MongoDataset:
                 continue  # checked again here too
             yield _without_id(document)
 
-    def _metrics_of_sources(self, database: Database, query: Query) -> Iterator[dict]:
+    def _of_sources_notes(self, database: Database, query: Query) -> Iterator[dict]:
         fields = {"_id": 1, "channels": 1, "sources": 1}
         note_ids = {doc["_id"] for doc in database.notes.find(_of_notes(query), fields) if query.wants(doc)}
         for record in self._find(database, query, _filter(query)):

@@ -14,14 +14,15 @@ from xhs_spider.store.base import CHANNEL, source_name
 #: What ``scrapy export`` accepts, and the store collection each one reads.
 COLLECTIONS = {
     "notes": "notes", "appearances": "feed_appearances", "metrics": "note_metrics", "runs": "runs",
-    "creators": "creators",
+    "creators": "creators", "comments": "comments", "comment_metrics": "comment_metrics",
 }
 #: The note statuses of the store (xhs_spider/store/note_state.py).
 NOTE_STATUSES = ("ok", "seen", "unavailable", "failed")
 #: The field of each collection that ``--since`` compares with.
 TIME_FIELDS = {
     "notes": "last_seen_at", "appearances": "crawled_at", "metrics": "fetched_at",
-    "runs": "started_at", "creators": "fetched_at",
+    "runs": "started_at", "creators": "fetched_at", "comments": "fetched_at",
+    "comment_metrics": "fetched_at",
 }
 #: The kinds of source a note is found under: a channel's feed, a keyword's
 #: search, a creator's notes, a topic's notes (``--source KIND:VALUE``).

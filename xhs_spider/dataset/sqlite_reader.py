@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-from xhs_spider.dataset.query import CHANNEL, Query, with_source
+from xhs_spider.dataset.columns import COMMENT_METRIC_COLUMNS
+from xhs_spider.dataset.query import CHANNEL, COLLECTIONS, Query, with_source
 from xhs_spider.store import sqlite_schema as sql
 from xhs_spider.store.base import run_sort_key
 
@@ -44,7 +45,8 @@ class SqliteDataset:
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             self._columns = {table: {row[1] for row in connection.execute(
-                "PRAGMA table_info(%s)" % table)} for table in ("notes", "feed_appearances", "creators")}
+                "PRAGMA table_info(%s)" % table)} for table in (
+                    "notes", "feed_appearances", "creators", "comments", "comment_metrics")}
         except sqlite3.OperationalError as exc:  # locked, unreadable
             raise StoreUnreadable("cannot read %s: %s" % (self.display_uri, exc)) from exc
         except sqlite3.DatabaseError as exc:  # not an SQLite file at all
@@ -80,7 +82,25 @@ class SqliteDataset:
             return (dict(zip(columns, row, strict=True)) for row in rows)
         if query.collection == "creators":
             return self._creators(query)
+        if query.collection in ("comments", "comment_metrics"):
+            return self._comments(query)
         return iter(self._runs(query))
+
+    def _comments(self, query: Query) -> Iterator[dict]:
+        """Comments (the newest state of each) or their like-count snapshots,
+        of the notes found under *query*'s sources; none in a store made
+        before there were comments."""
+        table = COLLECTIONS[query.collection]
+        if not self._columns.get(table):
+            return iter(())
+        filters = self._window(query) + self._of_notes(
+            query, "note_id IN (SELECT note_id FROM notes WHERE %s)")
+        if query.collection == "comments":
+            rows = self._rows("SELECT record FROM comments", filters, "note_id, comment_id")
+            return (json.loads(row[0]) for row in rows)
+        names = [column.name for column in COMMENT_METRIC_COLUMNS]
+        rows = self._rows("SELECT %s FROM comment_metrics" % ", ".join(names), filters, "comment_id, fetched_at")
+        return (dict(zip(names, row, strict=True)) for row in rows)
 
     def _creators(self, query: Query) -> Iterator[dict]:
         if not self._columns.get("creators"):  # a store made before there were creators

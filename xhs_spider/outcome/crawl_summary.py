@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from xhs_spider.outcome.reasons import FINISHED, failed
-from xhs_spider.outcome.summary import format_by_endpoint
+from xhs_spider.outcome.summary import comment_lines, format_by_endpoint
 
 #: Counts in a run summary that add up across runs, by (section, name).
 ADDED = (
@@ -19,6 +19,8 @@ ADDED = (
     ("notes", "new"), ("notes", "refreshed"), ("notes", "skipped_fresh"),
     ("notes", "unavailable"), ("notes", "stored"),
     ("api", "requests"), ("api", "billed"), ("api", "retries"), ("api", "give_ups"),
+    ("comments", "new"), ("comments", "updated"), ("comments", "stored"), ("comments", "notes"),
+    ("comments", "notes_skipped_fresh"), ("comments", "notes_claimed_elsewhere"),
 )
 #: A run with no end recorded was killed (or is still running).
 UNFINISHED = "none recorded (killed, or still running)"
@@ -29,7 +31,7 @@ RECENT = 20
 def crawl_summary(crawl_id: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The whole crawl's figures from its *runs* records (any order)."""
     mine = [run for run in runs if run.get("crawl_id") == crawl_id]
-    totals: dict[str, Any] = {"notes": {}, "api": {}}
+    totals: dict[str, Any] = {"notes": {}, "api": {}, "comments": {}}
     by_code: Counter[str] = Counter()
     for section, name in ADDED:
         values = [_figure(run, section, name) for run in mine]
@@ -46,6 +48,11 @@ def crawl_summary(crawl_id: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         endpoint: {"requests": calls["requests"], "billed": calls["billed"]}
         for endpoint, calls in sorted(by_endpoint.items())
     }
+    # Comment pages and reply pages: the runs' calls to those endpoints.
+    totals["comments"]["pages"] = totals["api"]["by_endpoint"].get(
+        "comments", {"requests": 0, "billed": 0})
+    totals["comments"]["reply_pages"] = totals["api"]["by_endpoint"].get(
+        "sub_comments", {"requests": 0, "billed": 0})
     reasons = [run.get("finish_reason") or UNFINISHED for run in mine]
     by_end = sorted((str(run.get("finished_at") or ""), reason) for run, reason in zip(mine, reasons, strict=True))
     return {
@@ -88,6 +95,7 @@ def format_crawl_summary(summary: dict[str, Any]) -> str:
         f"  API calls      {api['requests']} sent, {api['billed']} billed; by code: {codes}",
         f"  by endpoint    {format_by_endpoint(api['by_endpoint'])}",
         f"  retries        {api['retries']}, give-ups {api['give_ups']}",
+        *comment_lines(summary.get("comments") or {}),
     ]
     lines += [f"  run            {run['run_id']}  {run['finish_reason']}" for run in summary["runs"]]
     return "\n".join(lines)

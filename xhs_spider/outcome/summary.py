@@ -11,6 +11,8 @@ from xhs_spider.run import readable
 
 #: The items of a note's appearance: on a channel's feed, under a keyword, creator or topic.
 APPEARANCE_ITEMS = ("FeedAppearanceItem", "AppearanceItem")
+#: The endpoints of comment pages and reply pages (request meta ``justoneapi_endpoint``).
+COMMENT_ENDPOINTS = ("comments", "sub_comments")
 
 
 def _duration(stats: dict[str, Any]) -> float:
@@ -49,11 +51,36 @@ def format_by_endpoint(endpoints: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) + " (sent/billed)" if parts else "none"
 
 
+def _comments(stats: dict[str, Any], endpoints: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Comment pages and reply pages sent and billed, comments new and updated."""
+    return {
+        "pages": endpoints.get("comments", {"requests": 0, "billed": 0}),
+        "reply_pages": endpoints.get("sub_comments", {"requests": 0, "billed": 0}),
+        "new": stats.get(keys.COMMENTS_NEW, 0),
+        "updated": stats.get(keys.COMMENTS_UPDATED, 0),
+        "stored": _item_count(stats, "CommentItem"),
+        "notes": stats.get(keys.COMMENTS_NOTES, 0),
+        "notes_skipped_fresh": stats.get(keys.COMMENTS_NOTES_FRESH, 0),
+        "notes_claimed_elsewhere": stats.get(keys.COMMENTS_CLAIMED_ELSEWHERE, 0),
+    }
+
+
+def _discovery(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """What the search, user and topic spiders read: answers per endpoint, notes
+    found per kind of source, why sources stopped paging."""
+    return {
+        "pages_read": keys.under(keys.DISCOVERY_READ, stats),
+        "notes": keys.under(keys.DISCOVERY_NOTES, stats),
+        "stopped": keys.under(keys.DISCOVERY_STOPPED, stats),
+    }
+
+
 def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
                 feeds: dict[str, str] | None = None) -> dict[str, Any]:
     """A JSON-ready summary; the same dict goes to the log and to ``runs``.
     *feeds*: each feed export's file and what it receives."""
     get = stats.get
+    endpoints = by_endpoint(stats)
     return {
         "arguments": {k: v for k, v in arguments.items() if v is not None},
         "feeds": feeds or {},
@@ -72,6 +99,8 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
             "claimed_elsewhere": get(keys.NOTES_CLAIMED_ELSEWHERE, 0),
             "stored": _item_count(stats, "NoteItem"),
         },
+        "comments": _comments(stats, endpoints),
+        "discovery": _discovery(stats),
         "dropped": {
             "invalid": keys.total(keys.VALIDATION_DROPPED, stats),
             "invalid_by_field": _invalid_by_field(stats),
@@ -81,7 +110,7 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
             "requests": get(keys.REQUESTS, 0),
             "billed": get(keys.BILLED, 0),
             "by_code": keys.under(keys.CODE, stats),
-            "by_endpoint": by_endpoint(stats),
+            "by_endpoint": endpoints,
             "retries": get(keys.RETRY_COUNT, 0),
             "retry_reasons": keys.under(keys.RETRY_REASON, stats),
             "give_ups": get(keys.GIVE_UP, 0),
@@ -113,6 +142,32 @@ def _note_outcome_lines(notes: dict[str, Any]) -> list[str]:
     return lines
 
 
+def comment_lines(comments: dict[str, Any]) -> list[str]:
+    """The comments line, for a run (or a crawl) that asked for comment pages or stored comments."""
+    pages, replies = comments.get("pages") or {}, comments.get("reply_pages") or {}
+    if not any((pages.get("requests"), replies.get("requests"), comments.get("new"), comments.get("updated"),
+                comments.get("notes"), comments.get("notes_skipped_fresh"))):
+        return []
+    return [
+        f"  comments       {comments.get('new', 0)} new, {comments.get('updated', 0)} updated; "
+        f"comment pages {pages.get('requests', 0)}/{pages.get('billed', 0)}, "
+        f"reply pages {replies.get('requests', 0)}/{replies.get('billed', 0)} (sent/billed)",
+        f"  comment notes  {comments.get('notes', 0)} paged, {comments.get('notes_skipped_fresh', 0)} "
+        f"skipped as fresh (XHS_COMMENTS_TTL), {comments.get('notes_claimed_elsewhere', 0)} left to "
+        "other crawls holding them",
+    ]
+
+
+def _discovery_lines(discovery: dict[str, dict[str, int]]) -> list[str]:
+    if not any(discovery.values()):
+        return []
+    return [
+        f"  discovery      notes found by source kind: {_counts(discovery.get('notes') or {})}; "
+        f"pages read: {_counts(discovery.get('pages_read') or {})}; "
+        f"stopped: {_counts(discovery.get('stopped') or {})}"
+    ]
+
+
 def format_summary(run_id: str, summary: dict[str, Any]) -> str:
     """The summary as a block of aligned lines, for the log."""
     notes, api, dropped = summary["notes"], summary["api"], summary["dropped"]
@@ -142,6 +197,8 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
            if api["rate_limit_lowest"] else ""),
     ]
     lines += _note_outcome_lines(notes)
+    lines += comment_lines(summary.get("comments") or {})
+    lines += _discovery_lines(summary.get("discovery") or {})
     for endpoint, path in api.get("endpoints_moved_to", {}).items():
         lines.append(f"  endpoints      {endpoint} moved to {path}: the first path answered only failures")
     feeds = ", ".join(f"{uri} ({what})" for uri, what in summary.get("feeds", {}).items())

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from xhs_spider.dataset.query import CHANNEL, SOURCE_KINDS, Query, source_name
 from xhs_spider.dataset.readers import Dataset
+from xhs_spider.report.discussion import Discussion, discussion
 
 #: Notes per source in each ranking.
 TOP = 5
@@ -87,6 +88,8 @@ class Figures:
     #: Appearances per source (its :attr:`SourceFigures.name`) per day (YYYY-MM-DD).
     per_day: dict[str, dict[str, int]] = field(default_factory=dict)
     runs: list[RunFigures] = field(default_factory=list)
+    #: The most-discussed notes and comments per day (empty: no comment stored).
+    discussion: Discussion = field(default_factory=Discussion)
 
     @property
     def finish_reasons(self) -> Counter[str]:
@@ -108,7 +111,8 @@ def compute(dataset: Dataset, since: str,
     wanted = set().union(*listed.values())
     notes = {note["note_id"]: note for note in _notes(dataset, wanted)}
     snapshots = _snapshots(dataset, since, wanted)
-    figures = Figures(since=since, runs=_runs(dataset, since, sources))
+    figures = Figures(since=since, runs=_runs(dataset, since, sources),
+                      discussion=discussion(dataset, since, sources))
     for kind, value in sorted(listed, key=_source_order):
         top = _top(listed[kind, value], notes)
         figures.sources.append(SourceFigures(

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from html import escape
 
 from xhs_spider.report import charts
+from xhs_spider.report.discussion import DiscussedNote, Discussion
 from xhs_spider.report.figures import Figures, RankedNote, SourceFigures
 
 NOTE_URL = "https://www.xiaohongshu.com/explore/%s"
@@ -34,6 +35,7 @@ def render(figures: Figures, *, store: str, generated_at: str) -> str:
     with charts.fonts_checked():
         parts += _sources(figures.sources)
         parts += _recommendations(figures)
+        parts += _discussion(figures.discussion)
         parts += _runs(figures)
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
@@ -79,6 +81,35 @@ def _recommendations(figures: Figures) -> list[str]:
     ]
 
 
+def _discussion(discussion: Discussion) -> list[str]:
+    """The most-discussed notes and comments per day; one line when no comment is stored."""
+    headers = ["note", "title", "comments stored", "comment counter"]
+
+    def table(table_id: str, notes: list[DiscussedNote]) -> str:
+        return _table(table_id, headers, ([_link(note), escape(note.title), _number(note.stored),
+                                           _number(note.counter)] for note in notes))
+
+    by_counter = ["<h3>Most discussed: the note's comment counter</h3>",
+                  table("discussed-counter", discussion.by_counter)]
+    if not discussion.comments:  # the counters are the details': they need no comment stored
+        return ['<h2 id="comments">Comments</h2>',
+                '<p class="muted">No comment in the store for these notes '
+                "(scrapy crawl comments fetches them).</p>",
+                *(by_counter if discussion.by_counter else [])]
+    days = list(discussion.per_day)
+    return [
+        '<h2 id="comments">Comments</h2>',
+        '<p class="muted">%s comments stored for these notes.</p>' % "{:,}".format(discussion.comments),
+        '<div class="columns">', "<div><h3>Most discussed: comments stored</h3>",
+        table("discussed-stored", discussion.by_stored), "</div><div>", *by_counter, "</div></div>",
+        _chart("comments-per-day", charts.bar_chart(
+            "Comments written per day", days, {"comments": discussion.per_day}, "comments",
+            chart_id="comments-per-day")),
+        _table("comments-per-day", ["day", "comments"],
+               ([escape(day), _number(count)] for day, count in discussion.per_day.items())),
+    ]
+
+
 def _runs(figures: Figures) -> list[str]:
     runs = figures.runs
     labels = [run.run_id for run in runs]
@@ -120,7 +151,7 @@ def _number(value: float | None) -> str:
     return '<td class="number">%s</td>' % ("" if value is None else "{:,}".format(value))
 
 
-def _link(note: RankedNote) -> str:
+def _link(note: RankedNote | DiscussedNote) -> str:
     return '<a href="%s">%s</a>' % (escape(NOTE_URL % note.note_id), escape(note.note_id))
 
 
