@@ -30,6 +30,8 @@ BACKENDS = ["sqlite", "mongo"]
 FOOD = "homefeed.food_v3"
 TRAVEL = "homefeed.travel_v3"
 COLLECTIONS = ("notes", "feed_appearances", "note_metrics", "runs")
+#: A note's comment bookkeeping before any paging of its comments.
+NO_COMMENTS = {"comments_fetched_at": None, "comments_counter": None, "comments_stored": None}
 
 
 def at(day: int, hour: int = 0, second: int = 0) -> str:
@@ -245,6 +247,7 @@ def test_seen_bookkeeping_merges_across_batches_and_runs(store: NoteStore) -> No
         "detail_fetched_at": None,
         "unavailable_at": None, "failed_at": None, "failed_reason": None,
         "channels": [FOOD, TRAVEL], "sources": ["channel:" + FOOD, "channel:" + TRAVEL],
+        **NO_COMMENTS,
     }
     assert store.count("feed_appearances") == 3
 
@@ -255,7 +258,7 @@ def test_detail_sets_status_and_fields(store: NoteStore) -> None:
     expected = {
         "note_id": note_id(1), "status": "ok", "first_seen_at": at(2), "last_seen_at": at(2, 1),
         "detail_fetched_at": at(2, 1), "unavailable_at": None, "failed_at": None, "failed_reason": None, "channels": [FOOD],
-        "sources": ["channel:" + FOOD],
+        "sources": ["channel:" + FOOD], **NO_COMMENTS,
     }
     expected.update({name: value for name, value in detail(1, at(2, 1), likes=7).items() if name != "note_id"})
     expected.setdefault("endpoint", None)  # which detail path answered; this detail does not say
@@ -293,7 +296,7 @@ def test_unavailable_bookkeeping(store: NoteStore) -> None:
     assert store.get_note(note_id(1)) == {
         "note_id": note_id(1), "status": "unavailable", "first_seen_at": at(2), "last_seen_at": at(2),
         "detail_fetched_at": None, "unavailable_at": at(2), "failed_at": None, "failed_reason": None, "channels": [],
-        "sources": [],
+        "sources": [], **NO_COMMENTS,
     }
 
     store.write(WriteBatch("r1", notes=[detail(2, at(2), title="还在")]))
@@ -479,7 +482,7 @@ def test_replayed_spill_writes_the_same_state(new_store: Callable[[], NoteStore]
 @pytest.mark.parametrize(("bad_line", "message"), [
     ("{not json", "line 2: not JSON"),
     ("[1, 2]", "line 2: not a JSON object"),
-    ('{"kind": "comment", "run_id": "r1", "data": {}}', "line 2: unknown kind 'comment'"),
+    ('{"kind": "remark", "run_id": "r1", "data": {}}', "line 2: unknown kind 'remark'"),
     ('{"kind": "note", "data": {"note_id": "x", "crawled_at": "t"}}', "line 2: run_id must be"),
     ('{"kind": "unavailable", "run_id": "r1", "data": {"note_id": "x"}}', "line 2: unavailable data lacks at"),
 ])

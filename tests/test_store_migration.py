@@ -159,3 +159,5 @@ def test_the_old_sqlite_table_is_gone_and_the_new_key_holds(tmp_path: Path) -> N
     assert "feed_appearances_by_channel" not in tables
     assert {"source_pages", "creators", "raw_answers", "share_links"} <= tables
     assert {"failed_at", "failed_reason", "sources"} <= columns
+    assert {"comments", "comment_metrics", "comment_claims"} <= tables
+    assert {"comments_fetched_at", "comments_counter", "comments_stored"} <= columns

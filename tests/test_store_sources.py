@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,16 +163,22 @@ def test_writing_a_batch_again_changes_nothing(store: NoteStore) -> None:
     assert everything(store) == first
 
 
-def test_a_journal_of_a_killed_run_replays_every_kind_once(store: NoteStore, tmp_path: Path) -> None:
-    journal = Journal.for_run(tmp_path / "run", "run-1")
-    for kind, data in every_kind().operations():
+def journal_of_a_killed_run(batch: WriteBatch, tmp_path: Path) -> tuple[Path, Path]:
+    """What a run journaling *batch* and dying leaves: its journal, and a copy as a spill file."""
+    journal = Journal.for_run(tmp_path / "run", batch.run_id)
+    for kind, data in batch.operations():
         journal.append(kind, data)
     # The run dies here: what its journal holds on disk is all there is.
-    left, copy = tmp_path / "left" / journal.path.name, tmp_path / "left" / "spill-run-1.jsonl"
+    left, copy = tmp_path / "left" / journal.path.name, tmp_path / "left" / f"spill-{batch.run_id}.jsonl"
     left.parent.mkdir()
     shutil.copy(journal.path, left)
     shutil.copy(journal.path, copy)
     journal.discard()
+    return left, copy
+
+
+def test_a_journal_of_a_killed_run_replays_every_kind_once(store: NoteStore, tmp_path: Path) -> None:
+    left, copy = journal_of_a_killed_run(every_kind(), tmp_path)
 
     assert spill.replay(left, store) == len(every_kind())
     replayed = everything(store)
@@ -189,21 +196,32 @@ def test_a_journal_line_of_a_new_kind_lacking_its_key_refuses_the_file() -> None
         WriteBatch.from_json_lines(lines)
 
 
+def shuffled_folds(
+    operations: list[tuple[str, dict]], new_store: Callable[[], NoteStore], read: Callable[[NoteStore], Any],
+    *, size: int,
+) -> list[Any]:
+    """What *read* finds in three new stores, each given *operations* in
+    another order, in batches of *size*."""
+    states = []
+    for seed in range(3):
+        random.Random(seed).shuffle(operations)
+        with new_store() as store:
+            for start in range(0, len(operations), size):
+                batch = WriteBatch("run-1")
+                for kind, data in operations[start:start + size]:
+                    batch.add(kind, data)
+                store.write(batch)
+            states.append(read(store))
+    return states
+
+
 def test_sources_fold_order_free(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     cards = [feed_card(n % 3, channel=("homefeed_a", "homefeed_b")[n % 2], position=n, at=f"2026-11-22T10:00:{n:02d}Z")
              for n in range(6)]
     found = [dict(source_appearance(n % 3, source_value=("咖啡", "露营", "茶")[n % 3], position=n + 1,
                                     crawled_at=f"2026-11-22T11:00:{n:02d}Z")) for n in range(6)]
     operations = [("appearance", card) for card in cards] + [("source_appearance", item) for item in found]
-    states = []
-    for seed in range(3):
-        random.Random(seed).shuffle(operations)
-        with build_store(backend, request, tmp_path) as store:
-            for start in range(0, len(operations), 4):
-                batch = WriteBatch("run-1")
-                for kind, data in operations[start:start + 4]:
-                    batch.add(kind, data)
-                store.write(batch)
-            states.append(list(store.iter_notes()))
+    states = shuffled_folds(operations, lambda: build_store(backend, request, tmp_path),
+                            lambda store: list(store.iter_notes()), size=4)
     assert states[0] == states[1] == states[2]
     assert states[0][0]["sources"] == ["channel:homefeed_a", "channel:homefeed_b", "keyword:咖啡"]

@@ -43,3 +43,9 @@ class RawAnswerItem(JsonSchemaItem):
     (``schemas/raw_answer.json``)."""
 
     jsonschema = load_schema("raw_answer")
+
+
+class CommentItem(JsonSchemaItem):
+    """A comment on a note or a reply to one (``schemas/comment.json``)."""
+
+    jsonschema = load_schema("comment")

@@ -267,6 +267,12 @@ DETAIL_TTL = _whole(
     "seconds a fetched detail (or a 201) stays fresh; `0`: never fresh",
     expected="seconds as a whole number, 0 or more",
 )
+COMMENTS_TTL = _whole(
+    "XHS_COMMENTS_TTL", 24 * 60 * 60,
+    "seconds a note's fetched comments stay fresh: not asked again within them "
+    "unless the note's comment counter grew; `0`: never fresh",
+    expected="seconds as a whole number, 0 or more",
+)
 
 # Spiders and extensions ------------------------------------------------------
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
 from xhs_spider.api.client import DETAIL, endpoint_of
 from xhs_spider.api.normalize import now_iso
-from xhs_spider.config.declarations import CLAIM_TTL, DETAIL_TTL
+from xhs_spider.config.declarations import CLAIM_TTL, COMMENTS_TTL, DETAIL_TTL
 from xhs_spider.items import NoteItem
 from xhs_spider.pipelines.store import StorePipeline
 from xhs_spider.pipelines.validation import InvalidItem
@@ -64,6 +65,7 @@ class Freshness:
         self.crawler = crawler
         self.stats = crawler.stats
         self.ttl = timedelta(seconds=DETAIL_TTL.get(crawler.settings))
+        self.comments_ttl = timedelta(seconds=COMMENTS_TTL.get(crawler.settings))
         self.lease_time = timedelta(seconds=CLAIM_TTL.get(crawler.settings))
         self.started_at = now_iso()
         #: Notes this run holds a lease on, and those it has sent a request for.
@@ -99,7 +101,7 @@ class Freshness:
         """
         if not note_ids:
             return []
-        times = await self._fetch_times(note_ids)
+        times = await self.fetch_times(note_ids)
         since = now_iso(ago=self.ttl) if skip_fresh and self.ttl else self.started_at
         fresh = {n for n, at in times.items() if at >= since}
         wanted = [note_id for note_id in note_ids if note_id not in fresh]
@@ -123,7 +125,9 @@ class Freshness:
         self.sent.add(note_id)
         return True
 
-    async def _fetch_times(self, note_ids: list[str]) -> dict[str, str]:
+    async def fetch_times(self, note_ids: list[str]) -> dict[str, str]:
+        """When each of *note_ids* was last paid for (see :meth:`NoteStore.fetch_times`);
+        nothing known without the store or while it is down."""
         session = self._session
         if session is None or session.writer is None:
             return {}
@@ -140,6 +144,16 @@ class Freshness:
             return {}
 
     async def _claim(self, note_ids: Collection[str], fresh_since: str) -> set[str]:
+        granted = await self._lease(lambda store: store.claim, note_ids, fresh_since)
+        self.held.update(granted)
+        return granted
+
+    async def _lease(
+        self, method: Callable[[NoteStore], Callable[[list[str], Lease], set[str]]],
+        note_ids: Collection[str], fresh_since: str,
+    ) -> set[str]:
+        """The store's lease *method* on *note_ids* for this run: all of them
+        without the store or while it cannot lease, none once it is gone."""
         session = self._session
         if session is None or session.writer is None:
             return set(note_ids)
@@ -149,13 +163,66 @@ class Freshness:
         lease = Lease(crawl_id=session.crawl_id, run_id=session.run_id, now=now,
                       expires_at=now_iso(ago=-self.lease_time), fresh_since=fresh_since)
         try:
-            granted = await session.read(session.store.claim, list(note_ids), lease)
+            return await session.read(method(session.store), list(note_ids), lease)
         except StoreUnavailable as exc:
             logger.warning("The store cannot lease notes (%(error)s); fetching them.",
                            {"error": str(exc)[:200]})
-            granted = set(note_ids)
-        self.held.update(granted)
-        return granted
+            return set(note_ids)
+
+    # Comments -----------------------------------------------------------------------
+
+    def _comments_stale_before(self) -> str:
+        """Comments fetched before this are asked again (XHS_COMMENTS_TTL; with
+        0, those fetched before this run started)."""
+        return now_iso(ago=self.comments_ttl) if self.comments_ttl else self.started_at
+
+    async def comment_targets(
+        self, note_ids: Collection[str] | None, *, since: str | None = None,
+        sources: Collection[str] | None = None, limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The notes whose comments to page (see :meth:`NoteStore.comment_targets`):
+        of *note_ids*, or with None of the stored notes (last seen since
+        *since*, under one of *sources*), those never fetched, fetched before
+        XHS_COMMENTS_TTL or whose comment counter grew. Without the store
+        (or while it is down) every one of *note_ids*; None needs the store."""
+        session = self._session
+        if note_ids is not None and session is None:
+            return [_unknown_target(note_id) for note_id in dict.fromkeys(note_ids)][:limit]
+        session = self._require_session("-a stored=true")
+        wanted = None if note_ids is None else list(note_ids)
+        try:
+            return await session.read(partial(
+                session.store.comment_targets, wanted, since=since,
+                sources=None if sources is None else list(sources),
+                stale_before=self._comments_stale_before(), limit=limit,
+            ))
+        except StoreUnavailable as exc:
+            if wanted is None:
+                raise
+            logger.warning("The store cannot say which notes' comments are fresh (%(error)s); "
+                           "fetching them.", {"error": str(exc)[:200]})
+            return [_unknown_target(note_id) for note_id in dict.fromkeys(wanted)][:limit]
+
+    async def stored_comment_ids(self, note_id: str, comment_ids: Collection[str]) -> set[str]:
+        """Those of *comment_ids* already stored as comments of *note_id*
+        (none known without the store or while it is down)."""
+        session = self._session
+        if session is None or not comment_ids:
+            return set()
+        try:
+            return await session.read(session.store.stored_comment_ids, note_id, list(comment_ids))
+        except StoreUnavailable as exc:
+            logger.warning("The store cannot say which comments it holds (%(error)s).",
+                           {"error": str(exc)[:200]})
+            return set()
+
+    async def claim_comments(self, note_ids: Collection[str]) -> set[str]:
+        """Those of *note_ids* whose comments this run may page, leased to it:
+        under no live comment lease of another crawl, and still needing their
+        comments (another crawl may have just paged them; XHS_COMMENTS_TTL)."""
+        if not note_ids:
+            return set()
+        return await self._lease(lambda store: store.claim_comments, note_ids, self._comments_stale_before())
 
     # Questions for the spiders ----------------------------------------------------
 
@@ -277,6 +344,16 @@ class Freshness:
         that it is not paid for again."""
         self._record("share_link", {"url": url, "resolved_url": resolved_url, "at": now_iso()})
 
+    def record_comments_done(self, note_id: str, counter: int | None, comments: int, complete: bool) -> None:
+        """The paging of *note_id*'s comments ended, having stored *comments*
+        comments and replies; *counter*: the note's comment counter (of its
+        latest detail) when it began. *complete*: it ran to its end (the caps
+        included); a paging cut short leaves the note to be paged again."""
+        self._record("comments_done", {
+            "note_id": note_id, "at": now_iso(), "counter": counter, "comments": comments,
+            "complete": complete,
+        })
+
     def _record(self, kind: str, data: dict[str, Any]) -> None:
         store = self._store
         if store is not None:
@@ -291,3 +368,8 @@ class Freshness:
         note_id = None if request is None else request.cb_kwargs.get("note_id")
         if request is not None and endpoint_of(request) == DETAIL and note_id:
             self.record_failed(note_id, "callback_error")
+
+
+def _unknown_target(note_id: str) -> dict[str, Any]:
+    """A note to page whose comments the store cannot tell about."""
+    return {"note_id": note_id, "counter": None, "comments_fetched_at": None, "comments_counter": None}

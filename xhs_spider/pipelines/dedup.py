@@ -1,5 +1,5 @@
 """Drops an item already seen in this run: one note, one appearance, one
-creator's profile, once. Raw answers are never the same twice: each is a
+creator's profile, one comment (an inline reply seen again on a reply page), once. Raw answers are never the same twice: each is a
 paid answer of its own."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from xhs_spider.items import AppearanceItem, CreatorItem, FeedAppearanceItem, NoteItem
+from xhs_spider.items import AppearanceItem, CommentItem, CreatorItem, FeedAppearanceItem, NoteItem
 from xhs_spider.run.recent import RecentSet
 from xhs_spider.stats import DEDUP_DROPPED
 
@@ -28,6 +28,8 @@ def item_key(item: Any) -> tuple | None:
                 item["position"], item["note_id"])
     if isinstance(item, CreatorItem):
         return ("creator", item["user_id"])
+    if isinstance(item, CommentItem):
+        return ("comment", item["comment_id"])
     return None
 
 

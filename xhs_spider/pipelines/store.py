@@ -31,6 +31,7 @@ from xhs_spider.config.declarations import (
 )
 from xhs_spider.items import (
     AppearanceItem,
+    CommentItem,
     CreatorItem,
     FeedAppearanceItem,
     NoteItem,
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 #: The store's operation kind of each item class this pipeline stores.
 ITEM_KINDS = {
     NoteItem: "note", FeedAppearanceItem: "appearance", AppearanceItem: "source_appearance",
-    CreatorItem: "creator", RawAnswerItem: "raw_answer",
+    CreatorItem: "creator", RawAnswerItem: "raw_answer", CommentItem: "comment",
 }
 
 

@@ -188,5 +188,5 @@ class UserSpider(DiscoverySpider):
         """Creator monitoring: a note already stored means the rest are older."""
         if self.full or self.freshness is None or not page.notes:
             return None
-        stored = await self.freshness._fetch_times([note.note_id for note in page.notes])
+        stored = await self.freshness.fetch_times([note.note_id for note in page.notes])
         return STOP_STORED_NOTE if stored else None

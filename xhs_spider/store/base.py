@@ -1,6 +1,6 @@
 """The note store's interface and data model, shared by its backends.
 
-Ten collections (SQLite tables, MongoDB collections) hold what the crawl saw:
+Thirteen collections (SQLite tables, MongoDB collections) hold what the crawl saw:
 
 ``notes``
     One record per note id. Bookkeeping: ``note_id``; ``status`` ("seen":
@@ -15,7 +15,11 @@ Ten collections (SQLite tables, MongoDB collections) hold what the crawl saw:
     answered 400 for the note id, unbilled); ``channels`` (sorted channel
     oids it was seen in); ``sources`` (sorted ``"kind:value"`` names of
     every source it was seen under: ``"channel:homefeed_food_v3"``,
-    ``"keyword:咖啡"``, ``"user:<user id>"``, ``"topic:<topic id>"``).
+    ``"keyword:咖啡"``, ``"user:<user id>"``, ``"topic:<topic id>"``);
+    ``comments_fetched_at``, ``comments_counter``, ``comments_stored``
+    (the newest complete paging of its comments: when it finished, the
+    note's comment counter when it began, the comments it stored; null
+    before any).
     When a detail exists, the newest detail's fields (:data:`DETAIL_FIELDS`)
     sit at the top level of the record.
 ``feed_appearances``
@@ -47,10 +51,20 @@ Ten collections (SQLite tables, MongoDB collections) hold what the crawl saw:
 ``share_links``
     One per ``url``: the share link's ``resolved_url`` and ``at`` (the
     newest resolution), so a link is paid for once.
+``comments``
+    One per ``comment_id``: the newest CommentItem's fields (by
+    ``fetched_at``; of two with the same time, the first written stays) and
+    ``first_fetched_at``.
+``comment_metrics``
+    One like-count snapshot per (comment_id, fetched_at): ``note_id``,
+    ``likes``, ``run_id``.
 ``claims``
     One lease per note a crawl is asking the API about: ``crawl_id``,
     ``run_id``, ``expires_at``. Another crawl does not pay for a note under a
     live lease of someone else's; see :meth:`NoteStore.claim`.
+``comment_claims``
+    The same, for the notes whose comments a crawl is paging
+    (:meth:`NoteStore.claim_comments`): independent of the detail leases.
 
 A note record depends only on the *set* of operations ever written about
 the note, never on their order, so replaying a spill file after a crash, or
@@ -65,7 +79,7 @@ they sort lexicographically, and compare equal across backends.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +99,8 @@ __all__ = ["CHANNEL", "DETAIL_FIELDS", "NoteState", "note_states", "source_name"
 COUNTERS = ("likes", "collects", "comments", "shares", "reads", "impressions", "follows")
 COLLECTIONS = (
     "notes", "feed_appearances", "note_metrics", "runs", "feed_pages", "claims",
-    "source_pages", "creators", "raw_answers", "share_links",
+    "source_pages", "creators", "raw_answers", "share_links", "comments", "comment_metrics",
+    "comment_claims",
 )
 #: The key of a ``feed_pages`` record.
 PAGE_KEY = ("crawl_id", "channel", "page")
@@ -102,7 +117,10 @@ RECORD_ORDER = {
     "creators": ("user_id",),
     "raw_answers": RAW_ANSWER_KEY,
     "share_links": ("url",),
+    "comments": ("note_id", "comment_id"),
 }
+#: The key of a ``comment_metrics`` record.
+COMMENT_METRIC_KEY = ("comment_id", "fetched_at")
 
 
 class StoreUnavailable(Exception):
@@ -139,6 +157,56 @@ def creator_record(item: dict, run_id: str) -> dict:
 def raw_answer_record(item: dict, run_id: str) -> dict:
     """The ``raw_answers`` record of one raw answer item."""
     return {**item, "run_id": run_id}
+
+
+def comment_metric(item: dict, run_id: str) -> dict:
+    """The ``comment_metrics`` record of one comment item: its likes when fetched."""
+    return {"comment_id": item["comment_id"], "fetched_at": item["fetched_at"],
+            "note_id": item["note_id"], "likes": item.get("likes"), "run_id": run_id}
+
+
+def comment_target(
+    note_id: str, counter: Any, fetched_at: str | None, comments_counter: Any, stale_before: str,
+) -> dict | None:
+    """What :meth:`NoteStore.comment_targets` gives for a note, if its
+    comments are needed: never fetched, fetched before *stale_before*, or its
+    comment counter (*counter*, from its latest detail) above the one when
+    they were (both known)."""
+    counter = counter if _is_count(counter) else None
+    grown = counter is not None and _is_count(comments_counter) and counter > comments_counter
+    if fetched_at is None or fetched_at < stale_before or grown:
+        return {"note_id": note_id, "counter": counter, "comments_fetched_at": fetched_at,
+                "comments_counter": comments_counter}
+    return None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def comment_target_order(target: dict) -> tuple[bool, str, str]:
+    """Never fetched first, then the longest ago; by note id."""
+    fetched_at = target["comments_fetched_at"]
+    return fetched_at is not None, fetched_at or "", target["note_id"]
+
+
+def pick_comment_targets(
+    rows: Iterable[tuple[str, Any, str | None, Any]], stale_before: str, limit: int | None,
+    given: list[str] | None = None,
+) -> list[dict]:
+    """:meth:`NoteStore.comment_targets` of the notes' *rows* (note id, the
+    latest detail's comment counter, comments_fetched_at, comments_counter):
+    in the order of *given* note ids (those without a row never fetched), else
+    neediest first."""
+    if given is None:
+        found = (comment_target(*row, stale_before) for row in rows)
+        targets = sorted((target for target in found if target is not None), key=comment_target_order)
+    else:
+        by_id = {row[0]: row for row in rows}
+        found = (comment_target(*by_id.get(note_id, (note_id, None, None, None)), stale_before)
+                 for note_id in dict.fromkeys(given))
+        targets = [target for target in found if target is not None]
+    return targets if limit is None else targets[:limit]
 
 
 @dataclass(frozen=True)
@@ -191,7 +259,40 @@ class NoteStore(ABC):
 
     @abstractmethod
     def release(self, run_id: str) -> None:
-        """End every lease of ``run_id``: another crawl may take the notes."""
+        """End every lease of ``run_id``, detail and comment leases alike:
+        another crawl may take the notes."""
+
+    @abstractmethod
+    def claim_comments(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        """Lease those of ``note_ids`` whose comments a crawl may page, atomically.
+
+        As :meth:`claim`, in ``comment_claims``: granted are notes under no
+        live comment lease of another crawl and, when ``lease.fresh_since``
+        is set, still needing comments with it as ``stale_before`` (see
+        :meth:`comment_targets`): a note another crawl just paged is not
+        granted again. :meth:`release` ends these leases too.
+        """
+
+    @abstractmethod
+    def comment_targets(
+        self, note_ids: Collection[str] | None, *, since: str | None, sources: Collection[str] | None,
+        stale_before: str, limit: int | None,
+    ) -> list[dict]:
+        """The notes whose comments are needed, as ``{"note_id", "counter",
+        "comments_fetched_at", "comments_counter"}`` (*counter*: the comment
+        counter of the latest detail, or None).
+
+        Among ``note_ids`` (in their order, stored or not), or else among the
+        stored notes with status "ok" (last seen at or after ``since``, and
+        seen under one of ``sources``, ``"kind:value"`` names, when given;
+        never fetched first, then the longest ago): those whose comments were
+        never fetched, were fetched before ``stale_before``, or whose counter
+        grew since. At most ``limit``.
+        """
+
+    @abstractmethod
+    def stored_comment_ids(self, note_id: str, comment_ids: Collection[str]) -> set[str]:
+        """Those of ``comment_ids`` stored as comments of ``note_id``."""
 
     @abstractmethod
     def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:

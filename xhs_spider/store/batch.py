@@ -27,6 +27,8 @@ KINDS = {
     "creator": "creators",
     "raw_answer": "raw_answers",
     "share_link": "share_links",
+    "comment": "comments",
+    "comments_done": "comments_done",
     "run": "runs",
 }
 
@@ -61,6 +63,14 @@ class WriteBatch:
     raw_answers: list[dict] = field(default_factory=list)
     #: ``{"url", "resolved_url", "at"}``: a share link resolved (paid for once).
     share_links: list[dict] = field(default_factory=list)
+    #: CommentItem dicts: comments and replies, each a fetch at its ``fetched_at``.
+    comments: list[dict] = field(default_factory=list)
+    #: ``{"note_id", "at", "counter", "comments", "complete"}``: a note's
+    #: comment paging finished at ``at``; ``counter``: the note's comment
+    #: counter (its latest detail's) when the paging started, or null;
+    #: ``comments``: the comments and replies it stored; ``complete``: whether
+    #: it ran to its end (caps included) rather than being cut short.
+    comments_done: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
         return sum(len(getattr(self, name)) for name in KINDS.values())
@@ -175,5 +185,7 @@ _REQUIRED_DATA: dict[str, dict[str, type]] = {
     "creator": {"user_id": str, "fetched_at": str},
     "raw_answer": {"endpoint": str, "source_kind": str, "source_value": str, "page": int, "received_at": str},
     "share_link": {"url": str, "resolved_url": str, "at": str},
+    "comment": {"comment_id": str, "note_id": str, "fetched_at": str},
+    "comments_done": {"note_id": str, "at": str, "comments": int, "complete": bool},
     "run": {"run_id": str},
 }

@@ -13,7 +13,7 @@ are in :mod:`.mongo_schema`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,6 +31,7 @@ from xhs_spider.store.base import (
     StoreUnavailable,
     check_collection,
     check_records,
+    pick_comment_targets,
     run_sort_key,
 )
 from xhs_spider.store.batch import WriteBatch
@@ -52,6 +53,8 @@ _WAITING_DETAILS = re.compile(
 
 DUPLICATE_KEY = 11000
 FETCH_TIME_FIELDS = ("detail_fetched_at", "unavailable_at", "failed_at")
+#: A note's comment bookkeeping (absent from notes stored before comments were).
+COMMENT_FIELDS = ("comments_fetched_at", "comments_counter", "comments_stored")
 
 _PASSWORD_OPTION = re.compile(r"((?:^|&)[^=&]*password[^=&]*=)[^&]*", re.IGNORECASE)
 _PASSWORD_OPTION_VALUE = re.compile(r"password[^=&]*=([^&]+)", re.IGNORECASE)
@@ -191,23 +194,39 @@ class MongoNoteStore(NoteStore):
         return times
 
     def claim(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        return self._lease("claims", note_ids, lease, self._fetched_since)
+
+    def claim_comments(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        return self._lease("comment_claims", note_ids, lease, self._comments_fresh)
+
+    def _lease(
+        self, collection: str, note_ids: Collection[str], lease: Lease,
+        fresh: Callable[[list[str], str], set[str]],
+    ) -> set[str]:
+        """Lease in *collection* those of *note_ids* under no live lease of
+        another crawl and not *fresh* since ``lease.fresh_since``."""
         wanted = list(dict.fromkeys(note_ids))
         if not wanted:
             return set()
-        claims = self._database().claims
         others = all_of(
             {"_id": {"$in": wanted}}, {"expires_at": {"$gt": lease.now}},
             {"crawl_id": {"$ne": lease.crawl_id}},
         )
         with self._unavailable_on_error("cannot claim"):
-            refused = {document["_id"] for document in claims.find(others, {"_id": 1})}
+            refused = {document["_id"] for document in self._database()[collection].find(others, {"_id": 1})}
         if lease.fresh_since is not None:
-            times = self.fetch_times(wanted)
-            refused |= {n for n, at in times.items() if at >= lease.fresh_since}
+            refused |= fresh(wanted, lease.fresh_since)
         candidates = [note_id for note_id in wanted if note_id not in refused]
-        return set(candidates) - self._take_leases(candidates, lease)
+        return set(candidates) - self._take_leases(collection, candidates, lease)
 
-    def _take_leases(self, note_ids: list[str], lease: Lease) -> set[str]:
+    def _fetched_since(self, note_ids: list[str], since: str) -> set[str]:
+        return {n for n, at in self.fetch_times(note_ids).items() if at >= since}
+
+    def _comments_fresh(self, note_ids: list[str], since: str) -> set[str]:
+        needed = pick_comment_targets(self._comment_rows({"_id": {"$in": note_ids}}), since, None, note_ids)
+        return set(note_ids) - {target["note_id"] for target in needed}
+
+    def _take_leases(self, collection: str, note_ids: list[str], lease: Lease) -> set[str]:
         """Lease *note_ids*; returns those another crawl leased meanwhile."""
         if not note_ids:
             return set()
@@ -225,7 +244,7 @@ class MongoNoteStore(NoteStore):
         ]
         with self._unavailable_on_error("cannot claim"):
             try:
-                self._database().claims.bulk_write(requests, ordered=False)
+                self._database()[collection].bulk_write(requests, ordered=False)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 if any(error.get("code") != DUPLICATE_KEY for error in errors):
@@ -235,7 +254,40 @@ class MongoNoteStore(NoteStore):
 
     def release(self, run_id: str) -> None:
         with self._unavailable_on_error("cannot release"):
-            self._database().claims.delete_many({"run_id": run_id})
+            for collection in ("claims", "comment_claims"):
+                self._database()[collection].delete_many({"run_id": run_id})
+
+    def comment_targets(
+        self, note_ids: Collection[str] | None, *, since: str | None, sources: Collection[str] | None,
+        stale_before: str, limit: int | None,
+    ) -> list[dict]:
+        if note_ids is not None:
+            given = list(dict.fromkeys(note_ids))
+            return pick_comment_targets(self._comment_rows({"_id": {"$in": given}}), stale_before, limit, given)
+        conditions: list[dict[str, Any]] = [{"status": "ok"}]
+        if since is not None:
+            conditions.append({"last_seen_at": {"$gte": since}})
+        if sources is not None:
+            conditions.append({"sources": {"$in": list(sources)}})
+        return pick_comment_targets(self._comment_rows(all_of(*conditions)), stale_before, limit)
+
+    def _comment_rows(self, query: dict[str, Any]) -> list[tuple[str, Any, str | None, Any]]:
+        """(note id, comment counter, comments_fetched_at, comments_counter) of the notes of *query*."""
+        fields = {"_id": 1, "counts": 1, "comments_fetched_at": 1, "comments_counter": 1}
+        with self._unavailable_on_error("cannot read"):
+            documents = list(self._database().notes.find(query, fields))
+        return [
+            (document["_id"], _comment_counter(document), document.get("comments_fetched_at"),
+             document.get("comments_counter"))
+            for document in documents
+        ]
+
+    def stored_comment_ids(self, note_id: str, comment_ids: Collection[str]) -> set[str]:
+        if not comment_ids:
+            return set()
+        query = all_of({"_id": {"$in": list(dict.fromkeys(comment_ids))}}, {"note_id": note_id})
+        with self._unavailable_on_error("cannot read"):
+            return {document["_id"] for document in self._database().comments.find(query, {"_id": 1})}
 
     def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:
         return self._unfetched("channels", channels, limit)
@@ -343,8 +395,15 @@ def connection_problem(exc: ConnectionFailure) -> str:
     return "; ".join(dict.fromkeys(error.strip() for error in errors if error.strip())) or type(exc).__name__
 
 
+def _comment_counter(document: dict) -> Any:
+    counts = document.get("counts")
+    return counts.get("comments") if isinstance(counts, dict) else None
+
+
 def _note_record(document: dict) -> dict:
     record = _without_id(document)
+    for name in COMMENT_FIELDS:
+        record.setdefault(name, None)  # a note stored before comments were
     record["channels"] = sorted(record.get("channels") or [])
     record["sources"] = sorted(record.get("sources") or [])
     return record

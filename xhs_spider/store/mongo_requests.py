@@ -13,11 +13,13 @@ from pymongo import UpdateOne
 
 from xhs_spider.store.base import (
     APPEARANCE_KEY,
+    COMMENT_METRIC_KEY,
     COUNTERS,
     PAGE_KEY,
     RAW_ANSWER_KEY,
     SOURCE_PAGE_KEY,
     appearance_record,
+    comment_metric,
     creator_record,
     metric_snapshot,
     raw_answer_record,
@@ -30,6 +32,7 @@ from xhs_spider.store.values import storable, storable_counter
 NEW_NOTE: dict[str, Any] = {
     "status": "seen", "channels": [], "sources": [], "detail_fetched_at": None, "unavailable_at": None,
     "failed_at": None, "failed_reason": None,
+    "comments_fetched_at": None, "comments_counter": None, "comments_stored": None,
 }
 
 
@@ -51,6 +54,8 @@ def batch_requests(batch: WriteBatch) -> dict[str, list[UpdateOne]]:
         "share_links": [
             request for link in batch.share_links for request in newest_requests(link, "url", "at")
         ],
+        "comments": [request for item in batch.comments for request in comment_requests(item)],
+        "comment_metrics": [comment_metric_request(item, run_id) for item in batch.comments],
     }
 
 
@@ -73,6 +78,22 @@ def newest_requests(record: dict, key: str, time: str) -> Iterator[UpdateOne]:
     this = {"_id": record[key]}
     yield UpdateOne(this, {"$setOnInsert": record}, upsert=True)
     yield UpdateOne(all_of(this, {time: {"$lt": record[time]}}), {"$set": record})
+
+
+def comment_requests(item: dict) -> Iterator[UpdateOne]:
+    """Keep the newest comment (as :func:`newest_requests`) and the earliest
+    time it was fetched."""
+    yield from newest_requests(item, "comment_id", "fetched_at")
+    record = storable(item)
+    yield UpdateOne({"_id": record["comment_id"]}, {"$min": {"first_fetched_at": record["fetched_at"]}})
+
+
+def comment_metric_request(item: dict, run_id: str) -> UpdateOne:
+    snapshot = storable(comment_metric(item, run_id))
+    snapshot["likes"] = storable_counter(snapshot["likes"])
+    key = {name: snapshot.pop(name) for name in COMMENT_METRIC_KEY}
+    # The first snapshot of a fetch stays: a replay carries the same likes.
+    return UpdateOne(key, {"$setOnInsert": snapshot}, upsert=True)
 
 
 def metric_request(item: dict, run_id: str) -> UpdateOne:
@@ -122,6 +143,13 @@ def note_requests(state: NoteState) -> Iterator[UpdateOne]:
         )
     if state.failed_at is not None:
         yield from failure_requests(this_note, state)
+    if state.comments_fetched_at is not None:
+        yield UpdateOne(
+            all_of(this_note, null_or("comments_fetched_at", {"$lt": state.comments_fetched_at})),
+            {"$set": {"comments_fetched_at": state.comments_fetched_at,
+                      "comments_counter": storable_counter(state.comments_counter),
+                      "comments_stored": storable_counter(state.comments_stored)}},
+        )
     if state.unavailable_at is not None:
         yield UpdateOne(
             all_of(this_note, null_or("detail_fetched_at", {"$lt": state.unavailable_at})),

@@ -8,7 +8,12 @@ index on (run_id, channel, page, position), and notes without ``sources``.
 value, fills each note's ``sources`` from its channels, and replaces the old
 unique index by the one on the new key. Every step may run again, or in two
 processes at once: an update matches only records still to migrate, and
-adds rather than sets.
+adds rather than sets. Stores made before comments gain their collections'
+indexes; their notes read the comment fields as null until a paging sets them.
+
+Once done, the store says so: a ``meta`` document ``{"_id": "schema",
+"version": SCHEMA_VERSION}``. A store at that version (or a later one) is
+not migrated again, so opening it reads one document rather than every note.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pymongo.database import Database
 from xhs_spider.store.base import (
     APPEARANCE_KEY,
     CHANNEL,
+    COMMENT_METRIC_KEY,
     PAGE_KEY,
     RAW_ANSWER_KEY,
     SOURCE_PAGE_KEY,
@@ -38,7 +44,15 @@ INDEXES: tuple[tuple[str, list[tuple[str, Any]], bool], ...] = (
     ("claims", [("run_id", ASCENDING)], False),
     ("source_pages", [(name, ASCENDING) for name in SOURCE_PAGE_KEY], True),
     ("raw_answers", [(name, ASCENDING) for name in RAW_ANSWER_KEY], True),
+    ("comments", [("note_id", ASCENDING)], False),
+    ("comment_metrics", [(name, ASCENDING) for name in COMMENT_METRIC_KEY], True),
+    ("comment_claims", [("run_id", ASCENDING)], False),
 )
+#: The store's shape this release makes: 1, the comments (issue 20).
+SCHEMA_VERSION = 1
+#: Where the store keeps its :data:`SCHEMA_VERSION`.
+META = "meta"
+SCHEMA_MARKER = {"_id": "schema"}
 #: The key of feed appearances before other sources: its unique index goes.
 OLD_APPEARANCE_KEY = [("run_id", ASCENDING), ("channel", ASCENDING), ("page", ASCENDING), ("position", ASCENDING)]
 #: Notes migrated per bulk write.
@@ -46,13 +60,25 @@ MIGRATION_CHUNK = 1000
 
 
 def migrate(database: Database) -> None:
-    """Bring *database* up to date (see the module docstring), then make
-    sure every index exists."""
+    """Bring *database* up to date (see the module docstring), make sure
+    every index exists, and mark it done; nothing but the mark is read when
+    it was done before."""
+    if schema_version(database) >= SCHEMA_VERSION:
+        return
     _drop_old_appearance_key(database)
     _give_feed_appearances_their_channel(database)
     _give_notes_their_sources(database)
     for collection, keys, unique in INDEXES:
         database[collection].create_index(keys, unique=unique)
+    # $max: a later release's mark stays.
+    database[META].update_one(SCHEMA_MARKER, {"$max": {"version": SCHEMA_VERSION}}, upsert=True)
+
+
+def schema_version(database: Database) -> int:
+    """The version the store says it was migrated to; 0 if it says none."""
+    document = database[META].find_one(SCHEMA_MARKER)
+    version = None if document is None else document.get("version")
+    return version if isinstance(version, int) else 0
 
 
 def _drop_old_appearance_key(database: Database) -> None:

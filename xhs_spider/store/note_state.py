@@ -53,6 +53,11 @@ class NoteState:
     #: API refusing the note id: ``code_400``).
     failed_at: str | None = None
     failed_reason: str | None = None
+    #: The newest complete comment paging: when it finished, the note's
+    #: comment counter when it started, and the comments it stored.
+    comments_fetched_at: str | None = None
+    comments_counter: int | None = None
+    comments_stored: int | None = None
 
     @classmethod
     def from_appearance(cls, item: dict) -> NoteState:
@@ -75,6 +80,12 @@ class NoteState:
     def from_failed(cls, failure: dict) -> NoteState:
         at = failure["at"]
         return cls(failure["note_id"], at, at, failed_at=at, failed_reason=failure["reason"])
+
+    @classmethod
+    def from_comments_done(cls, done: dict) -> NoteState:
+        at = done["at"]
+        return cls(done["note_id"], at, at, comments_fetched_at=at, comments_counter=done.get("counter"),
+                   comments_stored=done["comments"])
 
     @property
     def status(self) -> str:
@@ -99,6 +110,10 @@ class NoteState:
         self.unavailable_at = unavailable_at
         if other.failed_at is not None and not _earlier(other.failed_at, self.failed_at):
             self.failed_at, self.failed_reason = other.failed_at, other.failed_reason
+        if other.comments_fetched_at is not None and _earlier(self.comments_fetched_at, other.comments_fetched_at):
+            # Of two pagings that finished at the same time, the first written stays.
+            self.comments_fetched_at = other.comments_fetched_at
+            self.comments_counter, self.comments_stored = other.comments_counter, other.comments_stored
 
     @property
     def fetched_at(self) -> str | None:
@@ -120,6 +135,9 @@ class NoteState:
             "failed_reason": self.failed_reason,
             "channels": sorted(self.channels),
             "sources": sorted(self.sources),
+            "comments_fetched_at": self.comments_fetched_at,
+            "comments_counter": self.comments_counter,
+            "comments_stored": self.comments_stored,
         }
         record.update(self.detail or {})
         return record
@@ -146,6 +164,8 @@ def note_states(batch: WriteBatch) -> dict[str, NoteState]:
         *(NoteState.from_detail(item) for item in batch.notes),
         *(NoteState.from_unavailable(note_id, at) for note_id, at in batch.unavailable),
         *(NoteState.from_failed(failure) for failure in batch.failed),
+        # A paging cut short says nothing about the note's comments being fetched.
+        *(NoteState.from_comments_done(done) for done in batch.comments_done if done["complete"]),
     ]
     for change in changes:
         state = states.get(change.note_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from xhs_spider.store.base import (
     StoreUnavailable,
     check_collection,
     check_records,
+    pick_comment_targets,
     run_sort_key,
 )
 from xhs_spider.store.batch import WriteBatch
@@ -78,6 +79,8 @@ class SqliteNoteStore(NoteStore):
             connection.executemany(sql.UPSERT_CREATOR, sql.creator_rows(batch))
             connection.executemany(sql.REPLACE_RAW_ANSWER, sql.raw_answer_rows(batch))
             connection.executemany(sql.UPSERT_SHARE_LINK, sql.share_link_rows(batch))
+            connection.executemany(sql.UPSERT_COMMENT, sql.comment_rows(batch))
+            connection.executemany(sql.INSERT_COMMENT_METRIC, sql.comment_metric_rows(batch))
             self._merge_runs(connection, batch.runs)
 
     def _merge_notes(self, connection: sqlite3.Connection, batch: WriteBatch) -> None:
@@ -125,27 +128,44 @@ class SqliteNoteStore(NoteStore):
         return times
 
     def claim(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        return self._lease("claims", note_ids, lease, self._fetched_since)
+
+    def claim_comments(self, note_ids: Collection[str], lease: Lease) -> set[str]:
+        return self._lease("comment_claims", note_ids, lease, self._comments_fresh)
+
+    def _lease(
+        self, table: str, note_ids: Collection[str], lease: Lease,
+        fresh: Callable[[sqlite3.Connection, Sequence[str], str], set[str]],
+    ) -> set[str]:
+        """Lease in *table* those of *note_ids* under no live lease of another
+        crawl and not *fresh* since ``lease.fresh_since``, in one transaction."""
         wanted = list(dict.fromkeys(note_ids))
         with self._transaction() as connection:
-            refused = self._leased_by_others(connection, wanted, lease)
+            refused = self._leased_by_others(connection, table, wanted, lease)
             if lease.fresh_since is not None:
-                times = self._fetch_times(connection, wanted)
-                refused |= {n for n, at in times.items() if at >= lease.fresh_since}
+                refused |= fresh(connection, wanted, lease.fresh_since)
             granted = [note_id for note_id in wanted if note_id not in refused]
-            connection.executemany(sql.REPLACE_CLAIM, (
+            connection.executemany(sql.REPLACE_CLAIM % table, (
                 (note_id, lease.crawl_id, lease.run_id, lease.expires_at) for note_id in granted
             ))
         return set(granted)
 
+    def _fetched_since(self, connection: sqlite3.Connection, note_ids: Sequence[str], since: str) -> set[str]:
+        return {n for n, at in self._fetch_times(connection, note_ids).items() if at >= since}
+
+    def _comments_fresh(self, connection: sqlite3.Connection, note_ids: Sequence[str], since: str) -> set[str]:
+        needed = pick_comment_targets(self._comment_rows(connection, note_ids), since, None, list(note_ids))
+        return set(note_ids) - {target["note_id"] for target in needed}
+
     @staticmethod
     def _leased_by_others(
-        connection: sqlite3.Connection, note_ids: Sequence[str], lease: Lease,
+        connection: sqlite3.Connection, table: str, note_ids: Sequence[str], lease: Lease,
     ) -> set[str]:
         refused: set[str] = set()
         for chunk in _chunks(note_ids):
             query = (
-                "SELECT note_id FROM claims WHERE note_id IN (%s) AND expires_at > ?"
-                " AND crawl_id != ?" % _placeholders(chunk)
+                "SELECT note_id FROM %s WHERE note_id IN (%s) AND expires_at > ?"
+                " AND crawl_id != ?" % (table, _placeholders(chunk))
             )
             rows = connection.execute(query, [*chunk, lease.now, lease.crawl_id])
             refused.update(row[0] for row in rows)
@@ -154,6 +174,42 @@ class SqliteNoteStore(NoteStore):
     def release(self, run_id: str) -> None:
         with self._transaction() as connection:
             connection.execute("DELETE FROM claims WHERE run_id = ?", (run_id,))
+            connection.execute("DELETE FROM comment_claims WHERE run_id = ?", (run_id,))
+
+    def comment_targets(
+        self, note_ids: Collection[str] | None, *, since: str | None, sources: Collection[str] | None,
+        stale_before: str, limit: int | None,
+    ) -> list[dict]:
+        with self._reading() as connection:
+            if note_ids is not None:
+                given = list(dict.fromkeys(note_ids))
+                return pick_comment_targets(self._comment_rows(connection, given), stale_before, limit, given)
+            query = "SELECT %s, sources FROM notes WHERE status = 'ok'" % sql.COMMENT_TARGET_COLUMNS
+            arguments: list[str] = []
+            if since is not None:
+                query += " AND last_seen_at >= ?"
+                arguments.append(since)
+            among = None if sources is None else set(sources)
+            rows = [row[:4] for row in connection.execute(query, arguments)
+                    if among is None or among.intersection(json.loads(row[4] or "[]"))]
+        return pick_comment_targets(rows, stale_before, limit)
+
+    @staticmethod
+    def _comment_rows(connection: sqlite3.Connection, note_ids: Sequence[str]) -> Iterator[tuple]:
+        for chunk in _chunks(note_ids):
+            query = "SELECT %s FROM notes WHERE note_id IN (%s)" % (
+                sql.COMMENT_TARGET_COLUMNS, _placeholders(chunk),
+            )
+            yield from connection.execute(query, chunk)
+
+    def stored_comment_ids(self, note_id: str, comment_ids: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        with self._reading() as connection:
+            for chunk in _chunks(list(dict.fromkeys(comment_ids))):
+                query = "SELECT comment_id FROM comments WHERE note_id = ? AND comment_id IN (%s)" % (
+                    _placeholders(chunk))
+                found.update(row[0] for row in connection.execute(query, [note_id, *chunk]))
+        return found
 
     def unfetched_note_ids(self, channels: Collection[str] | None, limit: int | None) -> list[str]:
         return self._unfetched("channels", channels, limit)

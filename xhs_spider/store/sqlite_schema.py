@@ -17,6 +17,7 @@ from xhs_spider.store.base import (
     COUNTERS,
     RAW_ANSWER_KEY,
     appearance_record,
+    comment_metric,
     creator_record,
     metric_snapshot,
     raw_answer_record,
@@ -121,16 +122,50 @@ CREATE TABLE IF NOT EXISTS share_links (
     resolved_url TEXT NOT NULL,
     at TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS comments (
+    comment_id TEXT PRIMARY KEY,
+    note_id TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    first_fetched_at TEXT NOT NULL,
+    record TEXT NOT NULL  -- JSON object: the newest comment item, first_fetched_at included
+);
+CREATE INDEX IF NOT EXISTS comments_by_note_id ON comments (note_id);
+
+CREATE TABLE IF NOT EXISTS comment_metrics (
+    comment_id TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    note_id TEXT NOT NULL,
+    likes INTEGER,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (comment_id, fetched_at)
+);
+
+CREATE TABLE IF NOT EXISTS comment_claims (
+    note_id TEXT PRIMARY KEY,
+    crawl_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS comment_claims_by_run_id ON comment_claims (run_id);
 """
 
 #: Every table of :data:`SCHEMA`.
 TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 #: Columns added since the first release: a store it made gains them at open.
-ADDED_NOTE_COLUMNS = {"failed_at": "TEXT", "failed_reason": "TEXT", "sources": "TEXT"}
+ADDED_NOTE_COLUMNS = {
+    "failed_at": "TEXT", "failed_reason": "TEXT", "sources": "TEXT",
+    "comments_fetched_at": "TEXT", "comments_counter": "INTEGER", "comments_stored": "INTEGER",
+}
 
 NOTE_COLUMNS = (
     "note_id, status, first_seen_at, last_seen_at, detail_fetched_at, unavailable_at, "
-    "channels, detail, failed_at, failed_reason, sources"
+    "channels, detail, failed_at, failed_reason, sources, "
+    "comments_fetched_at, comments_counter, comments_stored"
+)
+#: What :func:`~xhs_spider.store.base.pick_comment_targets` reads of a note.
+COMMENT_TARGET_COLUMNS = (
+    "note_id, json_extract(detail, '$.counts.comments'), comments_fetched_at, comments_counter"
 )
 REPLACE_NOTE = "INSERT OR REPLACE INTO notes (%s) VALUES (%s)" % (
     NOTE_COLUMNS, ", ".join("?" * len(NOTE_COLUMNS.split(","))),
@@ -169,7 +204,26 @@ INSERT INTO share_links (url, resolved_url, at) VALUES (?, ?, ?)
 ON CONFLICT (url) DO UPDATE SET resolved_url = excluded.resolved_url, at = excluded.at
 WHERE excluded.at > share_links.at
 """
-REPLACE_CLAIM = "INSERT OR REPLACE INTO claims (note_id, crawl_id, run_id, expires_at) VALUES (?, ?, ?, ?)"
+# The newest stays (of two at the same time, the first written); the first
+# fetch time is the earliest ever seen, in its column and in the record.
+UPSERT_COMMENT = """
+INSERT INTO comments (comment_id, note_id, fetched_at, first_fetched_at, record) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (comment_id) DO UPDATE SET
+    note_id = CASE WHEN excluded.fetched_at > comments.fetched_at
+        THEN excluded.note_id ELSE comments.note_id END,
+    record = json_set(
+        CASE WHEN excluded.fetched_at > comments.fetched_at THEN excluded.record ELSE comments.record END,
+        '$.first_fetched_at', MIN(comments.first_fetched_at, excluded.first_fetched_at)),
+    fetched_at = MAX(comments.fetched_at, excluded.fetched_at),
+    first_fetched_at = MIN(comments.first_fetched_at, excluded.first_fetched_at)
+"""
+COMMENT_METRIC_COLUMNS = ("comment_id", "fetched_at", "note_id", "likes", "run_id")
+# As note_metrics: the first snapshot of a fetch stays.
+INSERT_COMMENT_METRIC = "INSERT INTO comment_metrics (%s) VALUES (%s) ON CONFLICT DO NOTHING" % (
+    ", ".join(COMMENT_METRIC_COLUMNS), ", ".join("?" * len(COMMENT_METRIC_COLUMNS)),
+)
+#: A lease in ``claims`` or ``comment_claims`` (the %s).
+REPLACE_CLAIM = "INSERT OR REPLACE INTO %s (note_id, crawl_id, run_id, expires_at) VALUES (?, ?, ?, ?)"
 FETCHED_AT = (
     "MAX(COALESCE(detail_fetched_at, ''), COALESCE(unavailable_at, ''), COALESCE(failed_at, ''))"
 )
@@ -274,6 +328,19 @@ def share_link_rows(batch: WriteBatch) -> Iterator[tuple]:
         yield link["url"], link["resolved_url"], link["at"]
 
 
+def comment_rows(batch: WriteBatch) -> Iterator[tuple]:
+    for item in batch.comments:
+        record = storable({**item, "first_fetched_at": item["fetched_at"]})
+        yield record["comment_id"], record["note_id"], record["fetched_at"], record["fetched_at"], to_json(record)
+
+
+def comment_metric_rows(batch: WriteBatch) -> Iterator[tuple]:
+    for item in batch.comments:
+        snapshot = storable(comment_metric(item, batch.run_id))
+        snapshot["likes"] = storable_counter(snapshot["likes"])
+        yield tuple(snapshot[column] for column in COMMENT_METRIC_COLUMNS)
+
+
 def metric_rows(batch: WriteBatch) -> Iterator[tuple]:
     for item in batch.notes:
         snapshot = metric_snapshot(item, batch.run_id)
@@ -296,13 +363,15 @@ def note_row(state: NoteState) -> tuple:
         state.detail_fetched_at, state.unavailable_at, to_json(sorted(state.channels)),
         None if state.detail is None else to_json(state.detail),
         state.failed_at, state.failed_reason, to_json(sorted(state.sources)),
+        state.comments_fetched_at, storable_counter(state.comments_counter),
+        storable_counter(state.comments_stored),
     ))
 
 
 def note_state(row: sqlite3.Row | tuple) -> NoteState:
     # The status column is for queries; the state derives it.
     (note_id, _, first_seen_at, last_seen_at, detail_fetched_at, unavailable_at, channels,
-     detail, failed_at, failed_reason, sources) = row
+     detail, failed_at, failed_reason, sources, comments_fetched_at, comments_counter, comments_stored) = row
     return NoteState(
         note_id, first_seen_at, last_seen_at,
         channels=set(json.loads(channels)),
@@ -312,6 +381,9 @@ def note_state(row: sqlite3.Row | tuple) -> NoteState:
         unavailable_at=unavailable_at,
         failed_at=failed_at,
         failed_reason=failed_reason,
+        comments_fetched_at=comments_fetched_at,
+        comments_counter=comments_counter,
+        comments_stored=comments_stored,
     )
 
 
