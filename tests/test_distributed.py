@@ -115,7 +115,9 @@ class Workers:
         self.started = 0
 
     def start(self, crawl_id: str, *, oid: str = CHANNELS, pages: str = PAGES,
+              spider: str = "feed", arguments: dict[str, str] | None = None,
               **settings: object) -> Worker:
+        """A worker of ``scrapy crawl feed`` over *oid*, or of *spider* with *arguments*."""
         self.started += 1
         log = self.directory / f"worker{self.started}.log"
         stats_file = self.directory / f"worker{self.started}.json"
@@ -126,7 +128,9 @@ class Workers:
             "LOG_FILE": str(log), "XHS_STATS_FILE": str(stats_file), "XHS_IDLE_CLOSE": "1",
             "CONCURRENT_REQUESTS": str(CONCURRENCY), **settings,
         }
-        args = ["crawl", "feed", "-a", f"oid={oid}", "-a", f"pages={pages}"]
+        args = ["crawl", spider]
+        for argument, text in (arguments or {"oid": oid, "pages": pages}).items():
+            args += ["-a", f"{argument}={text}"]
         for name, value in merged.items():
             args += ["-s", f"{name}={value}"]
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("JUSTONEAPI_", "XHS_"))}

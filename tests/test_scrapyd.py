@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
 
 from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, feed_note_ids, requires_installed
 from tests.scrapyd_server import (
@@ -29,6 +31,7 @@ from tests.scrapyd_server import (
     ScrapydServer,
     scrapyd_executable,
 )
+from xhs_spider.settings import SPIDER_MODULES
 from xhs_spider.store import open_store
 
 PROJECT = "xhs_spider"
@@ -146,7 +149,10 @@ def test_deployed_feed_job_stores_its_notes_and_scrapyd_never_holds_the_token(
     # runner appends the egg to the end of sys.path).
     assert not project_importable_in_scrapyds_environment(scrapyd.base_dir)
     deployed(checkout, scrapyd)
-    assert scrapyd.call("listspiders.json?project=" + PROJECT)["spiders"] == ["feed", "note"]
+    # Every spider of the project (search, user, topic too: issue 19), as this checkout lists them.
+    spiders = sorted(get_spider_loader(Settings({"SPIDER_MODULES": SPIDER_MODULES})).list())
+    assert {"feed", "note", "search", "user", "topic"} <= set(spiders)
+    assert scrapyd.call("listspiders.json?project=" + PROJECT)["spiders"] == spiders
     files, entry_points = egg_contents(scrapyd)
     assert "[scrapy]\nsettings = xhs_spider.settings" in entry_points
     assert {"xhs_spider/schemas/note.json", "xhs_spider/schemas/feed_appearance.json"} <= set(files)

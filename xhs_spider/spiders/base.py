@@ -159,12 +159,14 @@ class NoteDetailSpider(CommentPaging, Spider):
                                       cb_kwargs={"share_url": link}, priority=DETAIL_PRIORITY)
 
     def share_target(self, response: Response, share_url: str) -> str | None:
-        """The URL a share link's answer names (recorded, so it is paid once), or ``None``."""
+        """The URL a share link's answer names (recorded, so it is paid once), or
+        ``None`` (counted; the caller keeps the answer as a raw answer)."""
         url = resolved_url(parse_envelope(response).data)
         stats = self.crawler.stats
         if url is None:
             stats.inc_value(keys.DISCOVERY_UNREADABLE.format(endpoint=SHARE))
-            logger.warning("The share link %(link)s resolved to nothing the crawl can read: %(body)r",
+            logger.warning("The share link %(link)s resolved to nothing the crawl can read (its "
+                           "body is kept in the store's raw_answers): %(body)r",
                            {"link": share_url, "body": response.text[:300]})
             return None
         stats.inc_value(keys.DISCOVERY_READ.format(endpoint=SHARE))

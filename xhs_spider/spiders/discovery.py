@@ -251,3 +251,9 @@ def split_values(name: str, value: object, parse: Callable[[str, str], str]) -> 
 
 def parse_pages(pages: object) -> int | None:
     return None if pages is None else parse_int("pages", pages, minimum=1, maximum=MAX_PAGES)
+
+
+def share_raw_answer(response: Response, link: str) -> RawAnswerItem:
+    """A share link's paid answer that names nowhere the crawl can read, kept
+    as it came (``source_kind`` share, ``source_value`` the link)."""
+    return raw_answer(response, "share", link, 1, None, parse_envelope(response).request_id)

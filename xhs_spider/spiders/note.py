@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from scrapy.exceptions import CloseSpider
 
@@ -21,7 +21,7 @@ from xhs_spider.extensions.freshness import StoreDisabled
 from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider, parse_comments_argument
-from xhs_spider.spiders.discovery import log_unreadable
+from xhs_spider.spiders.discovery import log_unreadable, share_raw_answer
 from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS, SHARE_LINKS_UNUSABLE
 
 if TYPE_CHECKING:
@@ -154,8 +154,10 @@ class NoteSpider(NoteDetailSpider):
             return None
         return target[1]
 
-    async def parse_share(self, response: Response, share_url: str) -> AsyncIterator[Request]:
+    async def parse_share(self, response: Response, share_url: str) -> AsyncIterator[Any]:
         url = self.share_target(response, share_url)
+        if url is None:
+            yield share_raw_answer(response, share_url)
         note_id = None if url is None else self._note_of(share_url, url)
         if note_id is not None:
             for wanted in await self.notes_to_fetch([note_id], skip_fresh=False):

@@ -25,6 +25,7 @@ from xhs_spider.spiders.discovery import (
     DiscoverySpider,
     parse_pages,
     raw_answer,
+    share_raw_answer,
     split_values,
 )
 
@@ -168,6 +169,8 @@ class UserSpider(DiscoverySpider):
 
     async def parse_share(self, response: Response, share_url: str) -> AsyncIterator[Any]:
         url = self.share_target(response, share_url)
+        if url is None:
+            yield share_raw_answer(response, share_url)
         user_id = None if url is None else self._creator_of(share_url, url)
         if user_id is None or user_id in self.sources:
             return
