@@ -277,7 +277,7 @@ def test_csv_feeds_that_hold_one_item_type_pass():
 def test_an_unknown_spider_is_one_line_naming_the_spiders(api, tmp_path):
     line = refused(api, tmp_path, "feeds")
 
-    assert line == "Error: Unknown spider 'feeds'. Did you mean 'feed'? The spiders are: feed, note."
+    assert line == "Error: Unknown spider 'feeds'. Did you mean 'feed'? The spiders are: comments, feed, note, search, topic, user."
 
 
 @pytest.mark.parametrize(("spider", "typo", "meant"), [
