@@ -44,3 +44,16 @@ def test_quick_suite_writes_every_case(tmp_path: Path) -> None:
     assert report["cases"]["export"]["figures"]["peak_rss_mb"] > 0
     cost = report["cases"]["cost"]["figures"]
     assert cost["first_run"]["notes_on_feed_pages"] > 0
+
+
+def test_the_search_cpu_case_runs_alone_on_the_cpu_cases_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--cases cpu_search`` is the search half of ``cpu``: known, sized like
+    ``cpu``, and not repeated by the default run (which runs ``cpu``)."""
+    from benchmarks.__main__ import CASES, KNOWN_CASES, QUICK, main, sandbox_pages
+    from benchmarks.suite import NoteCounter
+
+    assert "cpu_search" in KNOWN_CASES and "cpu_search" not in CASES
+    notes = NoteCounter(QUICK.seed, QUICK.channels)
+    assert sandbox_pages(QUICK, notes, ["cpu_search"]) == sandbox_pages(QUICK, notes, ["cpu"])
+    assert main(["--cases", "cpu_serach"]) == 2
+    assert "unknown cases: cpu_serach;" in capsys.readouterr().err

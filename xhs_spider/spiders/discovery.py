@@ -164,9 +164,8 @@ class DiscoverySpider(NoteDetailSpider):
             stats.inc_value(keys.DISCOVERY_READ.format(endpoint=self.endpoint))
         for reason, count in read.skipped.items():
             stats.inc_value(keys.DISCOVERY_SKIPPED.format(reason=reason), count)
-        endpoint = urlsplit(response.url).path
-        for note in read.notes:
-            yield self._appearance(note, source, page, asked_with, endpoint)
+        for appearance in self._appearances(read, response, source, page, asked_with):
+            yield appearance
         new_notes = list(dict.fromkeys(
             note.note_id for note in read.notes if note.note_id not in self.seen_notes))
         for note_id in new_notes:
@@ -199,17 +198,25 @@ class DiscoverySpider(NoteDetailSpider):
                     {"kind": self.kind, "source": source, "page": page,
                      "why": stop.replace("_", " ")})
 
+    def _appearances(self, read: DiscoveryPage, response: Response, source: str, page: int,
+                     cursor: str | None) -> list[AppearanceItem]:
+        """An appearance per note of the page, counted once for the page;
+        one time and one endpoint for all of them, as the feed does."""
+        if not read.notes:
+            return []
+        self.crawler.stats.inc_value(keys.DISCOVERY_NOTES.format(kind=self.kind), len(read.notes))
+        endpoint, crawled_at = urlsplit(response.url).path, now_iso()
+        return [self._appearance(note, source, page, cursor, endpoint, crawled_at) for note in read.notes]
+
     def _appearance(self, note: FoundNote, source: str, page: int, cursor: str | None,
-                    endpoint: str) -> AppearanceItem:
-        stats = self.crawler.stats
-        stats.inc_value(keys.DISCOVERY_NOTES.format(kind=self.kind))
+                    endpoint: str, crawled_at: str) -> AppearanceItem:
         for field in note.rejected:
-            stats.inc_value(keys.DISCOVERY_INVALID.format(field=field))
+            self.crawler.stats.inc_value(keys.DISCOVERY_INVALID.format(field=field))
         author = (None if note.author_id is None
                   else {"user_id": note.author_id, "nickname": note.author_nickname})
         return AppearanceItem(
             note_id=note.note_id, source_kind=self.kind, source_value=source, page=page,
-            rank=note.rank, position=note.position, crawled_at=now_iso(), title=note.title,
+            rank=note.rank, position=note.position, crawled_at=crawled_at, title=note.title,
             type=note.type, likes=note.likes, likes_text=note.likes_text, author=author,
             endpoint=endpoint, cursor=cursor,
         )
