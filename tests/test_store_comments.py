@@ -219,3 +219,12 @@ def test_comments_another_crawl_just_paged_are_not_leased_again(store: NoteStore
     # Stale for a crawl whose limit is past T2: B too.
     assert store.claim_comments([B], lease("two", now=T3, fresh_since=T3)) == {B}
     assert store.claim_comments([], lease("two")) == set()
+
+
+def test_whether_the_store_holds_a_fetched_note(store: NoteStore) -> None:
+    assert not store.has_notes()
+    # A note only seen (no detail) is nothing comments -a stored=true can page.
+    store.write(WriteBatch("run-1", source_appearances=[dict(source_appearance(0xE, crawled_at=T0))]))
+    assert not store.has_notes()
+    store.write(WriteBatch("run-1", notes=[with_counter(A, T0, 4)]))
+    assert store.has_notes()

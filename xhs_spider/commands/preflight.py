@@ -58,7 +58,8 @@ def problem_before_crawl(settings: Settings, spider_name: str,
         return problem
     if not TOKEN.get(settings):
         return MISSING_TOKEN_MESSAGE
-    return store_problem(settings) or paths_problem(settings) or distributed_problem(settings, spider_name, spargs)
+    return (store_problem(settings, spidercls, spargs) or paths_problem(settings)
+            or distributed_problem(settings, spider_name, spargs))
 
 
 def unknown_spider(name: str, names: list[str]) -> str:
@@ -82,10 +83,15 @@ def mixed_csv_problem(spidercls: type[Spider], spargs: dict[str, str],
     return None
 
 
-def store_problem(settings: BaseSettings) -> str | None:
-    """Whether the store answers, when StorePipeline is enabled."""
+def store_problem(settings: BaseSettings, spidercls: type[Spider] | None = None,
+                  spargs: dict[str, str] | None = None) -> str | None:
+    """Whether the store answers, when StorePipeline is enabled; and what the
+    spider's own ``store_problem(store, **spargs)`` finds in it (or without
+    it: ``None`` for the store), such as ``comments -a stored=true`` and an
+    empty store."""
+    asks = getattr(spidercls, "store_problem", None)
     if not store_enabled(settings):
-        return None
+        return None if asks is None else asks(None, **(spargs or {}))
     store = store_from_settings(settings)
     try:
         store.open()
@@ -93,8 +99,12 @@ def store_problem(settings: BaseSettings) -> str | None:
         # The store's message starts with what it tried: said once, here.
         reason = str(exc).removeprefix(f"cannot open {store.display_uri}: ").rstrip(".")
         return f"The store {store.display_uri} is unreachable: {reason}. Check XHS_STORE_URI."
-    store.close()
-    return None
+    try:
+        return None if asks is None else asks(store, **(spargs or {}))
+    except StoreUnavailable as exc:
+        return f"The store {store.display_uri} cannot be read: {exc}. Check XHS_STORE_URI."
+    finally:
+        store.close()
 
 
 def paths_problem(settings: BaseSettings) -> str | None:

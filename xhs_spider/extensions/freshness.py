@@ -216,13 +216,26 @@ class Freshness:
                            {"error": str(exc)[:200]})
             return set()
 
-    async def claim_comments(self, note_ids: Collection[str]) -> set[str]:
+    async def claim_comments(self, note_ids: Collection[str], *, named: bool = False) -> set[str]:
         """Those of *note_ids* whose comments this run may page, leased to it:
         under no live comment lease of another crawl, and still needing their
-        comments (another crawl may have just paged them; XHS_COMMENTS_TTL)."""
+        comments (another crawl may have just paged them; XHS_COMMENTS_TTL).
+
+        *named*: asked for by name (``-a ids``), paged even when fresh, as
+        ``note`` refreshes named notes' details: only those another crawl
+        paged since this run began are left out (and those under its lease).
+        """
         if not note_ids:
             return set()
-        return await self._lease(lambda store: store.claim_comments, note_ids, self._comments_stale_before())
+        fresh_since = self.started_at if named else self._comments_stale_before()
+        return await self._lease(lambda store: store.claim_comments, note_ids, fresh_since)
+
+    async def has_notes(self) -> bool:
+        """Whether the store holds any note's detail (``-a stored=true`` has
+        nothing to page without one); needs the store."""
+        session = self._require_session("-a stored=true")
+        found: bool = await session.read(session.store.has_notes)
+        return found
 
     # Questions for the spiders ----------------------------------------------------
 

@@ -16,8 +16,13 @@ Incremental: only the notes :meth:`Freshness.comment_targets` names (never
 paged, paged before ``XHS_COMMENTS_TTL``, or whose detail's comment counter
 grew since) are paged, each under a comment lease (``claim_comments``: two
 overlapping runs never page one note at once); in ``latest`` order a note
-paged to its end before stops at the first comment already stored. When a
-note's paging ends, ``comments_done`` is recorded. Each page of a note's
+paged to its end before stops at the first comment already stored. Notes
+named by the user are paged (and leased) even when fresh. When a note's
+pages and the reply pagings under them have ended, ``comments_done`` is
+recorded: complete on every normal end (the list's end, a cursor that
+cannot go on, a cap, a stored comment), not when a page was unreadable or
+given up on (the next run pages the note again in full, as after a crawl
+stopped before). Each page of a note's
 comments is recorded as a ``source_pages`` record of kind ``comments``, after
 the next page is queued: a resumed crawl (``JOBDIR``, ``XHS_CRAWL_ID``)
 carries each note on from where it stood, so a hard kill costs again only
@@ -34,6 +39,7 @@ its cursor belongs to the ``latest`` order.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -49,7 +55,8 @@ from xhs_spider.api.comments import (
 )
 from xhs_spider.api.envelope import parse_envelope
 from xhs_spider.api.normalize import now_iso
-from xhs_spider.api.paging import STOP_EMPTY, STOP_NO_MORE, PageTrail
+from xhs_spider.api.paging import STOP_NO_MORE, STOP_UNREADABLE, PageTrail
+from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.items import CommentItem, RawAnswerItem
 from xhs_spider.middlewares.business_codes import GaveUp
 from xhs_spider.run.recent import RecentSet
@@ -78,10 +85,16 @@ STOP_MAX_REPLIES = "max_replies"
 STOP_STORED = "stored_comment"
 STOP_NO_CONTENT = "no_content"
 STOP_FAILED = "failed"
-#: Stops after which every comment of the note was seen.
-COMPLETE_STOPS = frozenset({STOP_NO_MORE, STOP_EMPTY, STOP_STORED})
+#: Stops that cut a paging off (the next run pages the note again in full);
+#: every other stop is a normal end: the list's end (``has_more`` false, an
+#: empty page, a 201), a cursor that cannot go on (stuck, repeated, missing:
+#: asking again would pay for the same pages), a cap, a stored comment.
+CUT_OFF_STOPS = frozenset({STOP_UNREADABLE, STOP_FAILED})
 #: ``counter`` in a request's cb_kwargs when the note's comment counter is not known.
 UNKNOWN = -1
+#: Where an earlier run left a note's paging: next page, its cursor, comments
+#: taken, and why it stopped (``None``: it goes on).
+Standing = tuple[int, "str | None", int, "str | None"]
 
 
 def parse_caps(max_comments: object, max_replies: object, sort: object) -> tuple[int, int, str]:
@@ -118,7 +131,16 @@ class CommentPaging:
         self.comments_seen: RecentSet[str] = RecentSet()
         #: Notes whose paging this run started (or resumed).
         self.comments_started: set[str] = set()
-        self._standing: dict[str, tuple[int, str | None, int] | None] | None = None
+        self._standing: dict[str, Standing] | None = None
+        #: A note's ``comments_done`` waits for its reply pagings (in this
+        #: process; a shared crawl's workers each take any page, so there it
+        #: is recorded when the note's own pages end): those still going, by
+        #: note; notes with one cut off; notes whose pages ended, with
+        #: (counter, comments taken, complete).
+        self._replies_open: Counter[str] = Counter()
+        self._replies_cut: set[str] = set()
+        self._notes_ending: dict[str, tuple[int, int, bool]] = {}
+        self._wait_for_replies = shared_worker(self.crawler) is None
 
     # Which notes, and their first requests -----------------------------------------
 
@@ -133,7 +155,7 @@ class CommentPaging:
         targets = await self._comment_targets(wanted)
         chosen = wanted if named else [n for n in wanted if n in targets]
         self.crawler.stats.inc_value(keys.COMMENTS_NOTES_FRESH, len(wanted) - len(chosen))
-        granted = await self._comment_claim(chosen)
+        granted = await self._comment_claim(chosen, named=named)
         requests = []
         for note_id in chosen:
             if note_id not in granted:
@@ -152,7 +174,7 @@ class CommentPaging:
     async def resumed_comment_requests(self) -> list[Request]:
         """The notes an earlier run of this crawl was paging, carried on."""
         standing = await self._where_notes_stand()
-        going = [note_id for note_id, where in standing.items() if where is not None]
+        going = [note_id for note_id, where in standing.items() if where[3] is None]
         if not going:
             return []
         self.crawler.stats.inc_value(keys.COMMENTS_RESUMED, len(going))
@@ -163,9 +185,12 @@ class CommentPaging:
         self.comments_started.add(note_id)
         self.crawler.stats.inc_value(keys.COMMENTS_NOTES)
         standing = await self._where_notes_stand()
-        if note_id in standing and standing[note_id] is None:
-            return None  # this crawl paged it to its end already
-        page, cursor, taken = standing.get(note_id) or (1, None, 0)
+        page, cursor, taken, stop = standing.get(note_id) or (1, None, 0, None)
+        if stop is not None:
+            # An earlier run of this crawl paged it to its end; the reply
+            # pages it left come back from the JOBDIR queue, if any.
+            self._note_done(note_id, UNKNOWN if counter is None else counter, taken, stop)
+            return None
         return self.comment_page_request(
             note_id, page, cursor, sort=self.comment_sort, taken=taken,
             counter=UNKNOWN if counter is None else counter, known=known)
@@ -176,16 +201,17 @@ class CommentPaging:
         found = await self.freshness.comment_targets(note_ids)
         return {target["note_id"]: target for target in found}
 
-    async def _comment_claim(self, note_ids: list[str]) -> set[str]:
+    async def _comment_claim(self, note_ids: list[str], *, named: bool) -> set[str]:
         if self.freshness is None or not note_ids:
             return set(note_ids)
-        granted: set[str] = await self.freshness.claim_comments(note_ids)
+        granted: set[str] = await self.freshness.claim_comments(note_ids, named=named)
         self.crawler.stats.inc_value(keys.COMMENTS_CLAIMED_ELSEWHERE, len(note_ids) - len(granted))
         return granted
 
-    async def _where_notes_stand(self) -> dict[str, tuple[int, str | None, int] | None]:
+    async def _where_notes_stand(self) -> dict[str, Standing]:
         """Where an earlier run of this crawl left each note's comment paging:
-        the next page, its cursor and the comments taken so far; ``None``: ended."""
+        the next page, its cursor, the comments taken so far and why it
+        stopped (``None``: it goes on)."""
         if self._standing is not None:
             return self._standing
         records = await self.freshness.source_pages() if self.freshness is not None else []
@@ -197,8 +223,8 @@ class CommentPaging:
         for note_id, read in pages.items():
             last = max(read, key=lambda record: record["page"])
             taken = sum(record["notes"] for record in read)
-            self._standing[note_id] = (
-                (last["page"] + 1, last.get("next_cursor"), taken) if last["next"] else None)
+            self._standing[note_id] = (last["page"] + 1, last.get("next_cursor"), taken,
+                                       None if last["next"] else last.get("stop") or STOP_NO_MORE)
         return self._standing
 
     def comment_page_request(self, note_id: str, page: int, cursor: str | None, *, sort: str,
@@ -297,6 +323,7 @@ class CommentPaging:
             yield self._comment_item(reply, stored, sort, response)
         if self.max_replies > len(inline) and not comment.replies_complete:
             assert comment.note_id is not None
+            self._replies_open[comment.note_id] += 1
             yield self.reply_page_request(
                 comment.note_id, comment.comment_id, 1, comment.reply_cursor, sort=sort,
                 taken=len(inline), inline=",".join(reply.comment_id for reply in comment.replies))
@@ -305,7 +332,7 @@ class CommentPaging:
                             cursor: str, sort: str, taken: int, inline: str) -> AsyncIterator[Any]:
         read, said = self._comment_read(response, SUB_COMMENTS, note_id, comment_id)
         if read is None:
-            self._comment_stopped(SUB_COMMENTS, said or STOP_NO_CONTENT)
+            self._replies_ended(note_id, said or STOP_NO_CONTENT)
             return
         if not read.readable:
             yield self._comment_raw(response, note_id, page, cursor or None, said)
@@ -327,7 +354,7 @@ class CommentPaging:
             yield self.reply_page_request(note_id, comment_id, trail.next_page, trail.cursor,
                                           sort=sort, taken=taken + len(fresh), inline=inline)
         else:
-            self._comment_stopped(SUB_COMMENTS, stop)
+            self._replies_ended(note_id, stop)
 
     def comments_failed(self, failure: Failure) -> Request | None:
         """A comment or reply page given up on: the note's first ``latest``
@@ -345,8 +372,12 @@ class CommentPaging:
                 kwargs["note_id"], 1, None, sort="normal", taken=kwargs["taken"],
                 counter=kwargs["counter"], known=kwargs["known"])
         self.api_failed(failure)
-        endpoint = None if request is None else endpoint_of(request)
-        self._comment_stopped(endpoint or COMMENTS, STOP_FAILED)
+        if request is None:
+            self._comment_stopped(COMMENTS, STOP_FAILED)
+        elif endpoint_of(request) == SUB_COMMENTS:
+            self._replies_ended(kwargs["note_id"], STOP_FAILED)
+        else:
+            self._note_done(kwargs["note_id"], kwargs["counter"], kwargs["taken"], STOP_FAILED)
         return None
 
     # Bookkeeping -------------------------------------------------------------------
@@ -398,10 +429,38 @@ class CommentPaging:
         return raw_answer(response, "note", note_id, page, cursor, request_id)
 
     def _note_done(self, note_id: str, counter: int, taken: int, stop: str) -> None:
+        """The note's own pages ended (*stop*): ``comments_done`` once its
+        reply pagings have too."""
         self._comment_stopped(COMMENTS, stop)
+        self._notes_ending[note_id] = (counter, taken, stop not in CUT_OFF_STOPS)
+        self._record_when_done(note_id)
+
+    def _replies_ended(self, note_id: str, stop: str) -> None:
+        """A comment's reply paging ended (*stop*)."""
+        self._comment_stopped(SUB_COMMENTS, stop)
+        if self._replies_open[note_id] <= 0:
+            return  # queued by an earlier run (JOBDIR): its note is not waiting
+        self._replies_open[note_id] -= 1
+        if stop in CUT_OFF_STOPS:
+            self._replies_cut.add(note_id)
+        self._record_when_done(note_id)
+
+    def _record_when_done(self, note_id: str) -> None:
+        """``comments_done`` of *note_id* if its pages and its reply pagings
+        all ended: *complete* unless one was cut off (then the next run pages
+        it again in full; a crawl stopped before leaves it unrecorded, the same)."""
+        if self._wait_for_replies and self._replies_open[note_id] > 0:
+            return
+        ending = self._notes_ending.pop(note_id, None)
+        if ending is None:
+            return
+        counter, taken, complete = ending
+        complete = complete and note_id not in self._replies_cut
+        self._replies_cut.discard(note_id)
+        self._replies_open.pop(note_id, None)
         if self.freshness is not None:
             self.freshness.record_comments_done(
-                note_id, None if counter == UNKNOWN else counter, taken, stop in COMPLETE_STOPS)
+                note_id, None if counter == UNKNOWN else counter, taken, complete)
 
     def _comment_stopped(self, endpoint: str, stop: str) -> None:
         self.crawler.stats.inc_value(keys.COMMENTS_STOPPED.format(endpoint=endpoint, reason=stop))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from scrapy.exceptions import CloseSpider
 
 from xhs_spider.api.channels import parse_channels
 from xhs_spider.dataset.query import parse_since, parse_source
+from xhs_spider.extensions.freshness import StoreDisabled
 from xhs_spider.outcome.reasons import BAD_ARGUMENTS
 from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool
 from xhs_spider.spiders.comment_paging import (
@@ -27,7 +28,14 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
 
+    from xhs_spider.store.base import NoteStore
+
 logger = logging.getLogger(__name__)
+
+
+#: ``-a stored=true`` and a store without a fetched note: nothing to page.
+NO_STORED_NOTE = ("-a stored=true: the store (XHS_STORE_URI) holds no fetched note; fetch notes "
+                  "first (scrapy crawl feed, search, note) or give -a ids=.")
 
 
 class CommentsSpider(NoteSpider):
@@ -96,6 +104,21 @@ class CommentsSpider(NoteSpider):
             self.share_links = _share_links(self.id_list)
         self.ids = self._parse_ids(ids)
 
+    @classmethod
+    def store_problem(cls, store: NoteStore | None, **kwargs: Any) -> str | None:
+        """Before the crawl (``scrapy crawl`` checks it, exit status 2, no
+        call): ``-a stored=true`` needs a store holding a fetched note;
+        *store* is open, or ``None`` when StorePipeline is disabled."""
+        try:
+            stored = parse_bool("stored", kwargs.get("stored", False))
+        except SpiderArgumentError:
+            return None  # check_arguments says so first
+        if not stored:
+            return None
+        if store is None:
+            return "-a stored=true needs the store (StorePipeline is disabled)."
+        return None if store.has_notes() else NO_STORED_NOTE
+
     async def first_requests(self) -> AsyncIterator[Request]:
         if self.stored:
             note_ids = await self._stored_targets()
@@ -120,10 +143,16 @@ class CommentsSpider(NoteSpider):
                 yield request
 
     async def _stored_targets(self) -> list[str]:
-        if self.freshness is None or not await self.freshness.has_notes():
-            logger.error("%(problem)s", {"problem": (
-                "-a stored=true: the store holds no note (XHS_STORE_URI); fetch notes first "
-                "(scrapy crawl feed, search, note) or give -a ids=.")})
+        problem = None
+        try:
+            if self.freshness is None:
+                problem = "-a stored=true needs the Freshness extension, which is disabled."
+            elif not await self.freshness.has_notes():
+                problem = NO_STORED_NOTE
+        except StoreDisabled as exc:
+            problem = str(exc)
+        if problem is not None:
+            logger.error("%(problem)s", {"problem": problem})
             raise CloseSpider(BAD_ARGUMENTS)
         targets = await self.freshness.comment_targets(None, since=self.since, sources=self.sources)
         logger.info("%(count)d stored notes need their comments fetched.", {"count": len(targets)})

@@ -329,6 +329,11 @@ class NoteStore(ABC):
         """Notes with status "ok" and a detail older than ``before``, oldest first."""
 
     @abstractmethod
+    def has_notes(self) -> bool:
+        """Whether any note's detail is stored (status "ok"): one indexed
+        look-up that stops at the first, however large the store."""
+
+    @abstractmethod
     def get_note(self, note_id: str) -> dict | None:
         """The note record (see the module docstring), or None."""
 

@@ -351,6 +351,10 @@ class MongoNoteStore(NoteStore):
         with self._unavailable_on_error("cannot read"):
             return [document["_id"] for document in cursor]
 
+    def has_notes(self) -> bool:
+        with self._unavailable_on_error("cannot read"):
+            return self._database().notes.find_one({"status": "ok"}, {"_id": 1}) is not None
+
     def get_note(self, note_id: str) -> dict | None:
         with self._unavailable_on_error("cannot read"):
             document = self._database().notes.find_one({"_id": note_id})

@@ -279,6 +279,10 @@ class SqliteNoteStore(NoteStore):
             rows = connection.execute(query, (before, -1 if limit is None else limit)).fetchall()
         return [row[0] for row in rows]
 
+    def has_notes(self) -> bool:
+        with self._reading() as connection:
+            return connection.execute("SELECT 1 FROM notes WHERE status = 'ok' LIMIT 1").fetchone() is not None
+
     def get_note(self, note_id: str) -> dict | None:
         with self._reading() as connection:
             query = "SELECT %s FROM notes WHERE note_id = ?" % sql.NOTE_COLUMNS
