@@ -295,4 +295,4 @@ def test_an_argument_like_none_gets_no_guess(api, tmp_path):
     line = refused(api, tmp_path, "feed", "-a", "colour=red")
 
     assert line == ("Error: Unknown argument -a colour='red'. The feed spider takes oid, pages, "
-                    "details, refresh.")
+                    "details, refresh, comments.")
