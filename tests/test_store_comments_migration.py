@@ -57,7 +57,7 @@ def test_an_old_mongodb_store_gains_the_indexes_and_the_mark(mongo_server: Mongo
                 for name in ("comments", "comment_metrics", "comment_claims")}
         mark = database.meta.find_one({"_id": "schema"})
 
-    assert [("note_id", 1)] in keys["comments"]
+    assert [("note_id", 1), ("comment_id", 1)] in keys["comments"]
     assert [("comment_id", 1), ("fetched_at", 1)] in keys["comment_metrics"]
     assert [("run_id", 1)] in keys["comment_claims"]
     assert mark == {"_id": "schema", "version": SCHEMA_VERSION}

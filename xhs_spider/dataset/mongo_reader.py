@@ -18,7 +18,7 @@ _ORDER = {
     # The channel too: a store made before there were other sources has no source_kind.
     "notes": ["_id"], "appearances": ["run_id", "source_kind", "source_value", "channel", "page", "position"],
     "metrics": ["note_id", "fetched_at"], "creators": ["user_id"],
-    "comments": ["note_id", "_id"], "comment_metrics": ["comment_id", "fetched_at"],
+    "comments": ["note_id", "comment_id"], "comment_metrics": ["comment_id", "fetched_at"],
 }
 #: Collections whose records name their note: --source keeps those of the sources' notes.
 _OF_NOTES = ("metrics", "comments", "comment_metrics")

@@ -44,7 +44,7 @@ INDEXES: tuple[tuple[str, list[tuple[str, Any]], bool], ...] = (
     ("claims", [("run_id", ASCENDING)], False),
     ("source_pages", [(name, ASCENDING) for name in SOURCE_PAGE_KEY], True),
     ("raw_answers", [(name, ASCENDING) for name in RAW_ANSWER_KEY], True),
-    ("comments", [("note_id", ASCENDING)], False),
+    ("comments", [("note_id", ASCENDING), ("comment_id", ASCENDING)], False),  # the export's order
     ("comment_metrics", [(name, ASCENDING) for name in COMMENT_METRIC_KEY], True),
     ("comment_claims", [("run_id", ASCENDING)], False),
 )
