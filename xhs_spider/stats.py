@@ -157,3 +157,10 @@ def total(template: str, stats: dict[str, Any]) -> int:
 HEALTH_FIELD_FILLED = f"{OWN}/health/field_filled/{{field}}"
 #: How many health checks the run failed at close (0: healthy).
 HEALTH_FAILED_CHECKS = f"{OWN}/health/failed_checks"
+
+# Cost, before and after (-a dry_run=true; notes left when a run stops early) --------
+#: Notes whose detail this run asked for and never got an answer to (queued
+#: when the budget, a quota or a stop ended the run): ``note -a unfetched=true`` fetches them.
+NOTES_NOT_ATTEMPTED = f"{OWN}/notes/not_attempted"
+#: ``-a dry_run=true``: the most billed calls the run would make (no call made).
+DRY_RUN_BILLED_AT_MOST = f"{OWN}/dry_run/billed_at_most"

@@ -33,7 +33,7 @@ from xhs_spider.feeds import feed_files, paired_feeds
 from xhs_spider.outcome.extension import RunOutcome
 from xhs_spider.outcome.reasons import EXIT_FAILED, EXIT_USAGE, FORCED_SHUTDOWN, exit_status
 from xhs_spider.pipelines.store import record_forced_shutdown
-from xhs_spider.spiders.arguments import argument_lines, mixes_item_types
+from xhs_spider.spiders.arguments import DRY_RUN_HELP, argument_lines, mixes_item_types
 
 if TYPE_CHECKING:
     import argparse
@@ -119,7 +119,8 @@ class Command(ScrapyCrawlCommand):
 def spider_help(spidercls: type[Spider], settings: BaseSettings) -> str:
     """What ``scrapy crawl SPIDER -h`` adds: the spider's purpose and arguments."""
     about = " ".join((inspect.getdoc(spidercls) or "").split())
-    lines = ["", textwrap.fill(f"Spider {spidercls.name}: {about}", HELP_WIDTH)]
+    lines = ["", textwrap.fill(f"Spider {spidercls.name}: {about}", HELP_WIDTH),
+             "", textwrap.fill(DRY_RUN_HELP, HELP_WIDTH)]
     parse_arguments = getattr(spidercls, "parse_arguments", None)
     if parse_arguments is not None:
         lines += ["", "Spider arguments (-a NAME=VALUE):",

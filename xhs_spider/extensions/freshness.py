@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import signals
 
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from xhs_spider.store.session import StoreSession
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class StoreDisabled(Exception):
@@ -305,6 +307,14 @@ class Freshness:
         if session is None:
             raise StoreDisabled(f"{what} needs the store (StorePipeline is disabled).")
         return session
+
+    async def read_only(self, function: Callable[[NoteStore | None], _T]) -> _T:
+        """*function* of the store, on the store's thread (of None without the
+        store): a question that leases nothing, such as a dry run's."""
+        session = self._session
+        if session is None:
+            return function(None)
+        return await session.read(function, session.store)
 
     # What was paid for ------------------------------------------------------------
 

@@ -19,6 +19,8 @@ FINISHED = "finished"
 #: Scrapyd cancel): it did not do all its job, so it does not exit 0 either.
 SHUTDOWN = "shutdown"
 BAD_ARGUMENTS = "bad_arguments"
+#: ``-a dry_run=true``: the run said what it would cost and made no call (exit 0).
+DRY_RUN = "dry_run"
 MISSING_TOKEN = "justoneapi_missing_token"
 BUDGET_EXHAUSTED = "justoneapi_budget_exhausted"
 STORE_UNREACHABLE = "xhs_store_unreachable"

@@ -6,13 +6,19 @@ from datetime import datetime, timezone
 from typing import Any
 
 from xhs_spider import stats as keys
-from xhs_spider.outcome.reasons import ADVICE
+from xhs_spider.outcome.reasons import ADVICE, FINISHED
 from xhs_spider.run import readable
 
 #: The items of a note's appearance: on a channel's feed, under a keyword, creator or topic.
 APPEARANCE_ITEMS = ("FeedAppearanceItem", "AppearanceItem")
 #: The endpoints of comment pages and reply pages (request meta ``justoneapi_endpoint``).
 COMMENT_ENDPOINTS = ("comments", "sub_comments")
+#: What a call to each endpoint buys: the summary's item types.
+ITEM_TYPES = {
+    "feed": "feed pages", "detail": "note details", "search": "search pages",
+    "user_notes": "creator note lists", "topic_notes": "topic pages", "user": "creator profiles",
+    "share": "share links", "comments": "comment pages", "sub_comments": "reply pages",
+}
 
 
 def _duration(stats: dict[str, Any]) -> float:
@@ -49,6 +55,34 @@ def format_by_endpoint(endpoints: dict[str, dict[str, int]]) -> str:
     parts = [f"{endpoint} {calls.get('requests', 0)}/{calls.get('billed', 0)}"
              for endpoint, calls in endpoints.items()]
     return ", ".join(parts) + " (sent/billed)" if parts else "none"
+
+
+def by_item_type(endpoints: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """*endpoints*' calls sent and billed, named by what they buy (``note details``)."""
+    order = list(ITEM_TYPES)
+    ranked = sorted(endpoints, key=lambda name: order.index(name) if name in order else len(order))
+    return {ITEM_TYPES.get(endpoint, endpoint): endpoints[endpoint] for endpoint in ranked}
+
+
+def format_bought(bought: dict[str, int], endpoints: dict[str, dict[str, int]]) -> str:
+    """``29 notes (29 new, 0 refreshed), 0 comments new for 32 billed calls: feed pages 3, …``."""
+    billed = {kind: calls.get("billed", 0) for kind, calls in by_item_type(endpoints).items()}
+    spent = ", ".join(f"{kind} {count}" for kind, count in billed.items() if count) or "nothing"
+    return (f"{bought.get('notes_stored', 0)} notes ({bought.get('notes_new', 0)} new, "
+            f"{bought.get('notes_refreshed', 0)} refreshed), {bought.get('comments_new', 0)} comments "
+            f"new, {bought.get('comments_updated', 0)} updated for {sum(billed.values())} billed "
+            f"calls: {spent}")
+
+
+def _bought(stats: dict[str, Any]) -> dict[str, int]:
+    """The notes and comments the run's billed calls brought."""
+    return {
+        "notes_stored": _item_count(stats, "NoteItem"),
+        "notes_new": stats.get(keys.NOTES_NEW, 0),
+        "notes_refreshed": stats.get(keys.NOTES_REFRESHED, 0),
+        "comments_new": stats.get(keys.COMMENTS_NEW, 0),
+        "comments_updated": stats.get(keys.COMMENTS_UPDATED, 0),
+    }
 
 
 def _comments(stats: dict[str, Any], endpoints: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -98,7 +132,10 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
             "paid_without_note": keys.under(keys.NOTES_FAILED, stats),
             "claimed_elsewhere": get(keys.NOTES_CLAIMED_ELSEWHERE, 0),
             "stored": _item_count(stats, "NoteItem"),
+            "not_attempted": get(keys.NOTES_NOT_ATTEMPTED, 0),
         },
+        "bought": _bought(stats),
+        "dry_run_billed_at_most": get(keys.DRY_RUN_BILLED_AT_MOST),
         "comments": _comments(stats, endpoints),
         "discovery": _discovery(stats),
         "dropped": {
@@ -111,6 +148,7 @@ def run_summary(stats: dict[str, Any], reason: str, arguments: dict[str, Any],
             "billed": get(keys.BILLED, 0),
             "by_code": keys.under(keys.CODE, stats),
             "by_endpoint": endpoints,
+            "by_item_type": by_item_type(endpoints),
             "retries": get(keys.RETRY_COUNT, 0),
             "retry_reasons": keys.under(keys.RETRY_REASON, stats),
             "give_ups": get(keys.GIVE_UP, 0),
@@ -126,7 +164,7 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{key}×{value}" for key, value in counts.items()) or "none"
 
 
-def _note_outcome_lines(notes: dict[str, Any]) -> list[str]:
+def _note_outcome_lines(notes: dict[str, Any], reason: str) -> list[str]:
     """What the notes' own answers were, and a run that had nothing to pay for."""
     lines = []
     rejected = notes.get("rejected", 0)
@@ -136,6 +174,9 @@ def _note_outcome_lines(notes: dict[str, Any]) -> list[str]:
             "(code_400), not asked again within XHS_DETAIL_TTL; to ask again: scrapy crawl note "
             "-a ids=ID,… (scrapy export notes -o failed.csv --status failed lists them)"
         )
+    if notes.get("not_attempted") and reason != FINISHED:
+        lines.append(f"  not attempted  {notes['not_attempted']} notes found were never fetched "
+                     f"(the run ended {reason}): scrapy crawl note -a unfetched=true fetches them")
     if not notes["new"] and not notes["refreshed"] and notes["skipped_fresh"]:
         lines.append(f"  nothing new    nothing new to fetch: {notes['skipped_fresh']} notes fresh in "
                      "the store (XHS_DETAIL_TTL); -a refresh=true fetches them again")
@@ -196,7 +237,12 @@ def format_summary(run_id: str, summary: dict[str, Any]) -> str:
         + (f" (paced down to {readable.rate(api['rate_limit_lowest'])} at the lowest)"
            if api["rate_limit_lowest"] else ""),
     ]
-    lines += _note_outcome_lines(notes)
+    if summary.get("dry_run_billed_at_most") is not None:
+        lines.append(f"  dry run        at most {summary['dry_run_billed_at_most']} billed calls; "
+                     "no call made")
+    if summary.get("bought") is not None:
+        lines.append(f"  bought         {format_bought(summary['bought'], api.get('by_endpoint', {}))}")
+    lines += _note_outcome_lines(notes, summary["finish_reason"])
     lines += comment_lines(summary.get("comments") or {})
     lines += _discovery_lines(summary.get("discovery") or {})
     for endpoint, path in api.get("endpoints_moved_to", {}).items():

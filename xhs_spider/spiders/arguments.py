@@ -21,6 +21,12 @@ _FALSE = {"0", "false", "no", "off"}
 #: Spiders that yield more than one item class, and the ``-a`` argument that,
 #: when false, leaves them one (``feed``: notes and feed appearances).
 MIXED_ITEMS = {"feed": "details"}
+#: The argument every spider takes besides its own: ``-a dry_run=true`` says
+#: how many billed calls the run would make at most, and makes none
+#: (:mod:`xhs_spider.spiders.dry_run`).
+DRY_RUN_ARGUMENT = "dry_run"
+DRY_RUN_HELP = ("Every spider also takes -a dry_run=true: it says how many billed calls the run "
+                "would make at most, from the store and the arguments, and makes none.")
 
 
 class SpiderArgumentError(ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -16,16 +17,19 @@ from xhs_spider.api.client import SHARE, JustOneApi
 from xhs_spider.api.envelope import parse_envelope
 from xhs_spider.api.normalize import note_fields, note_id_of, now_iso
 from xhs_spider.api.share import resolved_url
+from xhs_spider.config.declarations import COMMENTS_TTL, DETAIL_TTL, MAX_BILLED_CALLS
 from xhs_spider.distributed.acks import release_in_hand
 from xhs_spider.distributed.worker import shared_worker
 from xhs_spider.extensions.freshness import Freshness
 from xhs_spider.items import NoteItem
-from xhs_spider.outcome.reasons import BAD_ARGUMENTS
-from xhs_spider.spiders.arguments import parse_int, unknown_argument
+from xhs_spider.outcome.reasons import BAD_ARGUMENTS, DRY_RUN
+from xhs_spider.spiders.arguments import DRY_RUN_ARGUMENT, parse_bool, parse_int, unknown_argument
 from xhs_spider.spiders.comment_paging import MAX_CAP, CommentPaging
+from xhs_spider.spiders.dry_run import Times, predict
 from xhs_spider.stats import (
     NOTES_DETAIL_REQUESTED,
     NOTES_MALFORMED_DETAIL,
+    NOTES_NOT_ATTEMPTED,
     NOTES_UNAVAILABLE,
     NOTES_UNFETCHED,
     SHARE_LINKS_KNOWN,
@@ -66,9 +70,13 @@ class NoteDetailSpider(CommentPaging, Spider):
         super().__init__(**{k: v for k, v in kwargs.items() if k.startswith("_")})
         self.run_arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
         self.argument_error: str | None = None
+        #: Notes whose detail was asked for and not answered yet (see :meth:`_not_attempted`).
+        self.details_pending: set[str] = set()
         try:
-            self._check_names(self.run_arguments)
-            self.parse_arguments(**self.run_arguments)
+            # Every spider's: not one of its parse_arguments.
+            self.dry_run = parse_bool(DRY_RUN_ARGUMENT, self.run_arguments.get(DRY_RUN_ARGUMENT, False))
+            self._check_names({k: v for k, v in self.run_arguments.items() if k != DRY_RUN_ARGUMENT})
+            self.parse_arguments(**{k: v for k, v in self.run_arguments.items() if k != DRY_RUN_ARGUMENT})
         except ValueError as exc:  # SpiderArgumentError, UnknownChannel
             self.argument_error = str(exc)
 
@@ -92,6 +100,8 @@ class NoteDetailSpider(CommentPaging, Spider):
         self.freshness = self.crawler.get_extension(Freshness)
         self.prepare_comments()
         self.prepare()
+        if self.dry_run:
+            await self._dry_run()
         worker = shared_worker(self.crawler)
         # A shared crawl (REDIS_URL) is seeded once, by its first worker; the
         # others, and a resumed crawl, take their requests from the queue.
@@ -106,6 +116,18 @@ class NoteDetailSpider(CommentPaging, Spider):
 
     def prepare(self) -> None:
         """What a spider needs before its first callback, seeding or not."""
+
+    async def _dry_run(self) -> None:
+        """``-a dry_run=true``: log the most billed calls the run would make,
+        read from the store on its thread, and end the run before any call."""
+        settings = self.crawler.settings
+        times = Times.of(DETAIL_TTL.get(settings), COMMENTS_TTL.get(settings))
+        budget = MAX_BILLED_CALLS.get(settings)
+        ask = partial(predict, self, times=times, budget=budget)
+        prediction = ask(None) if self.freshness is None else await self.freshness.read_only(ask)
+        self.crawler.stats.set_value(keys.DRY_RUN_BILLED_AT_MOST, prediction.at_most)
+        logger.info("%(line)s", {"line": prediction.line()})
+        raise CloseSpider(DRY_RUN)
 
     async def first_requests(self) -> AsyncIterator[Request]:
         raise NotImplementedError
@@ -138,6 +160,7 @@ class NoteDetailSpider(CommentPaging, Spider):
 
     def detail_request(self, note_id: str) -> Request:
         self.crawler.stats.inc_value(NOTES_DETAIL_REQUESTED)
+        self._not_attempted(add=note_id)
         return self.api.detail_request(
             note_id,
             callback=self.parse_detail,
@@ -184,7 +207,17 @@ class NoteDetailSpider(CommentPaging, Spider):
                         [note_id], named=self.comments_named, counters={note_id: counter}):
                     yield request
 
+    def _not_attempted(self, *, add: str | None = None, answered: str | None = None) -> None:
+        """Keep ``xhs/notes/not_attempted`` at the notes asked for and not
+        answered: at close, those a run stopped early never fetched."""
+        if add is not None:
+            self.details_pending.add(add)
+        if answered is not None:
+            self.details_pending.discard(answered)
+        self.crawler.stats.set_value(NOTES_NOT_ATTEMPTED, len(self.details_pending))
+
     def detail_items(self, response: Response, note_id: str) -> Iterator[NoteItem]:
+        self._not_attempted(answered=note_id)
         envelope = parse_envelope(response)
         if envelope.code == codes.NO_CONTENT:
             self.crawler.stats.inc_value(NOTES_UNAVAILABLE)
@@ -213,7 +246,10 @@ class NoteDetailSpider(CommentPaging, Spider):
     def api_failed(self, failure: Failure) -> None:
         """A request that got no answer at all, after Scrapy's retries (a
         refused connection, DNS, timeouts): a give-up like any other."""
-        release_in_hand(self.crawler, getattr(failure, "request", None))
+        request = getattr(failure, "request", None)
+        release_in_hand(self.crawler, request)
+        if request is not None and request.cb_kwargs.get("note_id"):
+            self._not_attempted(answered=request.cb_kwargs["note_id"])
         if failure.check(IgnoreRequest):
             return  # given up on (and counted) or skipped on purpose
         stats = self.crawler.stats
