@@ -93,6 +93,10 @@ def test_the_dead_man_check_judges_the_last_finished_run_of_each_spider() -> Non
     assert len(problems([good, record("n", spider="note", minutes_ago=90)])) == 1
     assert problems([good], crawl_id="other") == ["no run of crawl other in the store"]
     assert problems([], spider="feed") == ["no run of spider feed in the store"]
+    # A dry run makes no call: it neither hides an old last good run nor counts as one.
+    dry = record("dry", minutes_ago=1, reason="dry_run")
+    assert problems([record("old", minutes_ago=130), dry]) == old
+    assert problems([dry]) == ["no run at all in the store"]
 
 
 def test_max_age_is_a_span() -> None:

@@ -23,7 +23,7 @@ from xhs_spider.config.declarations import (
     HEALTH_MIN_COVERAGE,
     HEALTH_RUNS,
 )
-from xhs_spider.outcome.reasons import ADVICE, failed
+from xhs_spider.outcome.reasons import ADVICE, DRY_RUN, failed
 from xhs_spider.run import readable
 from xhs_spider.store.base import run_sort_key
 
@@ -90,8 +90,10 @@ def _job(run: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
 
 
 def good(run: dict[str, Any]) -> bool:
+    """A run that did its job: a dry run did none, so it is never the last
+    good run, nor the baseline of the next one's item count."""
     reason = run.get("finish_reason")
-    return bool(reason) and not failed(str(reason))
+    return bool(reason) and reason != DRY_RUN and not failed(str(reason))
 
 
 def earlier_runs(run: dict[str, Any], runs: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
@@ -200,7 +202,8 @@ def health_problems(runs: list[dict[str, Any]], *, max_age: timedelta, limits: L
     *spider*, of the runs of *crawl_id*); none: every one is healthy."""
     now = now or datetime.now(timezone.utc)
     chosen = [run for run in runs if (spider is None or run.get("spider") == spider)
-              and (crawl_id is None or run.get("crawl_id") == crawl_id)]
+              and (crawl_id is None or run.get("crawl_id") == crawl_id)
+              and run.get("finish_reason") != DRY_RUN]
     if not chosen:
         scope = " ".join(filter(None, [f"of spider {spider}" if spider else "",
                                        f"of crawl {crawl_id}" if crawl_id else ""]))

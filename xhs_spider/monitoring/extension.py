@@ -38,6 +38,7 @@ from xhs_spider.monitoring.checks import (
     run_problems,
 )
 from xhs_spider.outcome.extension import outcome_of
+from xhs_spider.outcome.reasons import DRY_RUN
 from xhs_spider.pipelines.store import StorePipeline, store_settled
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ class RunMonitors:
                 for name in COVERED_FIELDS}
 
     async def _spider_closed(self, reason: str) -> None:
+        if reason == DRY_RUN:
+            return  # no call made, nothing to judge
         await store_settled(self.crawler)  # the run's record written: the store is complete
         summary = outcome_of(self.crawler).conclude(reason)
         pipeline = self.crawler.get_item_pipeline(StorePipeline)
