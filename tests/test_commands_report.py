@@ -150,11 +150,15 @@ def test_report_numbers_are_the_stores(three_runs, tmp_path):
         shown_rising = [(row[0], number(row[2]), number(row[3])) for row in tables[f"rising-{channel}"]]
         expected = [(note_id, likes, growth) for ch, note_id, likes, growth in rising if ch == channel]
         assert shown_rising == expected and expected and all(row[2] > 0 for row in expected)
-    header_channels = sorted({channel for _, channel, _ in per_day})
-    shown_days = {(row[0], channel): number(count) for row in tables["recommendations-per-day"]
-                  for channel, count in zip(header_channels, row[1:], strict=True)}
+    # A row per channel, a column per day, then the total.
+    header_days = sorted({day for day, _, _ in per_day})
+    rows = tables["recommendations-per-day"]
+    assert [row[0] for row in rows] == sorted({channel for _, channel, _ in per_day})
+    shown_days = {(day, row[0]): number(count) for row in rows
+                  for day, count in zip(header_days, row[1:-1], strict=True)}
     assert {key: count for key, count in shown_days.items() if count} == {
         (day, channel): count for day, channel, count in per_day}
+    assert all(number(row[-1]) == sum(map(number, row[1:-1])) for row in rows)
     assert len(runs) == 3
     assert [(row[0], row[2], number(row[3]), number(row[4]), number(row[6])) for row in tables["runs"]] == [
         (run_id, reason, billed, stored, give_ups) for run_id, reason, billed, stored, give_ups in runs]

@@ -192,9 +192,10 @@ def test_the_report_has_a_section_per_keyword_creator_and_topic(filled: str, tmp
     assert '<h2 id="keyword-咖啡">Keyword: 咖啡</h2>' in html
     assert "Creator: 咖啡小姐 (%s)" % CREATOR in html and "Topic: %s" % TOPIC in html
     assert f'<h2 id="channel-{FOOD}">{FOOD}</h2>' in html
-    per_day = tables["recommendations-per-day"]
-    assert per_day == [["2026-11-30", "2", "3", "1", "2", "1"]], per_day
-    assert "<th>keyword:咖啡</th>" in html
+    per_day = tables["recommendations-per-day"]  # a row per source: its day, then its total
+    assert per_day == [[FOOD, "2", "2"], ["keyword:" + COFFEE, "3", "3"], ["keyword:" + CAMPING, "1", "1"],
+                       ["user:" + CREATOR, "2", "2"], ["topic:" + TOPIC, "1", "1"]], per_day
+    assert "<th>2026-11-30</th>" in html and "<td>keyword:咖啡</td>" in html
 
     only = tmp_path / "only.html"
     done = run_scrapy(["report", "-o", str(only), "--since", "2000-01-01", "--source", "keyword:咖啡"],

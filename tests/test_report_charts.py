@@ -128,3 +128,40 @@ def test_legend_labels_keep_every_title_and_tell_shared_ones_apart():
     assert len(re.findall(r'<g id="c-line-\d+">', svg)) == 5
     assert legend_texts(svg) == ["同名 (n1)", "同名 (n2)", "_hidden?", "n4", "x" * 23 + "…"]
     assert "$\\alpha$ $$" in texts(svg)
+
+
+def test_no_two_series_share_a_colour_however_many():
+    for count in (1, 2, 10, 11, 41, 60, 61, 200):
+        colours = charts.palette(count)
+        assert len(colours) == len(set(colours)) == count, count
+    assert charts.palette(10) == charts.palette(41)[0:20:2]  # ten series: matplotlib's usual colours
+    days = ["2026-11-29", "2026-11-30"]
+    bars = {"channel-%d" % index: {days[0]: index + 1, days[1]: 2} for index in range(41)}
+    svg = charts.bar_chart("appearances", days, bars, "n", chart_id="c", stacked=True)
+    fills = {}
+    for series, fill in re.findall(r'<g id="c-bar-(\d+)-\d+"><path [^>]*style="fill: (#[0-9a-f]{6})', svg):
+        fills.setdefault(series, set()).add(fill)
+    assert len(fills) == 41 and all(len(colour) == 1 for colour in fills.values()), fills
+    assert len({colour for (colour,) in fills.values()}) == 41
+    assert {"channel-0", "channel-40"} <= set(texts(svg))  # the legend names every one
+
+
+def test_compact_svg_keeps_the_drawing_text_and_ids_and_shares_styles():
+    from xhs_spider.report.svg import compact, shared_styles
+
+    labels = {"n1": "点赞 12.345", "n2": "second"}
+    inline = charts.line_chart("Likes 0.25", {key: POINTS for key in labels}, "likes", labels=labels,
+                               chart_id="c")
+    assert texts(inline) == texts(compact(inline))  # already compact: text untouched, "12.345" too
+    assert "Likes 0.25" in texts(inline) and "点赞 12.345" in texts(inline)
+    assert "<metadata" not in inline and 'id="figure_1"' not in inline and "rotate(-0 " not in inline
+    assert not re.search(r'\d\.\d\d+[^<]*"', "".join(re.findall(r"<[^>]+>", inline)))  # a tenth at most
+    assert len(re.findall(r'<g id="c-line-\d+">', inline)) == 2 and '<g id="legend_1">' in inline
+    with shared_styles() as sheet:
+        shared = charts.line_chart("Likes 0.25", {key: POINTS for key in labels}, "likes", labels=labels,
+                                   chart_id="c")
+    assert " style=" not in shared and texts(shared) == texts(inline)
+    assert len(shared) < len(inline) / 2
+    for style, name in sheet.classes.items():  # every style of the inline SVG is a rule of the sheet
+        assert f'style="{style}"' in inline and f"svg .{name} {{ {style} }}" in sheet.css()
+    assert len(set(re.findall(r'style="([^"]*)"', inline))) == len(sheet.classes)

@@ -1,10 +1,12 @@
 """``scrapy report -o FILE.html``: what the crawl found, as one HTML file.
 
-Per source (a channel, a keyword, a creator, a topic), the top notes by
-likes and the rising ones, with their likes over time; appearances per
-source per day; the runs (billed calls, notes per billed call, finish
-reasons, give-ups). One self-contained file: charts are inline SVG, the
-style is inline, there is no script. It is written under a temporary name
+A summary first (channels, other sources, notes, billed calls, the last
+run and its outcome) and the contents; then per source (a channel, a
+keyword, a creator, a topic), collapsed, the top notes by likes and the
+rising ones, with their likes over time; appearances per source per day;
+the comments; the runs (billed calls, notes per billed call, finish
+reasons, give-ups). One self-contained file: charts are inline SVG, no two
+series of one in the same colour, the style is inline, there is no script. It is written under a temporary name
 of its own beside FILE and renamed when complete. ``--source keyword:咖啡``
 (or ``user:ID``, ``topic:ID``, ``channel:OID``; repeatable) and ``--channel
 OID`` keep those sources. A file that cannot be written there, a

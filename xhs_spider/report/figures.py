@@ -74,6 +74,10 @@ class RunFigures:
     billed: int
     notes_stored: int
     give_ups: int
+    spider: str = ""
+    finished_at: str = ""
+    #: The channels the run crawled (a feed run's; empty for the others).
+    channels: tuple[str, ...] = ()
 
     @property
     def notes_per_billed_call(self) -> float | None:
@@ -90,10 +94,20 @@ class Figures:
     runs: list[RunFigures] = field(default_factory=list)
     #: The most-discussed notes and comments per day (empty: no comment stored).
     discussion: Discussion = field(default_factory=Discussion)
+    #: The notes the sources listed in the window, each once.
+    notes: int = 0
 
     @property
     def finish_reasons(self) -> Counter[str]:
         return Counter(run.finish_reason for run in self.runs)
+
+    @property
+    def channels_crawled(self) -> set[str]:
+        """The channels the runs of the window crawled, notes found or not."""
+        return {channel for run in self.runs for channel in run.channels}
+
+    def of_kind(self, kind: str) -> list[SourceFigures]:
+        return [source for source in self.sources if source.kind == kind]
 
 
 def compute(dataset: Dataset, since: str,
@@ -112,7 +126,7 @@ def compute(dataset: Dataset, since: str,
     notes = {note["note_id"]: note for note in _notes(dataset, wanted)}
     snapshots = _snapshots(dataset, since, wanted)
     figures = Figures(since=since, runs=_runs(dataset, since, sources),
-                      discussion=discussion(dataset, since, sources))
+                      discussion=discussion(dataset, since, sources), notes=len(wanted))
     for kind, value in sorted(listed, key=_source_order):
         top = _top(listed[kind, value], notes)
         figures.sources.append(SourceFigures(
@@ -181,6 +195,8 @@ def _runs(dataset: Dataset, since: str, sources: frozenset[tuple[str, str]] | No
             run_id=run["run_id"], started_at=str(run.get("started_at") or ""),
             finish_reason=str(run.get("finish_reason") or "(none: killed?)"),
             billed=int(api.get("billed") or 0), notes_stored=int(notes.get("stored") or 0),
-            give_ups=int(api.get("give_ups") or 0),
+            give_ups=int(api.get("give_ups") or 0), spider=str(run.get("spider") or ""),
+            finished_at=str(run.get("finished_at") or ""),
+            channels=tuple(sorted(summary.get("channels") or {})),
         ))
     return figures

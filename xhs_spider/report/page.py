@@ -1,4 +1,10 @@
-"""The report as one HTML file: inline CSS, inline SVG charts, no script."""
+"""The report as one HTML file: inline CSS, inline SVG charts, no script.
+
+The summary and the contents first (:mod:`.overview`), then one section per
+source, each collapsed (``<details>``: a click opens it, and so does a link
+of the contents), so a page of 41 channels opens as one screen; the charts'
+styles are one style sheet for the page (:func:`.svg.shared_styles`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from html import escape
 from xhs_spider.report import charts
 from xhs_spider.report.discussion import DiscussedNote, Discussion
 from xhs_spider.report.figures import Figures, RankedNote, SourceFigures
+from xhs_spider.report.overview import contents, section_id, summary
+from xhs_spider.report.svg import shared_styles
 
 NOTE_URL = "https://www.xiaohongshu.com/explore/%s"
 CSS = """
@@ -19,39 +27,47 @@ th, td { border-bottom: 1px solid #eee; padding: .25rem .6rem; text-align: left;
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 figure.chart { margin: .5rem 0 1.5rem; } figure.chart svg { max-width: 100%; height: auto; }
 .columns { display: flex; gap: 2rem; flex-wrap: wrap; }
-.muted { color: #777; }
+.muted { color: #777; } .scroll { overflow-x: auto; }
+details.source { border-bottom: 1px solid #eee; padding: .3rem 0; }
+details.source > summary { cursor: pointer; }
+details.source > summary h2 { display: inline; font-size: 1.1rem; border: 0; margin: 0; }
+nav#contents ol ol { columns: 16rem; } table#overview th { font-weight: normal; color: #555; }
 """
 
 
 def render(figures: Figures, *, store: str, generated_at: str) -> str:
-    parts = [
-        "<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
-        "<title>xhs-spider report since %s</title>" % escape(figures.since[:10]),
-        "<style>%s</style>" % CSS, "</head>", "<body>",
+    body = [
         "<h1>What the crawl found</h1>",
         '<p class="muted">Since %s, from %s; made %s.</p>' % (
             escape(figures.since), escape(store), escape(generated_at)),
+        *summary(figures), *contents(figures),
     ]
-    with charts.fonts_checked():
-        parts += _sources(figures.sources)
-        parts += _recommendations(figures)
-        parts += _discussion(figures.discussion)
-        parts += _runs(figures)
-    parts += ["</body>", "</html>", ""]
-    return "\n".join(parts)
+    with charts.fonts_checked(), shared_styles() as styles:
+        body += _sources(figures.sources)
+        body += _recommendations(figures)
+        body += _discussion(figures.discussion)
+        body += _runs(figures)
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
+        "<title>xhs-spider report since %s</title>" % escape(figures.since[:10]),
+        "<style>%s%s</style>" % (CSS, styles.css()), "</head>", "<body>",
+        *body, "</body>", "</html>", ""])
 
 
 def _sources(sources: list[SourceFigures]) -> list[str]:
-    """A section per source: a channel's (ids by its oid: ``top-<oid>``), a
-    keyword's, creator's or topic's (``top-keyword-<keyword>``)."""
+    """A section per source, collapsed: a channel's (ids by its oid:
+    ``top-<oid>``), a keyword's, creator's or topic's (``top-keyword-<keyword>``)."""
     if not sources:
-        return ["<h2>Channels, keywords, creators, topics</h2>",
+        return ['<h2 id="sources">Channels, keywords, creators, topics</h2>',
                 "<p>No appearance in this window.</p>"]
     parts = []
     for figures in sources:
         key, title = escape(figures.key), escape(figures.title)
+        best = figures.top[0].likes if figures.top else None
         parts += [
-            '<h2 id="%s">%s</h2>' % ("channel-" + key if figures.kind == "channel" else key, title),
+            '<details class="source"><summary><h2 id="%s">%s</h2> <span class="muted">%s</span></summary>' % (
+                escape(section_id(figures)), title,
+                "most liked: %s" % "{:,}".format(best) if best is not None else "no detail with likes"),
             '<div class="columns">', "<div><h3>Top notes by likes</h3>",
             _table("top-%s" % key, ["note", "title", "likes"],
                    ([_link(note), escape(note.title), _number(note.likes)] for note in figures.top)),
@@ -64,20 +80,24 @@ def _sources(sources: list[SourceFigures]) -> list[str]:
                 "Likes over time: top notes of %s" % figures.title, figures.series, "likes",
                 labels={note.note_id: note.title for note in figures.top},
                 chart_id="likes-%s" % key)),
+            "</details>",
         ]
     return parts
 
 
 def _recommendations(figures: Figures) -> list[str]:
+    """One stacked bar per day, a colour per source; the table a row per source."""
     days = sorted({day for per_day in figures.per_day.values() for day in per_day})
-    rows = ([escape(day), *(_number(figures.per_day[channel].get(day, 0)) for channel in figures.per_day)]
-            for day in days)
+    rows = ([escape(source), *(_number(per_day.get(day, 0)) for day in days), _number(sum(per_day.values()))]
+            for source, per_day in figures.per_day.items())
     return [
-        "<h2>Appearances per source per day</h2>",
+        '<h2 id="appearances">Appearances per source per day</h2>',
         _chart("recommendations", charts.bar_chart(
             "Appearances per day (channels: feed recommendations)", days, figures.per_day, "appearances",
-            chart_id="recommendations")),
-        _table("recommendations-per-day", ["day", *map(escape, figures.per_day)], rows),
+            chart_id="recommendations", stacked=True)),
+        '<details><summary>The numbers, a row per source</summary><div class="scroll">',
+        _table("recommendations-per-day", ["source", *map(escape, days), "total"], rows),
+        "</div></details>",
     ]
 
 
@@ -121,7 +141,7 @@ def _runs(figures: Figures) -> list[str]:
              _number(run.give_ups)] for run in runs)
     reasons = ([escape(reason), _number(count)] for reason, count in figures.finish_reasons.most_common())
     return [
-        "<h2>Runs</h2>",
+        '<h2 id="runs">Runs</h2>',
         # Runs in the order they started.
         _chart("billed-per-run", charts.bar_chart(
             "Billed calls per run", labels, billed, "billed calls", chart_id="billed-per-run")),
