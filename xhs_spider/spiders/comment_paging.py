@@ -205,11 +205,12 @@ class CommentPaging:
 
     def _resumed_replies(self, note_id: str, pagings: dict[str, Standing]) -> list[Request]:
         """The note's reply pagings an earlier run of this crawl left going,
-        carried on where they stood; those it ended are not started again."""
+        carried on where they stood; those it ended are not started again.
+        (A shared crawl's queue keeps its reply pages itself, in Redis.)"""
         requests = []
         for comment_id, where in pagings.items():
             self.replies_started.add(replies_value(note_id, comment_id))
-            if where.stop is None:
+            if where.stop is None and self.note_endings.wait_for_replies:
                 self.note_endings.replies_started(note_id)
                 requests.append(self.reply_page_request(
                     note_id, comment_id, where.page, where.cursor,
