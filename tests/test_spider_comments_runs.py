@@ -20,7 +20,7 @@ import pytest
 
 from sandbox import SandboxProcess
 from tests.conftest import FAST_SETTINGS, ROOT, TOKEN, feed_note_ids, scrapy_command
-from tests.test_spider_comments import billed_pages, busy_note
+from tests.test_spider_comments import billed_pages, busy_note, truth_ids
 from xhs_spider.store import open_store
 
 #: Every test here starts a process (a crawl).
@@ -73,13 +73,13 @@ def test_an_unreadable_shape_ends_with_its_own_reason_and_keeps_the_raw_answers(
 
 
 def comments_command(tmp_path: Path, api: SandboxProcess, note_ids: list[str], run: str,
-                     settings: dict[str, str]) -> list[str]:
+                     settings: dict[str, str], max_replies: int = 0) -> list[str]:
     merged = {**FAST_SETTINGS, "LOG_LEVEL": "INFO", "JUSTONEAPI_BASE_URL": api.url,
               "XHS_STORE_URI": f"sqlite:///{tmp_path / 'xhs.sqlite3'}",
               "CONCURRENT_REQUESTS": str(CONCURRENT_REQUESTS),
               "LOG_FILE": str(tmp_path / f"{run}.log"), **settings}
     args = ["crawl", "comments", "-a", f"ids={','.join(note_ids)}", "-a", "max_comments=1000",
-            "-a", "max_replies=0"]
+            "-a", f"max_replies={max_replies}"]
     for name, value in merged.items():
         args += ["-s", f"{name}={value}"]
     return scrapy_command(*args)
@@ -90,6 +90,13 @@ def start(command: list[str]) -> subprocess.Popen[str]:
     environment.update(JUSTONEAPI_TOKEN=TOKEN, PYTHONWARNINGS="error::DeprecationWarning")
     return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
+
+
+def stored_comments(tmp_path: Path, note_id: str) -> Counter[str]:
+    """The comments and replies of *note_id* in the store, by id."""
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
+        return Counter(record["comment_id"] for record in store.records("comments")
+                       if record["note_id"] == note_id)
 
 
 def stored_top_level(tmp_path: Path, note_id: str) -> Counter[str]:
@@ -129,6 +136,54 @@ def test_a_killed_comments_crawl_run_again_pays_again_at_most_for_pages_in_fligh
     billed = billed_pages(comments_api)
     paid_again = sum(times - 1 for times in billed.values())
     assert paid_again <= CONCURRENT_REQUESTS, billed
+
+
+def notes_with_reply_pages(api: SandboxProcess, count: int = 2) -> list[str]:
+    """*count* notes of the feed with the most reply pages to ask."""
+    notes = [n for page in (1, 2, 3) for n in feed_note_ids(api, "homefeed_recommend", page)]
+    pages = {note_id: sum(map(len, api.comments(note_id)["reply_pages"].values())) for note_id in notes}
+    return sorted(notes, key=lambda note_id: -pages[note_id])[:count]
+
+
+def run_until_killed(command: list[str], api: SandboxProcess, endpoint: str, calls: int) -> None:
+    """Run *command* and kill -9 it once the sandbox has seen *calls* calls of *endpoint*."""
+    process = start(command)
+    deadline = time.monotonic() + 60
+    while api.stats()["calls_by_endpoint"].get(endpoint, 0) < calls:
+        assert process.poll() is None, "the crawl ended before the point to stop it at"
+        assert time.monotonic() < deadline, "the point to stop the crawl at never came"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+
+
+def test_a_crawl_killed_while_paging_replies_run_again_stores_every_reply_once(
+    comments_api: SandboxProcess, tmp_path: Path,
+) -> None:
+    note_ids = notes_with_reply_pages(comments_api)
+    truths = {note_id: comments_api.comments(note_id, "latest") for note_id in note_ids}
+    assert all(len(truth["reply_pages"]) >= 5 for truth in truths.values()), truths
+    comments_api.configure(latency=0.15)
+    settings = {"JOBDIR": str(tmp_path / "job")}
+    run_until_killed(comments_command(tmp_path, comments_api, note_ids, "run1", settings, 1000),
+                     comments_api, "sub_comments", 6)
+    asked_before = billed_pages(comments_api)
+    second = start(comments_command(tmp_path, comments_api, note_ids, "run2", settings, 1000))
+    _, stderr = second.communicate(timeout=180)
+    assert second.returncode == 0, stderr[-3000:]
+    log = (tmp_path / "run2.log").read_text("utf-8")
+    assert "'xhs/comments/notes_resumed': " in log
+    for note_id, truth in truths.items():
+        stored = stored_comments(tmp_path, note_id)
+        assert set(stored) == truth_ids(truth) and set(stored.values()) == {1}
+    billed = billed_pages(comments_api)
+    assert sum(times - 1 for times in billed.values()) <= CONCURRENT_REQUESTS, billed
+    # The reply pagings went on where the killed run left them.
+    assert any(key.startswith("sub_comments|") and key not in asked_before for key in billed)
+    with open_store(f"sqlite:///{tmp_path / 'xhs.sqlite3'}") as store:
+        for note_id in note_ids:
+            note = store.get_note(note_id)
+            assert note is not None and note["comments_stored"] is not None, note
 
 
 def test_two_overlapping_runs_do_not_both_page_a_note(

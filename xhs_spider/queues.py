@@ -7,12 +7,11 @@ Scrapy ships), and the priority queue finds the queues on disk itself
 instead of trusting ``active.json``, which only a clean close writes.
 
 Feed page requests, the pages of discovery sources (search, a creator's
-or a topic's notes) and the pages of a note's comments are not written to
-disk: a resumed crawl derives where each channel, source and note stands
-from the store (``feed_pages``, ``source_pages``), so a page that was in
-flight at the kill is asked for again and no page is queued twice. Reply
-pages (``sub_comments``) are queued on disk like details: nothing in the
-store says where a comment's replies stand.
+or a topic's notes), the pages of a note's comments and those of a
+comment's replies are not written to disk: a resumed crawl derives where
+each channel, source, note and reply paging stands from the store
+(``feed_pages``, ``source_pages``), so a page that was in flight at the
+kill is asked for again and no page is queued twice.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.pqueues import ScrapyPriorityQueue
 from scrapy.squeues import PickleFifoSQLiteQueue, PickleLifoSQLiteQueue
 
-from xhs_spider.api.client import COMMENTS, DISCOVERY_ENDPOINTS, FEED, endpoint_of
+from xhs_spider.api.client import COMMENT_ENDPOINTS, DISCOVERY_ENDPOINTS, FEED, endpoint_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -31,10 +30,10 @@ if TYPE_CHECKING:
 
 
 class _WithoutFeedPages:
-    """Refuses feed, discovery and comment pages, which the scheduler then keeps in memory."""
+    """Refuses feed, discovery, comment and reply pages, which the scheduler then keeps in memory."""
 
     def push(self, request: Request) -> None:
-        if endpoint_of(request) in (FEED, *DISCOVERY_ENDPOINTS, COMMENTS):
+        if endpoint_of(request) in (FEED, *DISCOVERY_ENDPOINTS, *COMMENT_ENDPOINTS):
             raise ValueError("pages are derived from the store on resume, not queued on disk")
         super().push(request)  # type: ignore[misc]  # the queue class mixed in after this
 

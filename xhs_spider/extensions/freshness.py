@@ -42,7 +42,7 @@ from xhs_spider.stats import (
 from xhs_spider.store.base import Lease, StoreUnavailable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    from collections.abc import Callable, Collection, Mapping
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -350,13 +350,17 @@ class Freshness:
     def record_source_page(
         self, kind: str, value: str, page: int, cursor: str | None, next_cursor: str | None,
         notes: int, new_notes: int, next: bool, stop: str | None,  # noqa: A002 - the record's field
+        *, extra: Mapping[str, Any] | None = None,
     ) -> None:
-        """A page of a keyword's, creator's or topic's notes was read (asked
-        with *cursor*), and whether its source goes on after it (*next*; if
-        not, *stop* says why): a resumed crawl carries on from these."""
+        """A page of a keyword's, creator's or topic's notes (or of a note's
+        comments, or a comment's replies) was read (asked with *cursor*), and
+        whether its source goes on after it (*next*; if not, *stop* says
+        why): a resumed crawl carries on from these. *extra*: more fields
+        of the record (a reply paging's ``inline`` and ``sort``)."""
         session = self._session
         if session is not None:
             self._record("source_page", {
+                **(extra or {}),
                 "crawl_id": session.crawl_id, "source_kind": kind, "source_value": value, "page": page,
                 "cursor": cursor, "next_cursor": next_cursor, "notes": notes, "new_notes": new_notes,
                 "next": next, "stop": stop, "at": now_iso(),

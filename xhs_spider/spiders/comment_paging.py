@@ -22,11 +22,15 @@ pages and the reply pagings under them have ended, ``comments_done`` is
 recorded: complete on every normal end (the list's end, a cursor that
 cannot go on, a cap, a stored comment), not when a page was unreadable or
 given up on (the next run pages the note again in full, as after a crawl
-stopped before). Each page of a note's
-comments is recorded as a ``source_pages`` record of kind ``comments``, after
-the next page is queued: a resumed crawl (``JOBDIR``, ``XHS_CRAWL_ID``)
-carries each note on from where it stood, so a hard kill costs again only
-the pages in flight.
+stopped before). Each page of a note's comments is recorded as a
+``source_pages`` record of kind ``comments``, and each page of a comment's
+replies as one of kind ``replies``, after the next page is queued; a
+comment whose replies need paging is recorded (``replies`` page 0) before
+the page of comments that revealed it: a resumed crawl (``JOBDIR``,
+``XHS_CRAWL_ID``) carries each note and each reply paging on from where it
+stood (:mod:`~xhs_spider.spiders.comment_standing`), and records a note
+done only once its reply pagings have ended, in whichever run; a hard kill
+costs again only the pages in flight.
 
 The vendor's advice is ``latest``, and ``normal`` when ``latest`` fails:
 here that is the first page in ``latest`` order given up on with an
@@ -39,7 +43,6 @@ its cursor belongs to the ``latest`` order.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -61,6 +64,16 @@ from xhs_spider.items import CommentItem, RawAnswerItem
 from xhs_spider.middlewares.business_codes import GaveUp
 from xhs_spider.run.recent import RecentSet
 from xhs_spider.spiders.arguments import SpiderArgumentError, parse_int
+from xhs_spider.spiders.comment_standing import (
+    PAGES_KIND,
+    REPLIES_KIND,
+    NoteEndings,
+    NotesStanding,
+    RepliesStanding,
+    Standing,
+    replies_value,
+    where_pagings_stand,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -77,8 +90,6 @@ MAX_CAP = 100_000
 SORTS = tuple(COMMENT_SORTS)
 #: After details (10), before more feed or source pages (0).
 COMMENT_PRIORITY = 5
-#: The ``source_pages`` kind of a note's comment pages (where a resumed crawl goes on).
-PAGES_KIND = "comments"
 #: Why a note's (or a comment's) paging stops, beyond PageTrail's reasons.
 STOP_MAX_COMMENTS = "max_comments"
 STOP_MAX_REPLIES = "max_replies"
@@ -92,9 +103,6 @@ STOP_FAILED = "failed"
 CUT_OFF_STOPS = frozenset({STOP_UNREADABLE, STOP_FAILED})
 #: ``counter`` in a request's cb_kwargs when the note's comment counter is not known.
 UNKNOWN = -1
-#: Where an earlier run left a note's paging: next page, its cursor, comments
-#: taken, and why it stopped (``None``: it goes on).
-Standing = tuple[int, "str | None", int, "str | None"]
 
 
 def parse_caps(max_comments: object, max_replies: object, sort: object) -> tuple[int, int, str]:
@@ -131,16 +139,12 @@ class CommentPaging:
         self.comments_seen: RecentSet[str] = RecentSet()
         #: Notes whose paging this run started (or resumed).
         self.comments_started: set[str] = set()
-        self._standing: dict[str, Standing] | None = None
-        #: A note's ``comments_done`` waits for its reply pagings (in this
-        #: process; a shared crawl's workers each take any page, so there it
-        #: is recorded when the note's own pages end): those still going, by
-        #: note; notes with one cut off; notes whose pages ended, with
-        #: (counter, comments taken, complete).
-        self._replies_open: Counter[str] = Counter()
-        self._replies_cut: set[str] = set()
-        self._notes_ending: dict[str, tuple[int, int, bool]] = {}
-        self._wait_for_replies = shared_worker(self.crawler) is None
+        self._standing: tuple[NotesStanding, RepliesStanding] | None = None
+        #: Comments whose reply paging this run started, resumed, or found
+        #: ended by an earlier run of the crawl (``<note id>/<comment id>``).
+        self.replies_started: set[str] = set()
+        self.note_endings = NoteEndings(
+            self.freshness, wait_for_replies=shared_worker(self.crawler) is None)
 
     # Which notes, and their first requests -----------------------------------------
 
@@ -166,34 +170,52 @@ class CommentPaging:
                 counter = target.get("counter")
             # Paged before (to its end, or its cap): latest order stops at what is stored.
             known = target is None or target.get("comments_fetched_at") is not None
-            request = await self._first_comment_page(note_id, counter, known)
-            if request is not None:
-                requests.append(request)
+            requests += await self._first_comment_page(note_id, counter, known)
         return requests
 
     async def resumed_comment_requests(self) -> list[Request]:
         """The notes an earlier run of this crawl was paging, carried on."""
-        standing = await self._where_notes_stand()
-        going = [note_id for note_id, where in standing.items() if where[3] is None]
+        notes, replies = await self._where_pagings_stand()
+        going = [note_id for note_id, where in notes.items() if where.stop is None]
+        going += [note_id for note_id, pagings in replies.items() if note_id not in going
+                  and any(where.stop is None for where in pagings.values())]
         if not going:
             return []
         self.crawler.stats.inc_value(keys.COMMENTS_RESUMED, len(going))
         return await self.comment_requests(going, named=True)
 
     async def _first_comment_page(self, note_id: str, counter: int | None,
-                                  known: bool) -> Request | None:
+                                  known: bool) -> list[Request]:
+        """The note's first page, or where an earlier run of this crawl left
+        it and the reply pagings under it."""
         self.comments_started.add(note_id)
         self.crawler.stats.inc_value(keys.COMMENTS_NOTES)
-        standing = await self._where_notes_stand()
-        page, cursor, taken, stop = standing.get(note_id) or (1, None, 0, None)
-        if stop is not None:
-            # An earlier run of this crawl paged it to its end; the reply
-            # pages it left come back from the JOBDIR queue, if any.
-            self._note_done(note_id, UNKNOWN if counter is None else counter, taken, stop)
-            return None
-        return self.comment_page_request(
-            note_id, page, cursor, sort=self.comment_sort, taken=taken,
-            counter=UNKNOWN if counter is None else counter, known=known)
+        notes, replies = await self._where_pagings_stand()
+        requests = self._resumed_replies(note_id, replies.get(note_id, {}))
+        where = notes.get(note_id) or Standing()
+        counter = UNKNOWN if counter is None else counter
+        if where.stop is not None:
+            # An earlier run of this crawl paged it to its end: done once
+            # the reply pagings it left have ended.
+            self._note_done(note_id, counter, where.taken, where.stop)
+            return requests
+        return [self.comment_page_request(note_id, where.page, where.cursor,
+                                          sort=self.comment_sort, taken=where.taken,
+                                          counter=counter, known=known), *requests]
+
+    def _resumed_replies(self, note_id: str, pagings: dict[str, Standing]) -> list[Request]:
+        """The note's reply pagings an earlier run of this crawl left going,
+        carried on where they stood; those it ended are not started again.
+        (A shared crawl's queue keeps its reply pages itself, in Redis.)"""
+        requests = []
+        for comment_id, where in pagings.items():
+            self.replies_started.add(replies_value(note_id, comment_id))
+            if where.stop is None and self.note_endings.wait_for_replies:
+                self.note_endings.replies_started(note_id)
+                requests.append(self.reply_page_request(
+                    note_id, comment_id, where.page, where.cursor,
+                    sort=where.sort or self.comment_sort, taken=where.taken, inline=where.inline))
+        return requests
 
     async def _comment_targets(self, note_ids: list[str]) -> dict[str, dict[str, Any]]:
         if self.freshness is None:
@@ -208,23 +230,12 @@ class CommentPaging:
         self.crawler.stats.inc_value(keys.COMMENTS_CLAIMED_ELSEWHERE, len(note_ids) - len(granted))
         return granted
 
-    async def _where_notes_stand(self) -> dict[str, Standing]:
-        """Where an earlier run of this crawl left each note's comment paging:
-        the next page, its cursor, the comments taken so far and why it
-        stopped (``None``: it goes on)."""
-        if self._standing is not None:
-            return self._standing
-        records = await self.freshness.source_pages() if self.freshness is not None else []
-        pages: dict[str, list[dict[str, Any]]] = {}
-        for record in records:
-            if record["source_kind"] == PAGES_KIND:
-                pages.setdefault(record["source_value"], []).append(record)
-        self._standing = {}
-        for note_id, read in pages.items():
-            last = max(read, key=lambda record: record["page"])
-            taken = sum(record["notes"] for record in read)
-            self._standing[note_id] = (last["page"] + 1, last.get("next_cursor"), taken,
-                                       None if last["next"] else last.get("stop") or STOP_NO_MORE)
+    async def _where_pagings_stand(self) -> tuple[NotesStanding, RepliesStanding]:
+        """Where an earlier run of this crawl left each note's comment paging
+        and each comment's reply paging (read once a run)."""
+        if self._standing is None:
+            records = await self.freshness.source_pages() if self.freshness is not None else []
+            self._standing = where_pagings_stand(records)
         return self._standing
 
     def comment_page_request(self, note_id: str, page: int, cursor: str | None, *, sort: str,
@@ -288,10 +299,7 @@ class CommentPaging:
         else:
             self._note_done(note_id, counter, taken, stop)
         # After the next page is queued: a resumed crawl goes on from here.
-        if self.freshness is not None:
-            self.freshness.record_source_page(
-                PAGES_KIND, note_id, page, cursor or None, read.cursor, len(fresh),
-                sum(c.comment_id not in stored for c in fresh), stop is None, stop)
+        self._record_page(PAGES_KIND, note_id, page, cursor, read.cursor, fresh, stored, stop)
 
     def _top_level(self, read: CommentPage, stop_at: set[str],
                    taken: int) -> tuple[list[FoundComment], str | None]:
@@ -315,24 +323,38 @@ class CommentPaging:
     def _with_replies(self, comment: FoundComment, stored: set[str], sort: str,
                       response: Response) -> Iterator[Any]:
         """A top-level comment's item, its inline replies' (up to
-        ``max_replies``), and the request of its reply pages if it has more."""
+        ``max_replies``), and the request of its reply pages if it has more
+        (and no run of this crawl has paged them): recorded first (page 0 of
+        its ``replies``), so a resumed crawl pages them even if the page of
+        comments that revealed it is not recorded before a kill."""
         yield self._comment_item(comment, stored, sort, response)
         inline = [reply for reply in comment.replies if reply.comment_id not in self.comments_seen]
         inline = inline[:self.max_replies]
         for reply in inline:
             yield self._comment_item(reply, stored, sort, response)
-        if self.max_replies > len(inline) and not comment.replies_complete:
-            assert comment.note_id is not None
-            self._replies_open[comment.note_id] += 1
-            yield self.reply_page_request(
-                comment.note_id, comment.comment_id, 1, comment.reply_cursor, sort=sort,
-                taken=len(inline), inline=",".join(reply.comment_id for reply in comment.replies))
+        assert comment.note_id is not None
+        key = replies_value(comment.note_id, comment.comment_id)
+        if (self.max_replies > len(inline) and not comment.replies_complete
+                and key not in self.replies_started):
+            self.replies_started.add(key)
+            self.note_endings.replies_started(comment.note_id)
+            shown = [reply.comment_id for reply in comment.replies]
+            if self.freshness is not None:
+                self.freshness.record_source_page(
+                    REPLIES_KIND, key, 0, None, comment.reply_cursor, len(inline),
+                    sum(reply.comment_id not in stored for reply in inline), True, None,
+                    extra={"inline": shown, "sort": sort})
+            yield self.reply_page_request(comment.note_id, comment.comment_id, 1,
+                                          comment.reply_cursor, sort=sort, taken=len(inline),
+                                          inline=",".join(shown))
 
     async def parse_replies(self, response: Response, note_id: str, comment_id: str, page: int,
                             cursor: str, sort: str, taken: int, inline: str) -> AsyncIterator[Any]:
         read, said = self._comment_read(response, SUB_COMMENTS, note_id, comment_id)
+        key = replies_value(note_id, comment_id)
         if read is None:
             self._replies_ended(note_id, said or STOP_NO_CONTENT)
+            self._record_page(REPLIES_KIND, key, page, cursor, None, [], set(), said or STOP_NO_CONTENT)
             return
         if not read.readable:
             yield self._comment_raw(response, note_id, page, cursor or None, said)
@@ -348,13 +370,15 @@ class CommentPaging:
         stored = await self._comment_stored(note_id, read)
         for reply in fresh:
             yield self._comment_item(reply, stored, sort, response)
-        trail = self._comment_trail(f"{note_id}/{comment_id}", page, cursor or None)
+        trail = self._comment_trail(key, page, cursor or None)
         stop = trail.follow(trail_page(read)) if stop is None else stop
         if stop is None:
             yield self.reply_page_request(note_id, comment_id, trail.next_page, trail.cursor,
                                           sort=sort, taken=taken + len(fresh), inline=inline)
         else:
             self._replies_ended(note_id, stop)
+        # After the next page is queued: a resumed crawl goes on from here.
+        self._record_page(REPLIES_KIND, key, page, cursor, read.cursor, fresh, stored, stop)
 
     def comments_failed(self, failure: Failure) -> Request | None:
         """A comment or reply page given up on: the note's first ``latest``
@@ -391,6 +415,16 @@ class CommentPaging:
             return set()
         stored: set[str] = await self.freshness.stored_comment_ids(note_id, ids)
         return stored
+
+    def _record_page(self, kind: str, value: str, page: int, cursor: str,
+                     next_cursor: str | None, fresh: list[FoundComment], stored: set[str],
+                     stop: str | None) -> None:
+        """A page of comments (*kind* ``comments``) or replies (``replies``)
+        read, *fresh* taken from it: where a resumed crawl goes on."""
+        if self.freshness is not None:
+            self.freshness.record_source_page(
+                kind, value, page, cursor or None, next_cursor, len(fresh),
+                sum(c.comment_id not in stored for c in fresh), stop is None, stop)
 
     def _comment_trail(self, key: str, page: int, cursor: str | None) -> PageTrail:
         """The paging's trail in this process; a page asked by another process
@@ -432,35 +466,13 @@ class CommentPaging:
         """The note's own pages ended (*stop*): ``comments_done`` once its
         reply pagings have too."""
         self._comment_stopped(COMMENTS, stop)
-        self._notes_ending[note_id] = (counter, taken, stop not in CUT_OFF_STOPS)
-        self._record_when_done(note_id)
+        self.note_endings.note_ended(note_id, None if counter == UNKNOWN else counter, taken,
+                                     stop not in CUT_OFF_STOPS)
 
     def _replies_ended(self, note_id: str, stop: str) -> None:
         """A comment's reply paging ended (*stop*)."""
         self._comment_stopped(SUB_COMMENTS, stop)
-        if self._replies_open[note_id] <= 0:
-            return  # queued by an earlier run (JOBDIR): its note is not waiting
-        self._replies_open[note_id] -= 1
-        if stop in CUT_OFF_STOPS:
-            self._replies_cut.add(note_id)
-        self._record_when_done(note_id)
-
-    def _record_when_done(self, note_id: str) -> None:
-        """``comments_done`` of *note_id* if its pages and its reply pagings
-        all ended: *complete* unless one was cut off (then the next run pages
-        it again in full; a crawl stopped before leaves it unrecorded, the same)."""
-        if self._wait_for_replies and self._replies_open[note_id] > 0:
-            return
-        ending = self._notes_ending.pop(note_id, None)
-        if ending is None:
-            return
-        counter, taken, complete = ending
-        complete = complete and note_id not in self._replies_cut
-        self._replies_cut.discard(note_id)
-        self._replies_open.pop(note_id, None)
-        if self.freshness is not None:
-            self.freshness.record_comments_done(
-                note_id, None if counter == UNKNOWN else counter, taken, complete)
+        self.note_endings.replies_ended(note_id, stop not in CUT_OFF_STOPS)
 
     def _comment_stopped(self, endpoint: str, stop: str) -> None:
         self.crawler.stats.inc_value(keys.COMMENTS_STOPPED.format(endpoint=endpoint, reason=stop))
