@@ -265,6 +265,18 @@ def test_detail_sets_status_and_fields(store: NoteStore) -> None:
     assert store.get_note(note_id(1)) == expected
 
 
+def test_a_note_seen_again_keeps_its_detail(store: NoteStore) -> None:
+    """A batch that brings no detail (the note seen elsewhere) merges into the
+    stored note without touching its detail (SQLite neither reads nor writes it)."""
+    store.write(WriteBatch("r1", appearances=[appearance(1, FOOD, at(2))], notes=[detail(1, at(2, 1), likes=7)]))
+    before = store.get_note(note_id(1))
+    store.write(WriteBatch("r2", appearances=[appearance(1, TRAVEL, at(5))]))
+
+    after = store.get_note(note_id(1))
+    assert after == {**before, "last_seen_at": at(5), "channels": sorted([FOOD, TRAVEL]),
+                     "sources": sorted(["channel:" + FOOD, "channel:" + TRAVEL])}
+
+
 def test_older_detail_does_not_overwrite_newer(store: NoteStore) -> None:
     store.write(WriteBatch("r2", notes=[detail(1, at(3), likes=30, title="新")]))
     store.write(WriteBatch("r1", notes=[detail(1, at(2), likes=20, title="旧")]))

@@ -85,18 +85,25 @@ class SqliteNoteStore(NoteStore):
 
     def _merge_notes(self, connection: sqlite3.Connection, batch: WriteBatch) -> None:
         states = note_states(batch)
-        for stored in self._stored_states(connection, list(states)):
+        # Without a detail in the batch the stored detail stays as it is: it
+        # is neither read nor written again (most of a note's operations:
+        # every place it is seen, its comment pagings).
+        bare = {note_id for note_id, state in states.items() if state.detail is None}
+        updated = []
+        for stored in self._stored_states(connection, [n for n in states if n not in bare]):
             stored.merge(states[stored.note_id])
             states[stored.note_id] = stored
+        for stored in self._stored_states(connection, list(bare), sql.NOTE_COLUMNS_BUT_DETAIL):
+            stored.merge(states.pop(stored.note_id))
+            updated.append(stored)
+        connection.executemany(sql.UPDATE_NOTE_BUT_DETAIL, map(sql.note_row_but_detail, updated))
         connection.executemany(sql.REPLACE_NOTE, (sql.note_row(state) for state in states.values()))
 
     def _stored_states(
-        self, connection: sqlite3.Connection, note_ids: Sequence[str],
+        self, connection: sqlite3.Connection, note_ids: Sequence[str], columns: str = sql.NOTE_COLUMNS,
     ) -> Iterator[NoteState]:
         for chunk in _chunks(note_ids):
-            query = "SELECT %s FROM notes WHERE note_id IN (%s)" % (
-                sql.NOTE_COLUMNS, _placeholders(chunk),
-            )
+            query = "SELECT %s FROM notes WHERE note_id IN (%s)" % (columns, _placeholders(chunk))
             for row in connection.execute(query, chunk):
                 yield sql.note_state(row)
 

@@ -170,6 +170,14 @@ COMMENT_TARGET_COLUMNS = (
 REPLACE_NOTE = "INSERT OR REPLACE INTO notes (%s) VALUES (%s)" % (
     NOTE_COLUMNS, ", ".join("?" * len(NOTE_COLUMNS.split(","))),
 )
+_NOTE_COLUMN_NAMES = [name.strip() for name in NOTE_COLUMNS.split(",")]
+#: A note's columns with its detail left unread (NULL): what a batch that
+#: brings no detail needs to merge into a stored note.
+NOTE_COLUMNS_BUT_DETAIL = ", ".join("NULL" if name == "detail" else name for name in _NOTE_COLUMN_NAMES)
+#: Every column but the detail, which a batch with no detail never changes:
+#: a note seen again (a second source, a comment paging) is not re-encoded.
+UPDATE_NOTE_BUT_DETAIL = "UPDATE notes SET %s WHERE note_id = ?" % ", ".join(
+    "%s = ?" % name for name in _NOTE_COLUMN_NAMES if name not in ("note_id", "detail"))
 UPSERT_APPEARANCE = """
 INSERT INTO feed_appearances
     (run_id, source_kind, source_value, page, position, channel, note_id, crawled_at, record)
@@ -366,6 +374,15 @@ def note_row(state: NoteState) -> tuple:
         state.comments_fetched_at, storable_counter(state.comments_counter),
         storable_counter(state.comments_stored),
     ))
+
+
+def note_row_but_detail(state: NoteState) -> tuple:
+    """The values of :data:`UPDATE_NOTE_BUT_DETAIL`: *state*'s row without
+    its detail, its note id last."""
+    row = dict(zip(_NOTE_COLUMN_NAMES, note_row(state), strict=True))
+    note_id = row.pop("note_id")
+    del row["detail"]
+    return (*row.values(), note_id)
 
 
 def note_state(row: sqlite3.Row | tuple) -> NoteState:
