@@ -270,6 +270,7 @@ def test_a_note_seen_again_keeps_its_detail(store: NoteStore) -> None:
     stored note without touching its detail (SQLite neither reads nor writes it)."""
     store.write(WriteBatch("r1", appearances=[appearance(1, FOOD, at(2))], notes=[detail(1, at(2, 1), likes=7)]))
     before = store.get_note(note_id(1))
+    assert before is not None
     store.write(WriteBatch("r2", appearances=[appearance(1, TRAVEL, at(5))]))
 
     after = store.get_note(note_id(1))

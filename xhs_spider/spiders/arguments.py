@@ -7,7 +7,7 @@ import inspect
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 from xhs_spider.api.sources import did_you_mean
 
@@ -86,6 +86,14 @@ class About:
 
     text: str
     default_from: Setting[Any] | None = None
+
+
+#: The ``-a`` arguments several spiders take, declared once: a spider's
+#: parameter ``refresh: Refresh = False`` is the whole declaration.
+Refresh = Annotated[str | bool, About("fetch details even of notes fetched within XHS_DETAIL_TTL")]
+Comments = Annotated[str | int, About(
+    "also page the comments of every note fetched, up to N a note (max_replies 20, sort latest; 0: none)"
+)]
 
 
 def argument_lines(parse_arguments: Callable[..., None], settings: BaseSettings,

@@ -13,7 +13,7 @@ from xhs_spider.api.normalize import card_fields, now_iso, skip_reason
 from xhs_spider.config.declarations import XHS_FEED_PAGES
 from xhs_spider.items import FeedAppearanceItem
 from xhs_spider.run.recent import RecentSet
-from xhs_spider.spiders.arguments import About, parse_bool, parse_int
+from xhs_spider.spiders.arguments import About, Comments, Refresh, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider, parse_comments_argument
 
 if TYPE_CHECKING:
@@ -45,13 +45,8 @@ class FeedSpider(NoteDetailSpider):
         details: Annotated[str | bool, About(
             "fetch the detail of every note found; false reads the feeds only"
         )] = True,
-        refresh: Annotated[str | bool, About(
-            "fetch details even of notes fetched within XHS_DETAIL_TTL"
-        )] = False,
-        comments: Annotated[str | int, About(
-            "also page the comments of every note fetched, up to N a note (max_replies 20, "
-            "sort latest; 0: none)"
-        )] = 0,
+        refresh: Refresh = False,
+        comments: Comments = 0,
     ) -> None:
         self.max_comments = parse_comments_argument(comments)
         self.channels = parse_channels(oid)

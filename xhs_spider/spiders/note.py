@@ -19,7 +19,7 @@ from xhs_spider.api.share import target_of
 from xhs_spider.api.sources import SourceValueError, parse_share_link
 from xhs_spider.extensions.freshness import StoreDisabled
 from xhs_spider.outcome.reasons import BAD_ARGUMENTS
-from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool, parse_int
+from xhs_spider.spiders.arguments import About, Comments, SpiderArgumentError, parse_bool, parse_int
 from xhs_spider.spiders.base import NoteDetailSpider, parse_comments_argument
 from xhs_spider.spiders.discovery import log_unreadable, share_raw_answer
 from xhs_spider.stats import IDS_FILE_BAD_LINES, IDS_FILE_IDS, SHARE_LINKS_UNUSABLE
@@ -58,10 +58,7 @@ class NoteSpider(NoteDetailSpider):
         limit: Annotated[str | int | None, About(
             "with stale=true: only the N oldest notes"
         )] = None,
-        comments: Annotated[str | int, About(
-            "also page the comments of every note fetched, up to N a note (max_replies 20, "
-            "sort latest; 0: none)"
-        )] = 0,
+        comments: Comments = 0,
     ) -> None:
         self.max_comments = parse_comments_argument(comments)
         # Asked for by name (ids, ids_file): their comments are paged even when fresh.

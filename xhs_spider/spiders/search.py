@@ -14,7 +14,7 @@ from xhs_spider.api.sources import (
     parse_keyword,
 )
 from xhs_spider.config.declarations import XHS_FEED_PAGES
-from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool
+from xhs_spider.spiders.arguments import About, Comments, Refresh, SpiderArgumentError, parse_bool
 from xhs_spider.spiders.base import parse_comments_argument
 from xhs_spider.spiders.discovery import MAX_PAGES, DiscoverySpider, parse_pages, split_values
 
@@ -45,13 +45,8 @@ class SearchSpider(DiscoverySpider):
         details: Annotated[str | bool, About(
             "fetch the detail of every note found; false reads the search pages only"
         )] = True,
-        refresh: Annotated[str | bool, About(
-            "fetch details even of notes fetched within XHS_DETAIL_TTL"
-        )] = False,
-        comments: Annotated[str | int, About(
-            "also page the comments of every note fetched, up to N a note (max_replies 20, "
-            "sort latest; 0: none)"
-        )] = 0,
+        refresh: Refresh = False,
+        comments: Comments = 0,
     ) -> None:
         self.max_comments = parse_comments_argument(comments)
         if keyword is None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from xhs_spider.api.client import TOPIC_NOTES
 from xhs_spider.api.sources import TOPIC_SORTS, parse_topic_id, parse_topic_sort
 from xhs_spider.config.declarations import XHS_FEED_PAGES
-from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool
+from xhs_spider.spiders.arguments import About, Comments, Refresh, SpiderArgumentError, parse_bool
 from xhs_spider.spiders.base import parse_comments_argument
 from xhs_spider.spiders.discovery import MAX_PAGES, DiscoverySpider, parse_pages, split_values
 
@@ -36,13 +36,8 @@ class TopicSpider(DiscoverySpider):
         details: Annotated[str | bool, About(
             "fetch the detail of every note found; false reads the topic pages only"
         )] = True,
-        refresh: Annotated[str | bool, About(
-            "fetch details even of notes fetched within XHS_DETAIL_TTL"
-        )] = False,
-        comments: Annotated[str | int, About(
-            "also page the comments of every note fetched, up to N a note (max_replies 20, "
-            "sort latest; 0: none)"
-        )] = 0,
+        refresh: Refresh = False,
+        comments: Comments = 0,
     ) -> None:
         self.max_comments = parse_comments_argument(comments)
         if topic is None:

@@ -18,7 +18,7 @@ from xhs_spider.api.share import target_of
 from xhs_spider.api.sources import SourceValueError, parse_share_link, parse_user_id
 from xhs_spider.config.declarations import DETAIL_TTL
 from xhs_spider.items import CreatorItem
-from xhs_spider.spiders.arguments import About, SpiderArgumentError, parse_bool
+from xhs_spider.spiders.arguments import About, Comments, Refresh, SpiderArgumentError, parse_bool
 from xhs_spider.spiders.base import DETAIL_PRIORITY, parse_comments_argument
 from xhs_spider.spiders.discovery import (
     MAX_PAGES,
@@ -84,13 +84,8 @@ class UserSpider(DiscoverySpider):
         details: Annotated[str | bool, About(
             "fetch the detail of every note found; false reads the lists only"
         )] = True,
-        refresh: Annotated[str | bool, About(
-            "fetch details even of notes fetched within XHS_DETAIL_TTL"
-        )] = False,
-        comments: Annotated[str | int, About(
-            "also page the comments of every note fetched, up to N a note (max_replies 20, "
-            "sort latest; 0: none)"
-        )] = 0,
+        refresh: Refresh = False,
+        comments: Comments = 0,
     ) -> None:
         self.max_comments = parse_comments_argument(comments)
         if bool(user) == bool(users_file):
