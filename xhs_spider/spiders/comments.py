@@ -123,15 +123,9 @@ class CommentsSpider(NoteSpider):
         if self.stored:
             note_ids = await self._stored_targets()
         else:
-            note_ids = await self._note_ids()
-            known = await self.known_share_links(self.share_links)
-            for link in self.share_links:
-                if link in known:
-                    note_id = self._note_of(link, known[link])
-                    if note_id is not None:
-                        note_ids.append(note_id)
-                else:
-                    yield self.share_request(link, callback=self.parse_share)
+            note_ids, share_requests = await self.named_notes()
+            for request in share_requests:
+                yield request
         for request in await self.comment_requests(note_ids, named=self.comments_named):
             yield request
 

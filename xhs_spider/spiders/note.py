@@ -129,18 +129,24 @@ class NoteSpider(NoteDetailSpider):
                 yield request
             return
         # Asked for by name: refreshed even when fresh.
-        note_ids = await self._note_ids()
-        known = await self.known_share_links(self.share_links)
-        for link in self.share_links:
-            if link in known:
-                note_id = self._note_of(link, known[link])
-                if note_id is not None:
-                    note_ids.append(note_id)
-            else:
-                yield self.share_request(link, callback=self.parse_share)
+        note_ids, share_requests = await self.named_notes()
+        for request in share_requests:
+            yield request
         wanted = await self.notes_to_fetch(list(dict.fromkeys(note_ids)), skip_fresh=False)
         for note_id in wanted:
             yield self.detail_request(note_id)
+
+    async def named_notes(self) -> tuple[list[str], list[Request]]:
+        """The notes named by ``ids`` or ``ids_file``, with those of share
+        links resolved before, and a share request for each other link."""
+        note_ids = list(await self._note_ids())
+        known = await self.known_share_links(self.share_links)
+        requests = [self.share_request(link, callback=self.parse_share)
+                    for link in self.share_links if link not in known]
+        for link, url in known.items():
+            if (note_id := self._note_of(link, url)) is not None:
+                note_ids.append(note_id)
+        return note_ids, requests
 
     def _note_of(self, link: str, url: str) -> str | None:
         target = target_of(url)
